@@ -1,0 +1,36 @@
+# One dev loop for humans and CI. Every target creates/uses .venv and installs what it needs.
+PY ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+CASE ?= demo-case
+
+.PHONY: demo test lint typecheck check docs clean-demo
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## demo: the main job end to end on the committed sample case (embedded default)
+demo: $(STAMP)
+	$(BIN)/fininvest demo $(CASE)
+
+## test: the whole suite (lint, types, docs drift, unit, integration, install)
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check fininvest tests
+	$(BIN)/ruff format --check fininvest tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## docs: regenerate generated docs (formats, CLI reference); tests fail if they drift
+docs: $(STAMP)
+	$(BIN)/python -m fininvest.docgen
+
+clean-demo:
+	rm -rf $(CASE)

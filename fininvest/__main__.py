@@ -1,0 +1,3 @@
+from fininvest.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""The ``fininvest`` command line: a thin click layer over the library.
+
+Every command takes the case workspace as its first argument, records what it did in the
+workspace's audit log, and accepts ``--format json`` where it prints a summary.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from fininvest import __version__
+from fininvest.cli.output import FORMAT_KEY
+from fininvest.errors import EXIT_INTERNAL, FininvestError
+
+
+class FininvestGroup(click.Group):
+    """Maps :class:`FininvestError` to a readable message and the documented exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FininvestError as exc:
+            if ctx.meta.get(FORMAT_KEY) == "json":
+                click.echo(json.dumps(exc.to_dict(), indent=2))
+            click.secho(f"Error: {exc.message}", err=True, fg="red")
+            if exc.hint:
+                click.echo(f"Hint: {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=FininvestGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fininvest")
+def cli() -> None:
+    """fininvest — follow the money in trafficking-in-human-beings (THB) investigations.
+
+    \b
+    Typical session:
+      fininvest init CASE_DIR --name "Operation Lantern"
+      fininvest ingest CASE_DIR exports/*.csv reports/*.xml
+      fininvest status CASE_DIR
+
+    Every command takes the case workspace (CASE_DIR) as its first argument and records
+    what it did in CASE_DIR/audit.jsonl. Add --format json for one JSON document on stdout.
+
+    \b
+    Exit status: 0 success · 1 internal error · 2 usage error · 3 bad input
+                 4 missing or invalid workspace · 5 graph store unreachable
+    """
+
+
+def _register() -> None:
+    from fininvest.cli import bench_cmd, demo_cmd, ingest_cmd, sample_cmd, workspace_cmds
+
+    cli.add_command(workspace_cmds.init)
+    cli.add_command(workspace_cmds.status)
+    cli.add_command(workspace_cmds.info)
+    cli.add_command(ingest_cmd.ingest)
+    cli.add_command(sample_cmd.sample)
+    cli.add_command(bench_cmd.bench)
+    cli.add_command(demo_cmd.demo)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        cli(prog_name="fininvest")
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception:  # an unexpected bug: show the traceback, exit 1
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(EXIT_INTERNAL)

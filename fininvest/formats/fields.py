@@ -1,0 +1,140 @@
+"""Field declarations: the one place a record layout is described.
+
+Validation, Polars dtypes of the ingested tables and the column tables in
+``docs/formats.md`` are all derived from these declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+FieldType = Literal[
+    "id", "text", "timestamp", "date", "amount", "currency", "country", "phone", "email",
+    "iban", "enum", "mcc", "int", "number",
+]  # fmt: skip
+
+#: Polars dtype of the normalised column for each field type.
+DTYPES: dict[str, pl.DataType] = {
+    "id": pl.String(),
+    "text": pl.String(),
+    "timestamp": pl.Datetime("ms", "UTC"),
+    "date": pl.Date(),
+    "amount": pl.Float64(),
+    "number": pl.Float64(),
+    "currency": pl.String(),
+    "country": pl.String(),
+    "phone": pl.String(),
+    "email": pl.String(),
+    "iban": pl.String(),
+    "enum": pl.String(),
+    "mcc": pl.Int16(),
+    "int": pl.Int64(),
+}
+
+#: How each field type is written in an input file (for the docs).
+TYPE_DOCS: dict[str, str] = {
+    "id": "non-empty text, unique within the kind",
+    "text": "free text",
+    "timestamp": "ISO 8601 `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z` or `±HH:MM`; no offset = UTC",
+    "date": "ISO 8601 date `YYYY-MM-DD`",
+    "amount": "decimal with a dot, ≥ 0 (`1234.50`)",
+    "number": "decimal with a dot",
+    "currency": "ISO 4217 code (`EUR`)",
+    "country": "ISO 3166 alpha-2, alpha-3 or English name (stored as alpha-2)",
+    "phone": "phone number; stored as E.164 (`+4915123456789`)",
+    "email": "e-mail address; stored lower-cased",
+    "iban": "IBAN, spaces allowed; checksum verified; stored compact",
+    "enum": "one of the listed values (case-insensitive)",
+    "mcc": "ISO 18245 merchant category code, 4 digits",
+    "int": "whole number",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a record layout.
+
+    Attributes
+    ----------
+    name : column name in the input file (and, unless ``column`` says otherwise, in the table).
+    type : the field type, which decides parsing and normalisation.
+    required : a record without a value here is rejected.
+    description : what the field means, in the field's words (goes into the docs).
+    example : an example value (goes into the docs and into the generated examples).
+    choices : allowed values for ``enum`` fields.
+    aliases : other header names accepted for this column (compared case- and space-insensitively).
+    column : name of the normalised column in the workspace table, if different.
+    """
+
+    name: str
+    type: FieldType
+    required: bool = False
+    description: str = ""
+    example: str = ""
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    column: str | None = None
+
+    @property
+    def out(self) -> str:
+        return self.column or self.name
+
+    @property
+    def dtype(self) -> pl.DataType:
+        return DTYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A column added to the table by normalisation (documented, not read from the file)."""
+
+    name: str
+    dtype: pl.DataType
+    description: str
+
+
+Finisher = Callable[[pl.DataFrame, "FinishContext"], pl.DataFrame]
+
+
+@dataclass
+class FinishContext:
+    """What a kind's finishing step may use: base currency, FX rates, the source file."""
+
+    base_currency: str
+    fx: pl.DataFrame | None
+    source_name: str
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A declared input layout and the workspace table it feeds."""
+
+    name: str
+    title: str
+    table: str
+    description: str
+    fields: tuple[Field, ...]
+    id_field: str | None = None
+    #: column names that must appear in exactly this order (IBM files repeat "Account")
+    positional: bool = False
+    derived: tuple[Derived, ...] = ()
+    #: kind-specific mapping after validation (e.g. building account ids from bank + number)
+    finish: Finisher | None = None
+    #: at least one of these must be present in every record
+    one_of: tuple[str, ...] = ()
+    #: validated columns the finisher consumes and that do not reach the table
+    drop: tuple[str, ...] = ()
+    #: ground-truth label columns, stored in the separate ``labels`` table
+    labels: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ("csv", "parquet")
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)

@@ -1,0 +1,303 @@
+"""Read CSV and Parquet files into all-text frames aligned with a declared record kind.
+
+The frame has one text column per declared field (named by the field's table column), plus
+``_record_no``, ``_line`` and ``_problem`` (a structural problem that rejects the whole record:
+wrong number of fields, bytes that are not UTF-8, a blank line).
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from fininvest.errors import BadInput, ColumnProblem, SchemaMismatch
+from fininvest.formats.csvscan import scan_records
+from fininvest.formats.fields import RecordKind
+
+DELIMITERS = (",", ";", "\t", "|")
+_DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def canon(name: str) -> str:
+    """Header names are compared case-, space-, dash- and underscore-insensitively."""
+    return "".join(ch for ch in name.strip().lower() if ch not in " _-\ufeff")
+
+
+@dataclass
+class RawRecords:
+    """A file read as text, ready for validation."""
+
+    frame: pl.DataFrame
+    delimiter: str | None = None
+    notes: list[str] = field(default_factory=list)
+    _buf: np.ndarray | None = None
+    _starts: np.ndarray | None = None
+    _ends: np.ndarray | None = None
+
+    def raw_text(self, record_nos: Sequence[int]) -> list[str]:
+        """The raw text of the given 1-based records (for the quarantine)."""
+        if self._buf is None or self._starts is None or self._ends is None:
+            rows = self.frame.filter(pl.col("_record_no").is_in(list(record_nos)))
+            cols = [c for c in rows.columns if not c.startswith("_")]
+            text = {
+                r[0]: json.dumps(
+                    {c: v for c, v in zip(cols, r[1:], strict=True) if v is not None},
+                    ensure_ascii=False,
+                )
+                for r in rows.select("_record_no", *cols).iter_rows()
+            }
+            return [text[no] for no in record_nos]
+        out = []
+        for no in record_nos:
+            s, e = int(self._starts[no]), int(self._ends[no])  # index 0 is the header
+            out.append(bytes(self._buf[s:e]).decode("utf-8", "replace"))
+        return out
+
+
+def load_bytes(path: Path) -> bytes:
+    """File bytes, transparently gunzipped for ``*.gz``."""
+    data = path.read_bytes()
+    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise BadInput(f"{path.name}: not a readable gzip file ({exc})") from exc
+    return data
+
+
+def first_line(data: bytes) -> str:
+    end = data.find(b"\n")
+    line = data[: end if end >= 0 else len(data)].rstrip(b"\r")
+    return line.decode("utf-8-sig", "replace")
+
+
+def sniff_delimiter(header: str, kind: RecordKind | None = None) -> str:
+    """The delimiter that splits the header into the most known column names (or fields)."""
+    known = {canon(f.name) for f in kind.fields} if kind else set()
+
+    def score(d: str) -> tuple[int, int]:
+        parts = header.split(d)
+        return (sum(canon(p.strip('"')) in known for p in parts), len(parts))
+
+    return max(DELIMITERS, key=score)
+
+
+def split_header(header: str, delimiter: str) -> list[str]:
+    return [p.strip().strip('"') for p in header.split(delimiter)]
+
+
+def match_header(
+    kind: RecordKind, names: list[str], file: str
+) -> tuple[list[int | None], list[str]]:
+    """Map each declared field to a column index; list every problem at once.
+
+    Returns the column index per field (None for an absent optional field) and the names of
+    extra columns that will be ignored.
+    """
+    problems: list[ColumnProblem] = []
+    if kind.positional:
+        idx: list[int | None] = []
+        for i, f in enumerate(kind.fields):
+            if i < len(names) and canon(names[i]) == canon(f.name):
+                idx.append(i)
+            elif i >= len(names) and not f.required:
+                idx.append(None)
+            else:
+                got = names[i] if i < len(names) else "(missing)"
+                problems.append(
+                    ColumnProblem(f.name, f"expected at position {i + 1}, found '{got}'")
+                )
+                idx.append(None)
+        extra = names[len(kind.fields) :]
+    else:
+        lookup: dict[str, int] = {}
+        dupes = []
+        for i, n in enumerate(names):
+            if canon(n) in lookup:
+                dupes.append(n)
+            lookup.setdefault(canon(n), i)
+        for d in dupes:
+            problems.append(ColumnProblem(d, "appears more than once"))
+        idx = []
+        used: set[int] = set()
+        for f in kind.fields:
+            hit: int | None = next(
+                (lookup[canon(a)] for a in (f.name, *f.aliases) if canon(a) in lookup), None
+            )
+            idx.append(hit)
+            if hit is not None:
+                used.add(hit)
+        extra = [n for i, n in enumerate(names) if i not in used and n not in dupes]
+        for f, col in zip(kind.fields, idx, strict=True):
+            if col is None and f.required:
+                close = difflib.get_close_matches(f.name, extra, n=1, cutoff=0.6)
+                problems.append(
+                    ColumnProblem(f.name, "required column is missing", close[0] if close else None)
+                )
+    if problems:
+        raise SchemaMismatch(
+            file=file,
+            kind_name=kind.name,
+            problems=problems,
+            expected=[f.name + ("" if f.required else " (optional)") for f in kind.fields],
+        )
+    return idx, extra
+
+
+def detect_csv_kind(header: str, kinds: Sequence[RecordKind]) -> RecordKind | None:
+    """The declared kind whose required columns all appear in the header (most matches wins)."""
+    best: tuple[int, RecordKind] | None = None
+    for kind in kinds:
+        if "csv" not in kind.formats:
+            continue
+        delim = sniff_delimiter(header, kind)
+        names = [canon(n) for n in split_header(header, delim)]
+        if kind.positional:
+            req = [canon(f.name) for f in kind.fields if f.required]
+            if names[: len(req)] == req:
+                score = len(kind.fields) + 100
+            else:
+                continue
+        else:
+            present = {canon(a) for f in kind.fields for a in (f.name, *f.aliases)} & set(names)
+            if not all(canon(f.name) in names for f in kind.fields if f.required):
+                continue
+            score = len(present)
+        if best is None or score > best[0]:
+            best = (score, kind)
+    return best[1] if best else None
+
+
+def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawRecords:
+    """Read a delimited text file as all-text columns for ``kind``, with record metadata."""
+    data = load_bytes(path) if data is None else data
+    if not data.strip():
+        raise BadInput(f"{path.name}: the file is empty", hint="Export the data again.")
+    header = first_line(data)
+    delim = sniff_delimiter(header, kind)
+    names = split_header(header, delim)
+    idx, extra = match_header(kind, names, path.name)
+    notes = []
+    if delim != ",":
+        notes.append(f"{_DELIM_NAMES[delim]}-delimited file")
+    if extra:
+        notes.append("extra columns ignored: " + ", ".join(extra))
+    buf = np.frombuffer(data, dtype=np.uint8)
+    starts, ends, nfields, lines, high, open_quote = scan_records(buf, delim)
+    n = len(starts) - 1  # records after the header
+    if n <= 0:
+        frame = pl.DataFrame(
+            {f.out: pl.Series([], dtype=pl.String) for f in kind.fields}
+            | {
+                "_record_no": pl.Series([], dtype=pl.Int64),
+                "_line": pl.Series([], dtype=pl.Int64),
+                "_problem": pl.Series([], dtype=pl.String),
+            }
+        )
+        return RawRecords(frame, delim, notes + ["header only: no records"])
+    table = pl.read_csv(
+        io.BytesIO(data),
+        has_header=True,
+        separator=delim,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        encoding="utf8-lossy",
+        raise_if_empty=False,
+    )
+    if table.height != n:
+        raise BadInput(
+            f"{path.name}: found {n} records but the CSV parser read {table.height}",
+            hint="The file mixes line endings or quoting in a way fininvest cannot align; "
+            "re-export it as RFC 4180 CSV.",
+        )
+    cols = {
+        f.out: (table.to_series(i) if i is not None else pl.Series([None] * n, dtype=pl.String))
+        for f, i in zip(kind.fields, idx, strict=True)
+    }
+    frame = pl.DataFrame(cols)
+    expected = len(names)
+    nf = nfields[1:]
+    problem = np.where(nf == 0, "blank line", np.where(nf != expected, "wrong_count", "")).astype(
+        object
+    )
+    problem[problem == ""] = None
+    frame = frame.with_columns(
+        pl.Series("_record_no", np.arange(1, n + 1, dtype=np.int64)),
+        pl.Series("_line", lines[1:]),
+        pl.Series("_problem", problem, dtype=pl.String),
+        pl.Series("_nf", nf),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("_problem") == "wrong_count")
+        .then(
+            pl.format(
+                "record has {} fields but the header has "
+                + str(expected)
+                + (" (truncated last line?)" if open_quote else ""),
+                pl.col("_nf"),
+            )
+        )
+        .otherwise(pl.col("_problem"))
+        .alias("_problem")
+    ).drop("_nf")
+    if high[1:].any():
+        text_cols = [c for c in frame.columns if not c.startswith("_")]
+        hi = pl.Series(high[1:])
+        bad_utf8 = (
+            frame.select(
+                pl.any_horizontal(pl.col(c).str.contains("\ufffd", literal=True) for c in text_cols)
+            ).to_series()
+            & hi
+        )
+        frame = frame.with_columns(
+            pl.when(bad_utf8 & pl.col("_problem").is_null())
+            .then(pl.lit("bytes that are not valid UTF-8; re-export the file as UTF-8"))
+            .otherwise(pl.col("_problem"))
+            .alias("_problem")
+        )
+    if open_quote:
+        notes.append("the file ends inside a quoted field (truncated?)")
+    return RawRecords(frame, delim, notes, buf, starts, ends)
+
+
+def _as_text(s: pl.Series) -> pl.Series:
+    if isinstance(s.dtype, pl.Datetime):
+        if s.dtype.time_zone:
+            return s.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        return s.dt.strftime("%Y-%m-%dT%H:%M:%S%.3f")
+    if isinstance(s.dtype, pl.Date):
+        return s.dt.strftime("%Y-%m-%d")
+    return s.cast(pl.String)
+
+
+def read_parquet(path: Path, kind: RecordKind) -> RawRecords:
+    """Read a Parquet file; columns are matched by name exactly as for CSV."""
+    try:
+        table = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several error types for corrupt files
+        raise BadInput(f"{path.name}: not a readable Parquet file ({exc})") from exc
+    idx, extra = match_header(kind, table.columns, path.name)
+    n = table.height
+    cols = {
+        f.out: (
+            _as_text(table.to_series(i))
+            if i is not None
+            else pl.Series([None] * n, dtype=pl.String)
+        )
+        for f, i in zip(kind.fields, idx, strict=True)
+    }
+    frame = pl.DataFrame(cols, schema={k: pl.String for k in cols}).with_columns(
+        pl.int_range(1, n + 1, dtype=pl.Int64).alias("_record_no"),
+        pl.lit(None, pl.Int64).alias("_line"),
+        pl.lit(None, pl.String).alias("_problem"),
+    )
+    notes = ["extra columns ignored: " + ", ".join(extra)] if extra else []
+    return RawRecords(frame, None, notes)

@@ -1,0 +1,417 @@
+"""The ingest pipeline: detect → read → validate → finish → deduplicate → store → quarantine.
+
+Nothing is lost: for every file, ``read == accepted + rejected``; every rejected record is kept in
+``quarantine/`` with its file, record number, line, field and reason; every accepted row carries
+its provenance (file name, SHA-256 of the file, record number, line). Re-ingesting a file
+replaces its own parts, so it is idempotent; records whose id another file already brought
+are counted as ``already_present`` and not stored twice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from fininvest.errors import BadInput, FininvestError
+from fininvest.formats.declarations import (
+    GOAML,
+    KIND_ORDER,
+    KINDS,
+    TABLE_KEYS,
+    kind_by_name,
+    table_schema,
+)
+from fininvest.formats.fields import FinishContext, RecordKind
+from fininvest.formats.finishers import REJECT_FIELD, REJECT_REASON
+from fininvest.formats.goaml import GoamlRows, parse_goaml
+from fininvest.formats.readers import (
+    RawRecords,
+    detect_csv_kind,
+    first_line,
+    load_bytes,
+    read_csv,
+    read_parquet,
+)
+from fininvest.ingest.validate import validate
+from fininvest.workspace import Workspace, file_sha256
+
+FORMATS = ("csv", "parquet", "xml")
+QUARANTINE_SCHEMA = {
+    "source_file": pl.String, "source_sha256": pl.String, "kind": pl.String,
+    "record_no": pl.Int64, "source_line": pl.Int64, "record_id": pl.String,
+    "field": pl.String, "reason": pl.String, "raw": pl.String,
+}  # fmt: skip
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FileSummary:
+    """What happened to one input file (also the JSON shape of ``ingest --format json``)."""
+
+    file: str
+    kind: str
+    format: str
+    sha256: str = ""
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    added: int = 0
+    already_present: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise BadInput(f"unknown format '{fmt}'", hint="Known formats: " + ", ".join(FORMATS))
+        return fmt
+    name = path.name.lower().removesuffix(".gz")
+    for suffix, f in (
+        (".parquet", "parquet"),
+        (".xml", "xml"),
+        (".csv", "csv"),
+        (".tsv", "csv"),
+        (".txt", "csv"),
+    ):
+        if name.endswith(suffix):
+            return f
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head == b"PAR1":
+        return "parquet"
+    if head.lstrip().startswith(b"<"):
+        return "xml"
+    return "csv"
+
+
+def detect_kind(path: Path, fmt: str, kind: str | None) -> str:
+    if kind is not None:
+        if kind != GOAML:
+            kind_by_name(kind)
+        return kind
+    if fmt == "xml":
+        return GOAML
+    candidates = [k for k in KINDS.values() if fmt in k.formats]
+    if fmt == "parquet":
+        cols = list(pl.read_parquet_schema(path))
+        header = ",".join(cols)
+    else:
+        data = load_bytes(path)[:65536]
+        if not data.strip():
+            raise BadInput(f"{path.name}: the file is empty", hint="Export the data again.")
+        header = first_line(data)
+    found = detect_csv_kind(header, candidates)
+    if found is None:
+        raise BadInput(
+            f"{path.name}: cannot tell which kind of record this is from its columns "
+            f"({header[:200]!r})",
+            hint="Pass --kind. Known kinds: "
+            + ", ".join((*KINDS, GOAML))
+            + ". The layouts are in docs/formats.md.",
+        )
+    return found.name
+
+
+def _order(item: tuple[Path, str, str]) -> int:
+    return KIND_ORDER.index(item[2]) if item[2] in KIND_ORDER else len(KIND_ORDER)
+
+
+def ingest_files(
+    ws: Workspace,
+    paths: Sequence[Path],
+    *,
+    kind: str | None = None,
+    fmt: str | None = None,
+    copy_raw: bool = True,
+    progress: Progress | None = None,
+) -> list[FileSummary]:
+    """Ingest files into the workspace; one summary per file (a failed file gets ``error``)."""
+    say = progress or (lambda _msg: None)
+    plan: list[tuple[Path, str, str]] = []
+    summaries: list[FileSummary] = []
+    for p in paths:
+        try:
+            if not p.is_file():
+                raise BadInput(f"{p}: no such file")
+            f = detect_format(p, fmt)
+            plan.append((p, f, detect_kind(p, f, kind)))
+        except FininvestError as exc:
+            summaries.append(
+                FileSummary(p.name, kind or "?", fmt or "?", error=exc.message, hint=exc.hint)
+            )
+    for p, f, k in sorted(plan, key=_order):
+        s = FileSummary(p.name, k, f)
+        try:
+            say(f"{p.name}: hashing")
+            s.sha256 = file_sha256(p)
+            if copy_raw:
+                _keep_raw(ws, p, s.sha256)
+            _ingest_one(ws, p, f, k, s, say)
+        except FininvestError as exc:
+            s.error, s.hint = exc.message, exc.hint
+            _drop_parts(ws, s.sha256)
+        summaries.append(s)
+    return summaries
+
+
+def _keep_raw(ws: Workspace, path: Path, sha: str) -> None:
+    raw_dir = ws.path("raw")
+    if raw_dir in path.resolve().parents:
+        return
+    target = raw_dir / path.name
+    if target.exists():
+        if file_sha256(target) == sha:
+            return
+        target = raw_dir / f"{sha[:8]}-{path.name}"
+    shutil.copy2(path, target)
+
+
+def _fx(ws: Workspace) -> pl.DataFrame | None:
+    return ws.scan("fx_rates").collect() if ws.has_table("fx_rates") else None
+
+
+def _ingest_one(
+    ws: Workspace, path: Path, fmt: str, kind_name: str, s: FileSummary, say: Progress
+) -> None:
+    say(f"{path.name}: reading as {kind_name} ({fmt})")
+    if kind_name == GOAML:
+        rows, n_reports = parse_goaml(path)
+        s.notes.append(f"{n_reports} reports, {len(rows.transactions)} transactions")
+        for sub, raw in _goaml_frames(rows):
+            _store(ws, path, KINDS[sub], raw, s, say)
+        return
+    kind = KINDS[kind_name]
+    if fmt not in kind.formats:
+        raise BadInput(
+            f"{path.name}: kind '{kind_name}' is not read from {fmt}",
+            hint="Formats for this kind: " + ", ".join(kind.formats),
+        )
+    raw = read_parquet(path, kind) if fmt == "parquet" else read_csv(path, kind)
+    if raw.delimiter is not None or raw.notes:
+        s.notes.extend(raw.notes)
+    _store(ws, path, kind, raw, s, say)
+
+
+def _goaml_frames(rows: GoamlRows) -> list[tuple[str, RawRecords]]:
+    out = []
+    for sub, items in (
+        ("str_reports", rows.reports),
+        ("kyc_customers", list(rows.parties.values())),
+        ("kyc_accounts", list(rows.accounts.values())),
+        ("kyc_identifiers", list(rows.identifiers.values())),
+        ("bank", rows.transactions),
+    ):
+        kind = KINDS[sub]
+        schema = {f.out: pl.String for f in kind.fields} | {
+            "_record_no": pl.Int64,
+            "_line": pl.Int64,
+        }
+        frame = pl.DataFrame(
+            [
+                {
+                    c: (r.get(c) if c.startswith("_") or r.get(c) is None else str(r.get(c)))
+                    for c in schema
+                }
+                for r in items
+            ],
+            schema=schema,
+            orient="row",
+        ).with_columns(
+            # record_no counts the records of this kind in the file; _line is where it starts
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record_no"),
+            pl.lit(None, pl.String).alias("_problem"),
+        )
+        out.append((sub, RawRecords(frame)))
+    return out
+
+
+def _store(
+    ws: Workspace, path: Path, kind: RecordKind, raw: RawRecords, s: FileSummary, say: Progress
+) -> None:
+    n = raw.frame.height
+    say(f"{path.name}: validating {n:,} {kind.name} records")
+    accepted, rejected = validate(kind, raw.frame)
+    if kind.finish is not None and accepted.height:
+        ctx = FinishContext(ws.base_currency, _fx(ws), path.name)
+        accepted = kind.finish(accepted, ctx)
+    if REJECT_FIELD in accepted.columns:
+        late = accepted.filter(pl.col(REJECT_FIELD).is_not_null())
+        rejected = pl.concat(
+            [
+                rejected,
+                late.select(
+                    "_record_no",
+                    "_line",
+                    pl.col(REJECT_FIELD).alias("field"),
+                    pl.col(REJECT_REASON).alias("reason"),
+                ),
+            ]
+        )
+        accepted = accepted.filter(pl.col(REJECT_FIELD).is_null()).drop(REJECT_FIELD, REJECT_REASON)
+    key = TABLE_KEYS[kind.table]
+    if key in accepted.columns and accepted.height:
+        dup = accepted.select(
+            pl.col(key).is_duplicated() & (pl.int_range(pl.len()).over(key) > 0)
+        ).to_series()
+        if dup.any():
+            first = accepted.group_by(key, maintain_order=True).agg(
+                pl.col("_record_no").first().alias("_first"), pl.col("_line").first().alias("_fl")
+            )
+            dups = accepted.filter(dup).join(first, on=key, how="left")
+            rejected = pl.concat(
+                [
+                    rejected,
+                    dups.select(
+                        "_record_no",
+                        "_line",
+                        pl.lit(key).alias("field"),
+                        pl.format(
+                            "duplicate " + key + " '{}'; first seen at record {} (line {})",
+                            pl.col(key),
+                            pl.col("_first"),
+                            pl.col("_fl"),
+                        ).alias("reason"),
+                    ),
+                ]
+            )
+            accepted = accepted.filter(~dup)
+    if kind.labels and accepted.height:
+        # ground-truth labels go to their own table, which screening never reads
+        labels = pl.concat(
+            [
+                accepted.select(
+                    key,
+                    pl.lit(lab).alias("label"),
+                    pl.col(lab).alias("value"),
+                    "_record_no",
+                    "_line",
+                )
+                for lab in kind.labels
+            ]
+        ).filter(pl.col("value").is_not_null())
+        _write_part(
+            ws,
+            "labels",
+            s.sha256,
+            kind.name,
+            _conform(_with_provenance(labels, kind, path, s), "labels"),
+        )
+    table = kind.table
+    out = _with_provenance(accepted, kind, path, s)
+    out = _conform(out, table)
+    others = [p for p in ws.table_parts(table) if s.sha256[:16] not in p.name]
+    if others and out.height:
+        existing = pl.scan_parquet(others).select(key).collect()[key]
+        seen = out[key].is_in(existing.implode())
+        s.already_present += int(seen.sum())
+        out = out.filter(~seen)
+    say(f"{path.name}: writing {out.height:,} rows to {table}")
+    _write_part(ws, table, s.sha256, kind.name, out)
+    s.added += out.height
+    s.tables[table] = s.tables.get(table, 0) + out.height
+    s.read += n
+    s.rejected += rejected.height
+    s.accepted += n - rejected.height
+    _write_quarantine(ws, path, kind, raw, rejected, s)
+
+
+def _with_provenance(
+    df: pl.DataFrame, kind: RecordKind, path: Path, s: FileSummary
+) -> pl.DataFrame:
+    return df.with_columns(
+        pl.lit(kind.name).alias("source_kind"),
+        pl.lit(path.name).alias("source_file"),
+        pl.lit(s.sha256).alias("source_sha256"),
+        pl.col("_record_no").alias("record_no"),
+        pl.col("_line").alias("source_line"),
+    ).drop("_record_no", "_line")
+
+
+def _conform(df: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Give every part of a table the same columns and dtypes, in the declared order."""
+    schema = table_schema(table)
+    return df.select(
+        [
+            (pl.col(c).cast(t) if c in df.columns else pl.lit(None, t)).alias(c)
+            for c, t in schema.items()
+        ]
+    )
+
+
+def _part_path(ws: Workspace, table: str, sha: str, kind: str) -> Path:
+    return ws.table_dir(table) / f"part-{sha[:16]}-{kind}.parquet"
+
+
+def _write_part(ws: Workspace, table: str, sha: str, kind: str, df: pl.DataFrame) -> None:
+    target = _part_path(ws, table, sha, kind)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if df.height == 0:
+        target.unlink(missing_ok=True)
+        return
+    tmp = target.with_suffix(".tmp")
+    df.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
+    os.replace(tmp, target)
+
+
+def _drop_parts(ws: Workspace, sha: str) -> None:
+    if not sha:
+        return
+    for table in ws.tables():
+        for p in ws.table_parts(table):
+            if f"part-{sha[:16]}-" in p.name:
+                p.unlink()
+
+
+def _write_quarantine(
+    ws: Workspace,
+    path: Path,
+    kind: RecordKind,
+    raw: RawRecords,
+    rejected: pl.DataFrame,
+    s: FileSummary,
+) -> None:
+    target = ws.path("quarantine", f"{s.sha256[:16]}-{kind.name}.parquet")
+    if rejected.height == 0:
+        target.unlink(missing_ok=True)
+        return
+    rejected = rejected.sort("_record_no")
+    record_nos = rejected["_record_no"].to_list()
+    id_col = next((f.out for f in kind.fields if f.out == TABLE_KEYS.get(kind.table)), None)
+    if id_col:
+        by_no = dict(
+            raw.frame.filter(pl.col("_record_no").is_in(record_nos))
+            .select("_record_no", id_col)
+            .iter_rows()
+        )
+        ids = [by_no.get(no) for no in record_nos]
+    else:
+        ids = [None] * len(record_nos)
+    q = pl.DataFrame(
+        {
+            "source_file": [path.name] * len(record_nos),
+            "source_sha256": [s.sha256] * len(record_nos),
+            "kind": [kind.name] * len(record_nos),
+            "record_no": record_nos,
+            "source_line": rejected["_line"].to_list(),
+            "record_id": ids,
+            "field": rejected["field"].to_list(),
+            "reason": rejected["reason"].to_list(),
+            "raw": raw.raw_text(record_nos),
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    tmp = target.with_suffix(".tmp")
+    q.write_parquet(tmp)
+    os.replace(tmp, target)
