@@ -153,8 +153,14 @@ def match_header(
 
 
 def detect_csv_kind(header: str, kinds: Sequence[RecordKind]) -> RecordKind | None:
-    """The declared kind whose required columns all appear in the header (most matches wins)."""
+    """The declared kind whose required columns all appear in the header (most matches wins).
+
+    If no kind has all its required columns, the kind with clearly the most of them (at least
+    half, and at least three columns) is returned, so that the user gets the full list of
+    missing columns for the layout they evidently meant instead of "unknown kind".
+    """
     best: tuple[int, RecordKind] | None = None
+    partial: list[tuple[float, int, RecordKind]] = []
     for kind in kinds:
         if "csv" not in kind.formats:
             continue
@@ -168,12 +174,20 @@ def detect_csv_kind(header: str, kinds: Sequence[RecordKind]) -> RecordKind | No
                 continue
         else:
             present = {canon(a) for f in kind.fields for a in (f.name, *f.aliases)} & set(names)
-            if not all(canon(f.name) in names for f in kind.fields if f.required):
+            required = [canon(f.name) in names for f in kind.fields if f.required]
+            if not all(required):
+                partial.append((sum(required) / len(required), len(present), kind))
                 continue
             score = len(present)
         if best is None or score > best[0]:
             best = (score, kind)
-    return best[1] if best else None
+    if best:
+        return best[1]
+    partial.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    if partial and partial[0][0] >= 0.5 and partial[0][1] >= 3:
+        if len(partial) == 1 or partial[1][:2] < partial[0][:2]:
+            return partial[0][2]
+    return None
 
 
 def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawRecords:
@@ -224,30 +238,27 @@ def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawReco
     }
     frame = pl.DataFrame(cols)
     expected = len(names)
-    nf = nfields[1:]
-    problem = np.where(nf == 0, "blank line", np.where(nf != expected, "wrong_count", "")).astype(
-        object
-    )
-    problem[problem == ""] = None
+    nf = pl.Series("_nf", nfields[1:])
+    truncated = " (truncated last line?)" if open_quote else ""
+    cut = not data.endswith(b"\n")
+    is_last = pl.int_range(pl.len()) == n - 1
     frame = frame.with_columns(
         pl.Series("_record_no", np.arange(1, n + 1, dtype=np.int64)),
         pl.Series("_line", lines[1:]),
-        pl.Series("_problem", problem, dtype=pl.String),
-        pl.Series("_nf", nf),
+        pl.when(nf == 0)
+        .then(pl.lit("blank line"))
+        .when(nf != expected)
+        .then(pl.format("record has {} fields but the header has " + str(expected) + truncated, nf))
+        .otherwise(pl.lit(None, pl.String))
+        .alias("_problem"),
     )
-    frame = frame.with_columns(
-        pl.when(pl.col("_problem") == "wrong_count")
-        .then(
-            pl.format(
-                "record has {} fields but the header has "
-                + str(expected)
-                + (" (truncated last line?)" if open_quote else ""),
-                pl.col("_nf"),
-            )
+    if cut:
+        frame = frame.with_columns(
+            pl.when(is_last & pl.col("_problem").is_not_null())
+            .then(pl.col("_problem") + " — the file ends mid-record (truncated?)")
+            .otherwise(pl.col("_problem"))
+            .alias("_problem")
         )
-        .otherwise(pl.col("_problem"))
-        .alias("_problem")
-    ).drop("_nf")
     if high[1:].any():
         text_cols = [c for c in frame.columns if not c.startswith("_")]
         hi = pl.Series(high[1:])

@@ -1,0 +1,151 @@
+"""Property tests for the normalisers (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import polars as pl
+import pycountry
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fininvest.normalise import (
+    IBAN_LENGTHS,
+    clean_country,
+    clean_currency,
+    clean_email,
+    clean_iban,
+    clean_phone,
+    iban_check_digits,
+    parse_amounts,
+    parse_timestamps,
+)
+
+ALNUM = st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+@st.composite
+def valid_ibans(draw: st.DrawFn) -> str:
+    country = draw(st.sampled_from(sorted(IBAN_LENGTHS)))
+    bban = "".join(
+        draw(
+            st.lists(ALNUM, min_size=IBAN_LENGTHS[country] - 4, max_size=IBAN_LENGTHS[country] - 4)
+        )
+    )
+    return country + iban_check_digits(country, bban) + bban
+
+
+@given(valid_ibans(), st.integers(min_value=0, max_value=3))
+def test_valid_iban_accepted_in_any_spacing(iban: str, spaces: int) -> None:
+    spaced = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if spaces else iban
+    assert clean_iban(spaced.lower() if spaces == 2 else spaced) == iban
+
+
+@given(valid_ibans(), st.data())
+def test_single_character_change_is_detected(iban: str, data: st.DataObject) -> None:
+    pos = data.draw(st.integers(min_value=4, max_value=len(iban) - 1))
+    digit = data.draw(st.sampled_from("0123456789"))
+    if iban[pos] == digit or not iban[pos].isdigit():
+        return
+    assert clean_iban(iban[:pos] + digit + iban[pos + 1 :]) is None  # mod-97 catches it
+
+
+@given(st.text(max_size=40))
+def test_iban_cleaner_never_raises(text: str) -> None:
+    out = clean_iban(text)
+    assert out is None or clean_iban(out) == out
+
+
+def test_every_country_code_and_name_normalises() -> None:
+    for c in pycountry.countries:
+        assert clean_country(c.alpha_2) == c.alpha_2
+        assert clean_country(c.alpha_3.lower()) == c.alpha_2
+    assert clean_country("Germany") == "DE" and clean_country("Atlantis") is None
+
+
+@given(st.text(max_size=8))
+def test_currency_is_iso_or_none(text: str) -> None:
+    out = clean_currency(text)
+    assert out is None or (len(out) == 3 and clean_currency(out) == out)
+
+
+@given(
+    st.sampled_from(["DE", "RO", "BG", "NL", "NG", "FR", "AT"]),
+    st.integers(min_value=10**7, max_value=10**9),
+)
+def test_phone_normalisation_is_idempotent(region: str, number: int) -> None:
+    out = clean_phone(str(number), region)
+    if out is not None:
+        assert out.startswith("+") and out[1:].isdigit()
+        assert clean_phone(out) == out
+        assert clean_phone("00" + out[1:]) == out
+
+
+@given(st.emails())
+def test_email_lowercased_and_idempotent(email: str) -> None:
+    out = clean_email("  " + email.upper() + " ")
+    if out is not None:
+        assert out == out.lower() == clean_email(out)
+
+
+aware = st.datetimes(
+    min_value=datetime(1990, 1, 1),
+    max_value=datetime(2090, 1, 1),
+    timezones=st.builds(
+        lambda m: timezone(timedelta(minutes=m)), st.integers(min_value=-14 * 60, max_value=14 * 60)
+    ),
+)
+
+
+@given(st.lists(aware, min_size=0, max_size=30), st.sampled_from(["T", " "]), st.booleans())
+def test_timestamps_to_utc_keep_offset(values: list[datetime], sep: str, colon: bool) -> None:
+    texts = []
+    for v in values:
+        v = v.replace(microsecond=v.microsecond // 1000 * 1000)
+        off = v.utcoffset()
+        assert off is not None
+        minutes = int(off.total_seconds() // 60)
+        sign = "-" if minutes < 0 else "+"
+        hh, mm = divmod(abs(minutes), 60)
+        texts.append(
+            v.strftime(f"%Y-%m-%d{sep}%H:%M:%S.%f")[:-3]
+            + f"{sign}{hh:02d}{':' if colon else ''}{mm:02d}"
+        )
+    ts, offset = parse_timestamps(pl.Series(texts, dtype=pl.String))
+    for v, t, o in zip(values, ts.to_list(), offset.to_list(), strict=True):
+        v = v.replace(microsecond=v.microsecond // 1000 * 1000)
+        assert t == v.astimezone(UTC)
+        assert o == int(v.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+
+
+def test_timestamp_edge_cases() -> None:
+    ts, off = parse_timestamps(
+        pl.Series(
+            [
+                "2025-01-01T10:00:00Z",
+                "2025-01-01 10:00",
+                "2025-01-01T10:00:00",
+                "2025-02-30T10:00:00Z",
+                "2025-01-01T10:00:00+25:00",
+                None,
+                "",
+            ]
+        )
+    )
+    assert ts.to_list()[:3] == [datetime(2025, 1, 1, 10, tzinfo=UTC)] * 3
+    assert off.to_list()[:3] == [0, None, None]
+    assert ts.to_list()[3:] == [None, None, None, None]
+
+
+@given(
+    st.lists(
+        st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False), max_size=30
+    )
+)
+def test_amounts_parse_exactly_to_the_nearest_double(values: list) -> None:  # type: ignore[type-arg]
+    parsed = parse_amounts(pl.Series([str(v) for v in values], dtype=pl.String)).to_list()
+    assert parsed == [float(v) for v in values]
+
+
+def test_amount_rejects() -> None:
+    assert parse_amounts(pl.Series(["1,5", "abc", "nan", "inf", ""])).to_list() == [None] * 5
