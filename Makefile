@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 CASE ?= demo-case
 
-.PHONY: demo test lint typecheck check docs clean-demo
+.PHONY: demo test lint typecheck docs clean-demo sample-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,3 +34,8 @@ docs: $(STAMP)
 
 clean-demo:
 	rm -rf $(CASE)
+
+## sample-data: regenerate the committed small case (a test checks it matches the generator)
+sample-data: $(STAMP)
+	rm -rf sample_data/raw sample_data/truth
+	$(BIN)/python -c "from pathlib import Path; from fininvest.sample import generate_case; generate_case(Path('sample_data/raw'), Path('sample_data/truth'), scale='small', seed=7, compress=True)"

@@ -140,14 +140,21 @@ def formats_md() -> str:
     return "\n".join(out) + "\n"
 
 
-def _walk(cmd: click.Command, name: str, out: list[str], level: int = 2) -> None:
-    ctx = click.Context(cmd, info_name=name, terminal_width=100, max_content_width=100)
+def _walk(
+    cmd: click.Command,
+    name: str,
+    out: list[str],
+    parent: click.Context | None = None,
+    level: int = 2,
+) -> None:
+    settings = {"terminal_width": 100, "max_content_width": 100, **cmd.context_settings}
+    ctx = click.Context(cmd, info_name=name.rsplit(" ", 1)[-1], parent=parent, **settings)
     out += [f"{'#' * level} `{name}`", "", "```", cmd.get_help(ctx), "```", ""]
     if isinstance(cmd, click.Group):
         for sub in cmd.list_commands(ctx):
             child = cmd.get_command(ctx, sub)
             if child is not None:
-                _walk(child, f"{name} {sub}", out, level + 1 if level < 3 else 3)
+                _walk(child, f"{name} {sub}", out, ctx, min(level + 1, 3))
 
 
 def cli_md() -> str:

@@ -178,13 +178,26 @@ def clean_iban(value: str | None) -> str | None:
     return v if iban_checksum_ok(v) else None
 
 
-# ----------------------------------------------------------------------------- vectorised helpers
-def map_distinct(s: pl.Series, cleaner: object) -> pl.Series:
-    """Apply a scalar cleaner to each distinct value of a string Series and map the results back."""
-    fn = cleaner  # a callable str -> str | None
-    uniq = s.drop_nulls().unique()
-    mapping = {v: fn(v) for v in uniq.to_list()}  # type: ignore[operator]
-    return s.replace_strict(mapping, default=None, return_dtype=pl.String)
+# ----------------------------------------------------------------------------- vectorised forms
+def amount_expr(text: pl.Expr) -> pl.Expr:
+    """Decimal written with a dot (``1234.56``) → Float64; null where not a finite number."""
+    num = text.str.strip_chars().cast(pl.Float64, strict=False)
+    return pl.when(num.is_finite()).then(num)
+
+
+def date_expr(text: pl.Expr) -> pl.Expr:
+    """``YYYY-MM-DD`` (a longer ISO timestamp is cut to its date) → Date; null where invalid."""
+    return text.str.strip_chars().str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def parse_amounts(s: pl.Series) -> pl.Series:
+    """Series form of :func:`amount_expr`."""
+    return pl.DataFrame({"v": s}).select(amount_expr(pl.col("v"))).to_series()
+
+
+def parse_dates(s: pl.Series) -> pl.Series:
+    """Series form of :func:`date_expr`."""
+    return pl.DataFrame({"v": s}).select(date_expr(pl.col("v"))).to_series()
 
 
 _TS_SUFFIX = r"(Z|z|[+-]\d{2}:?\d{2})$"
@@ -193,7 +206,8 @@ _TS_SUFFIX = r"(Z|z|[+-]\d{2}:?\d{2})$"
 def parse_timestamps(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Parse ISO 8601 timestamps to UTC, keeping the original UTC offset.
 
-    Accepts ``YYYY-MM-DD[T ]HH:MM[:SS[.fff]]`` optionally followed by ``Z`` or ``±HH[:]MM``.
+    Accepts ``YYYY-MM-DD[T ]HH:MM[:SS[.fff]]`` (also with ``/`` between date parts) optionally
+    followed by ``Z`` or ``±HH[:]MM``.
     A timestamp without an offset is taken as UTC and its offset is returned as null, so the
     record still says that no offset was given.
 
@@ -204,48 +218,89 @@ def parse_timestamps(s: pl.Series) -> tuple[pl.Series, pl.Series]:
 
     Notes
     -----
-    Vectorised: one regex extract and one or two ``str.to_datetime`` passes, O(n).
+    O(n). The usual export shapes (``2025-03-14T21:45:10+01:00``, ``…Z`` or no offset) take a
+    fast path: the first 19 characters are parsed with a fixed format (no per-value cache) and
+    the offset is read from fixed positions, which is several times faster than a ``%z``
+    parse. Only values of another shape take the general path (regex, one or two passes).
     """
     s = s.str.strip_chars()
+    parts = pl.DataFrame({"s": s}).select(
+        pl.col("s").str.slice(19).alias("tail"),
+        pl.col("s")
+        .str.slice(0, 19)
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="ms", cache=False)
+        .cast(pl.Int64)
+        .alias("naive_ms"),
+        pl.col("s").is_not_null().alias("given"),
+    )
+    tail = pl.col("tail")
+    colon_form = (tail.str.len_bytes() == 6) & (tail.str.slice(3, 1) == ":")
+    sign = pl.when(tail.str.slice(0, 1) == "-").then(-1).when(tail.str.slice(0, 1) == "+").then(1)
+    minutes = sign * (
+        tail.str.slice(1, 2).cast(pl.Int32, strict=False) * 60
+        + tail.str.slice(4, 2).cast(pl.Int32, strict=False)
+    )
+    offset = (
+        pl.when(tail.str.len_bytes() == 0)
+        .then(None)
+        .when((tail == "Z") | (tail == "z"))
+        .then(0)
+        .when(colon_form)
+        .then(minutes)
+    )
+    ok = pl.col("naive_ms").is_not_null() & (
+        (tail.str.len_bytes() == 0)
+        | (tail == "Z")
+        | (tail == "z")
+        | (colon_form & (minutes.abs() <= 18 * 60)).fill_null(False)
+    )
+    fast = parts.select(
+        (pl.col("naive_ms") - offset.cast(pl.Int64).fill_null(0) * 60_000)
+        .cast(pl.Datetime("ms", "UTC"))
+        .alias("ts"),
+        offset.cast(pl.Int16).alias("ts_offset_min"),
+        (~ok & pl.col("given")).alias("rest"),
+    )
+    ts, off, rest = fast["ts"], fast["ts_offset_min"], fast["rest"]
+    if not rest.any():
+        return ts, off
+    idx = rest.arg_true()
+    slow_ts, slow_off = _parse_timestamps_general(s.gather(idx))
+    return ts.scatter(idx, slow_ts), off.scatter(idx, slow_off)
+
+
+def _parse_timestamps_general(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     suffix = s.str.extract(_TS_SUFFIX, 1)
-    base = s.str.replace(_TS_SUFFIX, "").str.replace(" ", "T", literal=True, n=1)
+    base = (
+        s.str.replace(_TS_SUFFIX, "")
+        .str.replace(" ", "T", literal=True, n=1)
+        .str.replace_all("/", "-", literal=True)
+    )  # 2022/09/01 00:20 (IBM AML exports)
     naive = base.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="ms")
     if naive.null_count() > s.null_count():
         short = base.str.to_datetime("%Y-%m-%dT%H:%M", strict=False, time_unit="ms")
         naive = naive.fill_null(short)
-    sign = pl.when(suffix.str.starts_with("-")).then(-1).otherwise(1)
     digits = suffix.str.replace_all(r"[^0-9]", "")
-    frame = pl.DataFrame({"suffix": suffix, "digits": digits, "naive": naive})
-    offset = frame.select(
-        pl.when(pl.col("suffix").str.to_uppercase() == "Z")
-        .then(0)
-        .otherwise(
-            sign.__mul__(
-                pl.col("digits").str.slice(0, 2).cast(pl.Int32, strict=False) * 60
-                + pl.col("digits").str.slice(2, 2).cast(pl.Int32, strict=False)
+    offset = (
+        pl.select(
+            pl.when(suffix.str.to_uppercase() == "Z")
+            .then(0)
+            .otherwise(
+                pl.when(suffix.str.starts_with("-")).then(-1).otherwise(1)
+                * (
+                    digits.str.slice(0, 2).cast(pl.Int32, strict=False) * 60
+                    + digits.str.slice(2, 2).cast(pl.Int32, strict=False)
+                )
             )
         )
+        .to_series()
         .cast(pl.Int16)
-        .alias("offset")
-    ).to_series()
+    )
     # out-of-range offsets (over 18 hours) are not real offsets
     offset = offset.set(offset.abs() > 18 * 60, None) if offset.len() else offset
     bad_offset = suffix.is_not_null() & offset.is_null()
-    ts = (
-        pl.DataFrame({"naive": naive, "off": offset.cast(pl.Int64).fill_null(0)})
-        .select((pl.col("naive") - pl.duration(minutes=pl.col("off"))).dt.replace_time_zone("UTC"))
-        .to_series()
+    ts = (naive.cast(pl.Int64) - offset.cast(pl.Int64).fill_null(0) * 60_000).cast(
+        pl.Datetime("ms", "UTC")
     )
     ts = ts.set(bad_offset, None) if ts.len() else ts
-    return ts.alias("ts"), offset.alias("ts_offset_min")
-
-
-def parse_dates(s: pl.Series) -> pl.Series:
-    """Parse ``YYYY-MM-DD`` (a longer ISO timestamp is cut to its date); null where invalid."""
-    return s.str.strip_chars().str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-
-
-def parse_amounts(s: pl.Series) -> pl.Series:
-    """Parse decimal amounts written with a dot (``1234.56``); null where not a finite number."""
-    v = s.str.strip_chars().cast(pl.Float64, strict=False)
-    return v.set(v.is_nan() | v.is_infinite(), None) if v.len() else v
+    return ts, offset

@@ -40,6 +40,12 @@ def resource_dir(name: str) -> Path:
     )
 
 
+def source_root() -> Path:
+    """The source checkout this package runs from (its parent folder); in an installed wheel
+    this is site-packages, where the checkout-only folders such as ``sample_data/`` are absent."""
+    return _PACKAGE_DIR.parent
+
+
 def resource_summary() -> dict[str, dict[str, object]]:
     """Where each resource folder was found and how many files it holds."""
     out: dict[str, dict[str, object]] = {}

@@ -2,9 +2,65 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from rich.console import Console
+
+from fininvest.cli.output import FORMAT_OPTION, emit, stages
 
 
 @click.group()
 def bench() -> None:
-    """Benchmarks that print throughput, wall time, peak memory and a same-run ratio."""
+    """Benchmarks that print throughput, wall time, peak memory and a same-run ratio.
+
+    Numbers depend on the machine and on its other load; compare ratios from the same run.
+    Results are recorded in docs/performance.md.
+    """
+
+
+@bench.command("ingest")
+@click.option(
+    "--rows",
+    type=int,
+    default=1_000_000,
+    show_default=True,
+    help="Number of bank transactions to generate and ingest.",
+)
+@click.option(
+    "--reference/--no-reference",
+    default=True,
+    show_default=True,
+    help="Also time the equivalent pandas ingest (needs pandas + pyarrow).",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the temporary CSV goes (default: the system temp folder).",
+)
+@FORMAT_OPTION
+def bench_ingest_cmd(rows: int, reference: bool, workdir: Path | None, fmt: str) -> None:
+    """Canonical bank CSV → validated, normalised Parquet, against a pandas reference.
+
+    Each implementation runs in a fresh process; wall time excludes interpreter start-up
+    and data generation; peak memory is the process's maximum RSS.
+    """
+    from fininvest.bench.ingest import bench_ingest
+
+    with stages(4) as say:
+        res = bench_ingest(rows, reference=reference, workdir=workdir, progress=say)
+
+    def render(c: Console) -> None:
+        c.print(
+            f"ingest {res['rows']:,} rows ({res['csv_mb']} MB CSV): {res['seconds']} s, "
+            f"{res['rows_per_s']:,} rows/s, peak RSS {res['peak_rss_mb']} MB, "
+            f"{res['rejected']:,} rejected"
+        )
+        if "ratio" in res:
+            c.print(
+                f"pandas reference: {res['reference_seconds']} s, peak RSS "
+                f"{res['reference_peak_rss_mb']} MB → ratio {res['ratio']}× "
+                f"({'results agree' if res['agree'] else 'RESULTS DIFFER'})"
+            )
+
+    emit(fmt, res, render)

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,18 @@ def load_bytes(path: Path) -> bytes:
         except (OSError, EOFError) as exc:
             raise BadInput(f"{path.name}: not a readable gzip file ({exc})") from exc
     return data
+
+
+def read_head(path: Path, size: int = 65536) -> bytes:
+    """The first bytes of a file (gunzipped for ``*.gz``), enough for its header."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read(size)
+    except (OSError, EOFError) as exc:
+        raise BadInput(f"{path.name}: not a readable gzip file ({exc})") from exc
 
 
 def first_line(data: bytes) -> str:
@@ -205,7 +218,19 @@ def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawReco
     if extra:
         notes.append("extra columns ignored: " + ", ".join(extra))
     buf = np.frombuffer(data, dtype=np.uint8)
-    starts, ends, nfields, lines, high, open_quote = scan_records(buf, delim)
+    # the record scan (numba, GIL released) runs beside the Polars parse
+    with ThreadPoolExecutor(1) as pool:
+        scan = pool.submit(scan_records, buf, delim)
+        table = pl.read_csv(
+            io.BytesIO(data),
+            has_header=True,
+            separator=delim,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            encoding="utf8-lossy",
+            raise_if_empty=False,
+        )
+        starts, ends, nfields, lines, high, open_quote = scan.result()
     n = len(starts) - 1  # records after the header
     if n <= 0:
         frame = pl.DataFrame(
@@ -232,11 +257,14 @@ def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawReco
             hint="The file mixes line endings or quoting in a way fininvest cannot align; "
             "re-export it as RFC 4180 CSV.",
         )
-    cols = {
-        f.out: (table.to_series(i) if i is not None else pl.Series([None] * n, dtype=pl.String))
-        for f, i in zip(kind.fields, idx, strict=True)
-    }
-    frame = pl.DataFrame(cols)
+    # absent optional columns are simply not there; validation treats them as null
+    frame = pl.DataFrame(
+        [
+            table.to_series(i).alias(f.out)
+            for f, i in zip(kind.fields, idx, strict=True)
+            if i is not None
+        ]
+    )
     expected = len(names)
     nf = pl.Series("_nf", nfields[1:])
     truncated = " (truncated last line?)" if open_quote else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,8 +34,8 @@ from fininvest.formats.readers import (
     RawRecords,
     detect_csv_kind,
     first_line,
-    load_bytes,
     read_csv,
+    read_head,
     read_parquet,
 )
 from fininvest.ingest.validate import validate
@@ -108,7 +109,7 @@ def detect_kind(path: Path, fmt: str, kind: str | None) -> str:
         cols = list(pl.read_parquet_schema(path))
         header = ",".join(cols)
     else:
-        data = load_bytes(path)[:65536]
+        data = read_head(path)
         if not data.strip():
             raise BadInput(f"{path.name}: the file is empty", hint="Export the data again.")
         header = first_line(data)
@@ -154,11 +155,12 @@ def ingest_files(
     for p, f, k in sorted(plan, key=_order):
         s = FileSummary(p.name, k, f)
         try:
-            say(f"{p.name}: hashing")
-            s.sha256 = file_sha256(p)
+            # the SHA-256 (GIL released) runs beside the parse; it is needed only to store
+            with ThreadPoolExecutor(1) as pool:
+                digest = pool.submit(file_sha256, p)
+                _ingest_one(ws, p, f, k, s, say, digest)
             if copy_raw:
                 _keep_raw(ws, p, s.sha256)
-            _ingest_one(ws, p, f, k, s, say)
         except FininvestError as exc:
             s.error, s.hint = exc.message, exc.hint
             _drop_parts(ws, s.sha256)
@@ -183,12 +185,19 @@ def _fx(ws: Workspace) -> pl.DataFrame | None:
 
 
 def _ingest_one(
-    ws: Workspace, path: Path, fmt: str, kind_name: str, s: FileSummary, say: Progress
+    ws: Workspace,
+    path: Path,
+    fmt: str,
+    kind_name: str,
+    s: FileSummary,
+    say: Progress,
+    digest: Future[str],
 ) -> None:
     say(f"{path.name}: reading as {kind_name} ({fmt})")
     if kind_name == GOAML:
         rows, n_reports = parse_goaml(path)
         s.notes.append(f"{n_reports} reports, {len(rows.transactions)} transactions")
+        s.sha256 = digest.result()
         for sub, raw in _goaml_frames(rows):
             _store(ws, path, KINDS[sub], raw, s, say)
         return
@@ -199,8 +208,8 @@ def _ingest_one(
             hint="Formats for this kind: " + ", ".join(kind.formats),
         )
     raw = read_parquet(path, kind) if fmt == "parquet" else read_csv(path, kind)
-    if raw.delimiter is not None or raw.notes:
-        s.notes.extend(raw.notes)
+    s.notes.extend(raw.notes)
+    s.sha256 = digest.result()
     _store(ws, path, kind, raw, s, say)
 
 
@@ -262,9 +271,7 @@ def _store(
         accepted = accepted.filter(pl.col(REJECT_FIELD).is_null()).drop(REJECT_FIELD, REJECT_REASON)
     key = TABLE_KEYS[kind.table]
     if key in accepted.columns and accepted.height:
-        dup = accepted.select(
-            pl.col(key).is_duplicated() & (pl.int_range(pl.len()).over(key) > 0)
-        ).to_series()
+        dup = accepted.select(~pl.col(key).is_first_distinct()).to_series()
         if dup.any():
             first = accepted.group_by(key, maintain_order=True).agg(
                 pl.col("_record_no").first().alias("_first"), pl.col("_line").first().alias("_fl")
@@ -361,7 +368,9 @@ def _write_part(ws: Workspace, table: str, sha: str, kind: str, df: pl.DataFrame
         target.unlink(missing_ok=True)
         return
     tmp = target.with_suffix(".tmp")
-    df.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
+    # lz4 without column statistics: the fastest write measured here (docs/performance.md);
+    # nothing in fininvest relies on Parquet min/max statistics
+    df.write_parquet(tmp, compression="lz4", statistics=False)
     os.replace(tmp, target)
 
 

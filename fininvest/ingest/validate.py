@@ -7,20 +7,17 @@ records that are actually rejected, so clean files pay nothing for error reporti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
 from fininvest.formats.fields import Field, RecordKind
 from fininvest.normalise import (
+    amount_expr,
     clean_country,
     clean_currency,
     clean_email,
     clean_iban,
     clean_phone,
-    map_distinct,
-    parse_amounts,
-    parse_dates,
+    date_expr,
     parse_timestamps,
 )
 
@@ -39,70 +36,89 @@ _HOW = {
 }
 
 
-@dataclass
-class Checked:
-    """Result of checking one field: the normalised column and the rows it rejects."""
-
-    value: pl.Series
-    bad: pl.Series  # bool: present but invalid, or required and missing
-    negative: pl.Series | None = None  # amounts below zero (own reason)
-    extra: tuple[pl.Series, ...] = ()  # derived columns (the UTC offset of a timestamp)
+MAPPED = {
+    "currency": clean_currency, "country": clean_country, "phone": clean_phone,
+    "email": clean_email, "iban": clean_iban,
+}  # fmt: skip
 
 
-def _blank_to_null(s: pl.Series) -> pl.Series:
-    s = s.str.strip_chars()
-    return s.set(s == "", None) if s.len() else s
+def _needing_strip(raw: pl.DataFrame, cols: list[str]) -> list[str]:
+    """The columns where some value has surrounding whitespace or is empty.
+
+    CSV readers already give null for empty fields, so most columns need no strip at all; the
+    check is one parallel pass, cheaper than stripping every column.
+    """
+    if not cols:
+        return []
+
+    def edge(c: str) -> pl.Expr:
+        s = pl.col(c).str
+        return (
+            (
+                s.starts_with(" ")
+                | s.ends_with(" ")
+                | s.starts_with("\t")
+                | s.ends_with("\t")
+                | (s.len_bytes() == 0)
+            )
+            .any()
+            .alias(c)
+        )
+
+    flags = raw.select(edge(c) for c in cols).row(0)
+    return [c for c, flag in zip(cols, flags, strict=True) if flag]
 
 
-def check_field(f: Field, raw: pl.Series) -> Checked:
-    """Parse and normalise one column according to its declaration."""
-    text = _blank_to_null(raw)
-    present = text.is_not_null()
-    negative = None
-    extra: tuple[pl.Series, ...] = ()
-    value: pl.Series
+def _text(col: str) -> pl.Expr:
+    """Stripped text; empty becomes null."""
+    t = pl.col(col).str.strip_chars()
+    return pl.when(t.str.len_bytes() == 0).then(None).otherwise(t)
+
+
+def value_expr(f: Field, raw: pl.DataFrame) -> pl.Expr:
+    """The normalised value of one declared field, from its already stripped text column.
+
+    Fields whose normalisation needs Python (countries, phones, IBANs, …) are cleaned once per
+    distinct value here, and the result is applied as a vectorised mapping.
+    """
+    text = pl.col(f.out)
     if f.type in ("id", "text"):
         value = text
     elif f.type == "timestamp":
-        value, offset = parse_timestamps(text.str.replace_all("/", "-", literal=True))
-        extra = (offset,)
+        value = pl.col(f"__ts_{f.out}")
     elif f.type == "date":
-        value = parse_dates(text)
+        value = date_expr(text)
     elif f.type in ("amount", "number"):
-        value = parse_amounts(text)
-        if f.type == "amount":
-            negative = value < 0
-    elif f.type == "currency":
-        value = map_distinct(text, clean_currency)
-    elif f.type == "country":
-        value = map_distinct(text, clean_country)
-    elif f.type == "phone":
-        value = map_distinct(text, clean_phone)
-    elif f.type == "email":
-        value = map_distinct(text, clean_email)
-    elif f.type == "iban":
-        value = map_distinct(text, clean_iban)
+        value = amount_expr(text)
+    elif f.type in MAPPED:
+        cleaner = MAPPED[f.type]
+        uniq = raw.select(text.unique()).to_series().drop_nulls().to_list()
+        mapping = {v: cleaner(v) for v in uniq}  # type: ignore[operator]
+        value = text.replace_strict(mapping, default=None, return_dtype=pl.String)
     elif f.type == "enum":
         canon = {c.lower(): c for c in f.choices}
         value = text.str.to_lowercase().replace_strict(canon, default=None, return_dtype=pl.String)
     elif f.type == "mcc":
-        ok = text.str.contains(r"^\d{4}$")
-        value = (
-            text.set(~ok.fill_null(False), None).cast(pl.Int16)
-            if text.len()
-            else text.cast(pl.Int16)
-        )
+        value = pl.when(text.str.contains(r"^\d{4}$")).then(text.cast(pl.Int16, strict=False))
     elif f.type == "int":
         value = text.cast(pl.Int64, strict=False)
     else:  # pragma: no cover - declarations are checked by the tests
         raise ValueError(f"unknown field type {f.type}")
-    bad = present & value.is_null()
+    return value.cast(f.dtype).alias(f.out)
+
+
+def bad_expr(f: Field, present_in_file: bool) -> tuple[pl.Expr, pl.Expr | None]:
+    """(rejected?, negative?) for one field, from its text column ``__t_<out>`` and value."""
+    if not present_in_file:
+        return pl.lit(f.required), None
+    present = pl.col(f"__t_{f.out}").is_not_null()
+    bad = present & pl.col(f.out).is_null()
+    negative = (pl.col(f.out) < 0).fill_null(False) if f.type == "amount" else None
     if negative is not None:
-        negative = negative.fill_null(False)
         bad = bad | negative
     if f.required:
         bad = bad | ~present
-    return Checked(value.alias(f.out), bad.fill_null(True).alias(f.out), negative, extra)
+    return bad, negative
 
 
 def reason_for(f: Field, raw: str | None, negative: bool) -> str:
@@ -127,52 +143,79 @@ def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     accepted : the normalised columns plus ``_record_no`` and ``_line``.
     rejected : ``_record_no``, ``_line``, ``field``, ``reason`` (one row per rejected record,
         every problem of that record listed).
+
+    Notes
+    -----
+    One Polars ``select`` evaluates every field's value and rejection mask in parallel;
+    timestamps are parsed first (see :func:`fininvest.normalise.parse_timestamps`).
     """
-    checks = {f.out: check_field(f, raw[f.out]) for f in kind.fields}
-    struct_bad = raw["_problem"].is_not_null()
-    any_bad = struct_bad
-    for c in checks.values():
-        any_bad = any_bad | c.bad
+    in_file = [f for f in kind.fields if f.out in raw.columns]
+    strip = _needing_strip(raw, [f.out for f in in_file if f.type != "timestamp"])
+    raw = raw.with_columns(_text(c).alias(c) for c in strip)
+    pre = []
+    for f in in_file:
+        if f.type == "timestamp":
+            ts, offset = parse_timestamps(raw[f.out])
+            pre += [ts.alias(f"__ts_{f.out}"), offset.alias("ts_offset_min")]
+    if pre:
+        raw = raw.with_columns(pre)
+    values = [
+        value_expr(f, raw) if f in in_file else pl.lit(None, f.dtype).alias(f.out)
+        for f in kind.fields
+    ]
+    texts = [pl.col(f.out).alias(f"__t_{f.out}") for f in in_file]
+    extra = [pl.col("ts_offset_min")] if "ts_offset_min" in raw.columns else []
+    step = raw.lazy().select(*values, *texts, *extra, "_record_no", "_line", "_problem")
+    checks: list[pl.Expr] = []
+    for f in kind.fields:
+        b, n = bad_expr(f, f in in_file)
+        checks.append(b.alias(f"__bad_{f.out}"))
+        if n is not None:
+            checks.append(n.alias(f"__neg_{f.out}"))
     if kind.one_of:
-        none_of = pl.all_horizontal(checks[kind.field(n).out].value.is_null() for n in kind.one_of)
-        none_mask = pl.select(none_of).to_series()
-        any_bad = any_bad | none_mask
-    else:
-        none_mask = None
-    columns = [c.value for c in checks.values()] + [e for c in checks.values() for e in c.extra]
-    accepted = pl.DataFrame(columns).with_columns(raw["_record_no"], raw["_line"])
-    bad_idx = any_bad.arg_true()
+        checks.append(
+            pl.all_horizontal(
+                pl.col(f"__t_{kind.field(n).out}").is_null()
+                if kind.field(n) in in_file
+                else pl.lit(True)
+                for n in kind.one_of
+            ).alias("__none_of")
+        )
+    names = [c.meta.output_name() for c in checks]
+    any_bad = pl.any_horizontal(pl.col("_problem").is_not_null(), *names)
+    checked = step.with_columns(checks).with_columns(any_bad.alias("__any_bad"))
+    keep = [f.out for f in kind.fields] + ["ts_offset_min"] * bool(extra) + ["_record_no", "_line"]
+    # one plan, two outputs: the shared part is computed once (common sub-plan elimination)
+    bad_rows, accepted = pl.collect_all(
+        [
+            checked.filter(pl.col("__any_bad")).select("_record_no", "_line", "_problem", *names),
+            checked.filter(~pl.col("__any_bad")).select(keep),
+        ]
+    )
     rejected_rows = []
-    if len(bad_idx):
-        sub_raw = raw[bad_idx]
-        masks = {k: c.bad.gather(bad_idx).to_list() for k, c in checks.items()}
-        negs = {
-            k: (c.negative.gather(bad_idx).to_list() if c.negative is not None else None)
-            for k, c in checks.items()
-        }
-        none_list = none_mask.gather(bad_idx).to_list() if none_mask is not None else None
-        by_out = {f.out: f for f in kind.fields}
-        for j, row in enumerate(sub_raw.iter_rows(named=True)):
+    if bad_rows.height:
+        raw_bad = raw.join(bad_rows.select("_record_no"), on="_record_no", how="semi")
+        raw_by_no = {r["_record_no"]: r for r in raw_bad.iter_rows(named=True)}
+        for row in bad_rows.iter_rows(named=True):
+            src = raw_by_no[row["_record_no"]]
             fields, reasons = [], []
             if row["_problem"] is not None:
                 fields.append("(record)")
                 reasons.append(row["_problem"])
             else:
-                for out, m in masks.items():
-                    if m[j]:
-                        neg = negs[out]
-                        f = by_out[out]
+                for f in kind.fields:
+                    if row.get(f"__bad_{f.out}"):
                         fields.append(f.name)
                         reasons.append(
-                            f"{f.name}: " + reason_for(f, row[out], bool(neg and neg[j]))
+                            f"{f.name}: "
+                            + reason_for(f, src.get(f.out), bool(row.get(f"__neg_{f.out}")))
                         )
-                if none_list is not None and none_list[j]:
+                if row.get("__none_of"):
                     fields.append("/".join(kind.one_of))
                     reasons.append("at least one of " + ", ".join(kind.one_of) + " is required")
             rejected_rows.append(
                 (row["_record_no"], row["_line"], ",".join(fields), "; ".join(reasons))
             )
-    accepted = accepted.filter(~any_bad)
     rejected = pl.DataFrame(
         rejected_rows,
         schema={"_record_no": pl.Int64, "_line": pl.Int64, "field": pl.String, "reason": pl.String},

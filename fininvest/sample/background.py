@@ -283,6 +283,7 @@ def generate_background(b: CaseBuilder, n_persons: int) -> Population:
         )
     # rent and utilities
     renters = np.flatnonzero(rng.random(n_persons) < 0.7)
+    households = np.flatnonzero(rng.random(n_persons) < 0.75)  # one energy contract each
     rent = rng.normal(850, 200, n_persons).clip(350, 2500)
     for m in range(months):
         em.bank(
@@ -297,18 +298,17 @@ def generate_background(b: CaseBuilder, n_persons: int) -> Population:
             "sepa",
             "Rent",
         )
+        k = len(households)
         em.bank(
-            _ts(
-                rng, MONTH_STARTS[m] + rng.integers(5, 20, n_persons), _local_hours(rng, n_persons)
-            ),
-            account,
-            utilities[rng.integers(0, len(utilities), n_persons)],
-            rng.normal(90, 30, n_persons).clip(20, 400),
+            _ts(rng, MONTH_STARTS[m] + rng.integers(5, 20, k), _local_hours(rng, k)),
+            account[households],
+            utilities[rng.integers(0, len(utilities), k)],
+            rng.normal(90, 30, k).clip(20, 400),
             "sepa",
             "Energy",
         )
     # ATM withdrawals and P2P
-    n_atm = rng.poisson(0.9 * activity * months)
+    n_atm = rng.poisson(0.7 * activity * months)
     who = np.repeat(np.arange(n_persons), n_atm)
     em.bank(
         _ts(rng, rng.integers(0, DAYS, len(who)), _local_hours(rng, len(who), 7, 23)),
@@ -331,7 +331,7 @@ def generate_background(b: CaseBuilder, n_persons: int) -> Population:
         "",
     )
     # everyday card spending
-    n_card = rng.poisson(2.2 * activity * months)
+    n_card = rng.poisson(2.0 * activity * months)
     who = np.repeat(np.arange(n_persons), n_card)
     types = np.array([MTYPES.index(t) for t in EVERYDAY])
     p = np.array(list(EVERYDAY.values()))

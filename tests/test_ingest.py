@@ -1,0 +1,197 @@
+"""Ingestion on real files: the committed sample case, IBM AML, Parquet, goAML XML."""
+
+# ruff: noqa: E501  (literal IBM AML file content below keeps its real line length)
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import polars as pl
+
+from fininvest.formats.declarations import PROVENANCE, table_schema
+from fininvest.formats.goaml import parse_goaml
+from fininvest.ingest import ingest_files
+from fininvest.workspace import Workspace, file_sha256
+
+from .conftest import SAMPLE_DATA
+
+
+def test_sample_counts_add_up_and_defects_are_quarantined(sample_ws: Workspace) -> None:
+    log = [e for e in sample_ws.audit_entries() if e["command"] == "ingest"]
+    assert not log  # ingest_files (library) does not write the audit log; the CLI does
+    q = pl.read_parquet(sample_ws.quarantine_parts())
+    defects = pl.read_csv(SAMPLE_DATA / "truth" / "defects.csv")
+    assert sorted(q["record_id"].to_list()) == sorted(defects["record_id"].to_list())
+    for rec_id, expected in defects.select("record_id", "expected").iter_rows():
+        reason = q.filter(pl.col("record_id") == rec_id)["reason"].item()
+        assert expected in reason
+    tx = sample_ws.scan("transactions").collect()
+    assert tx["txn_id"].is_unique().all()
+    assert tx["currency"].n_unique() > 1  # controllers and recruiters pay in local currency
+    foreign = tx.filter(pl.col("currency") != "EUR")
+    assert foreign["amount_base"].null_count() == 0
+    assert (foreign["amount_base"] < foreign["amount"]).all()  # BGN, MDL, NGN are worth < 1 EUR
+
+
+def test_every_row_carries_provenance(sample_ws: Workspace) -> None:
+    for table in sample_ws.tables():
+        df = sample_ws.scan(table).collect()
+        assert list(df.columns) == list(table_schema(table)), table
+        for col in ("source_file", "source_sha256", "record_no"):
+            assert df[col].null_count() == 0, (table, col)
+        for name, sha in df.select("source_file", "source_sha256").unique().iter_rows():
+            assert file_sha256(sample_ws.path("raw", name)) == sha
+    assert {d.name for d in PROVENANCE} <= set(sample_ws.scan("accounts").collect_schema())
+
+
+def test_timestamps_are_utc_with_original_offset(sample_ws: Workspace) -> None:
+    tx = sample_ws.scan("card_transactions").collect()
+    assert tx["ts"].dtype == pl.Datetime("ms", "UTC")
+    assert set(tx["ts_offset_min"].unique().to_list()) >= {60, 120}  # CET and CEST/EET
+    first = tx.filter(pl.col("source_line") == 2)
+    raw = pl.read_csv(
+        sample_ws.path("raw", "card_transactions.csv.gz"), infer_schema=False, n_rows=1
+    )
+    assert first["txn_id"].item() == raw["txn_id"].item()
+
+
+def test_reingest_is_idempotent(ws: Workspace, tiny_case: tuple[Path, Path, dict]) -> None:  # type: ignore[type-arg]
+    raw, _truth, _ = tiny_case
+    files = sorted(raw.iterdir())
+    first = ingest_files(ws, files)
+    counts = {t: ws.scan(t).select(pl.len()).collect().item() for t in ws.tables()}
+    second = ingest_files(ws, files)
+    again = {t: ws.scan(t).select(pl.len()).collect().item() for t in ws.tables()}
+    assert counts == again
+    assert [s.read for s in first] == [s.read for s in second]
+    for s in first + second:
+        assert s.read == s.accepted + s.rejected
+        assert s.accepted == s.added + s.already_present
+
+
+def test_same_records_in_another_file_are_reported_not_duplicated(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    head = "txn_id,timestamp,from_account,to_account,amount,currency,channel\n"
+    a = tmp_path / "a.csv"
+    b = tmp_path / "b.csv"
+    a.write_text(head + "T1,2025-03-01T10:00:00Z,X,,1.00,EUR,atm\n")
+    b.write_text(
+        head + "T1,2025-03-01T10:00:00Z,X,,1.00,EUR,atm\nT2,2025-03-01T10:00:00Z,X,,2.00,EUR,atm\n"
+    )
+    ingest_files(ws, [a])
+    [s] = ingest_files(ws, [b])
+    assert (s.read, s.accepted, s.added, s.already_present) == (2, 2, 1, 1)
+    assert ws.scan("transactions").select(pl.len()).collect().item() == 2
+
+
+IBM_TX = """Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving Currency,Amount Paid,Payment Currency,Payment Format,Is Laundering
+2022/09/01 00:20,10,8000EBD30,10,8000EBD30,3697.34,US Dollar,3697.34,US Dollar,Reinvestment,0
+2022/09/01 00:20,3208,8000F4580,1,8000F5340,0.01,US Dollar,0.01,US Dollar,Cheque,0
+2022/09/01 00:20,3208,8000F4580,1,8000F5340,0.01,US Dollar,0.01,US Dollar,Cheque,0
+2022/09/01 00:02,12,8000EC1E0,12,8000EC1E0,0.01,Euro,0.01,Euro,Bitcoin,1
+2022/09/01 00:05,1,8000EBD30,1,8000EBD30,11.00,US Dollar,11.00,US Dollar,Telepathy,0
+"""
+IBM_ACC = """Bank Name,Bank ID,Account Number,Entity ID,Entity Name
+US Bank #10,10,8000EBD30,800062D30,Sole Proprietorship #50438
+First Bank #1,1,8000EBD30,800A1B2C3,Corporation #1
+"""
+
+
+def test_ibm_aml_format(ws: Workspace, tmp_path: Path) -> None:
+    tx_file = tmp_path / "HI-Small_Trans.csv"
+    acc_file = tmp_path / "HI-Small_accounts.csv"
+    tx_file.write_text(IBM_TX)
+    acc_file.write_text(IBM_ACC)
+    fx = tmp_path / "fx.csv"
+    fx.write_text("date,currency,quote,rate\n2022-08-31,USD,EUR,1.005\n2022-08-31,XBT,EUR,20000\n")
+    out = {s.file: s for s in ingest_files(ws, [tx_file, acc_file, fx])}
+    assert out[tx_file.name].kind == "ibm_aml" and out[acc_file.name].kind == "ibm_accounts"
+    s = out[tx_file.name]
+    assert (s.read, s.accepted, s.rejected) == (5, 4, 1)  # unknown payment format
+    tx = ws.scan("transactions").collect().sort("record_no")
+    assert tx["from_account"].to_list()[:2] == ["10:8000EBD30", "3208:8000F4580"]
+    assert tx["txn_id"].n_unique() == 4  # identical rows stay two records
+    assert "is_laundering" not in tx.columns  # labels live apart
+    labels = ws.scan("labels").collect()
+    assert labels.filter(pl.col("value") == 1)["txn_id"].to_list() == [tx["txn_id"][3]]
+    acc = ws.scan("accounts").collect()
+    # the same account number at two banks is two accounts
+    assert sorted(acc["account_id"].to_list()) == ["10:8000EBD30", "1:8000EBD30"]
+    assert tx.filter(pl.col("currency") == "USD")["amount_base"][0] == 3697.34 * 1.005
+
+
+def test_parquet_input_same_as_csv(ws: Workspace, tmp_path: Path) -> None:
+    df = pl.DataFrame(
+        {
+            "txn_id": ["P1", "P2"],
+            "timestamp": pl.Series(["2025-03-01T10:00:00+01:00", "2025-03-01T11:00:00Z"]),
+            "from_account": ["DE89370400440532013000", None],
+            "to_account": [None, "DE89370400440532013000"],
+            "amount": [250.0, -3.0],
+            "currency": ["EUR", "EUR"],
+            "channel": ["atm", "cash"],
+        }
+    )
+    path = tmp_path / "tx.parquet"
+    df.write_parquet(path)
+    [s] = ingest_files(ws, [path])
+    assert (s.kind, s.format, s.read, s.accepted, s.rejected) == ("bank", "parquet", 2, 1, 1)
+    assert pl.read_parquet(ws.quarantine_parts())["reason"].str.contains("negative").all()
+
+
+def _goaml(n_reports: int, tx_per_report: int) -> str:
+    parts = ["<reports>"]
+    for r in range(n_reports):
+        parts.append(
+            f"<report><rentity_id>7</rentity_id><report_code>STR</report_code>"
+            f"<entity_reference>R{r}</entity_reference>"
+            f"<currency_code_local>EUR</currency_code_local><reason>r {r}</reason>"
+        )
+        for t in range(tx_per_report):
+            parts.append(
+                f"<transaction><transactionnumber>{r}-{t}</transactionnumber>"
+                "<date_transaction>2025-03-01T10:00:00</date_transaction>"
+                "<amount_local>9000.00</amount_local><t_from><from_person>"
+                "<first_name>Ana</first_name><last_name>Pop</last_name>"
+                f"<passport_number>P{t % 50}</passport_number><nationality1>RO</nationality1>"
+                "<phones><phone><tph_country_prefix>40</tph_country_prefix>"
+                "<tph_number>721234567</tph_number></phone></phones></from_person></t_from>"
+                "<t_to_my_client><to_account><iban>DE89370400440532013000</iban>"
+                "<signatory><is_primary>true</is_primary><t_person><first_name>Ion</first_name>"
+                "<last_name>Dan</last_name><passport_number>X1</passport_number>"
+                "</t_person></signatory></to_account></t_to_my_client></transaction>"
+            )
+        parts.append("<report_indicators><indicator>THB</indicator></report_indicators></report>")
+    parts.append("</reports>")
+    return "\n".join(parts)
+
+
+def test_goaml_reports_become_canonical_rows(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "strs.xml"
+    path.write_text(_goaml(3, 4))
+    [s] = ingest_files(ws, [path])
+    assert s.kind == "goaml" and s.rejected == 0 and s.error is None
+    tx = ws.scan("transactions").collect()
+    assert tx.height == 12 and set(tx["channel"]) == {"cash"}
+    assert set(tx["report_id"]) == {"7:R0", "7:R1", "7:R2"}
+    ident = ws.scan("identifiers").collect()
+    assert ident.filter(pl.col("kind") == "phone")["value"].unique().to_list() == ["+40721234567"]
+    reports = ws.scan("str_reports").collect()
+    assert reports["indicators"].to_list() == ["THB"] * 3
+    assert ws.scan("accounts").collect()["account_id"].to_list() == ["DE89370400440532013000"]
+
+
+def test_goaml_parse_is_incremental(tmp_path: Path) -> None:
+    path = tmp_path / "big.xml"
+    path.write_text(_goaml(400, 50))  # ~14 MB, 20,000 transactions
+    size = path.stat().st_size
+    tracemalloc.start()
+    rows, n = parse_goaml(path)
+    _cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert n == 400 and len(rows.transactions) == 20_000
+    # the element tree of the whole file would be many times its size; we hold one report
+    # plus the compact output rows
+    assert peak < 3 * size, (peak, size)
