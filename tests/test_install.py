@@ -22,15 +22,23 @@ pytestmark = pytest.mark.install
 
 def _run(*cmd: str | Path, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("install")
-    build = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", base / "dist",
-                 ROOT, cwd=base)
+    build = _run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", base / "dist", ROOT, cwd=base
+    )
     assert build.returncode == 0, build.stderr
     [wheel] = (base / "dist").glob("fininvest-*.whl")
     venv = base / "venv"
@@ -51,8 +59,9 @@ def test_installed_command_finds_its_resources(installed: Path, tmp_path: Path) 
 
 
 def test_installed_demo_runs_end_to_end(installed: Path, tmp_path: Path) -> None:
-    r = _run(installed / "bin" / "fininvest", "demo", tmp_path / "case", "--format", "json",
-             cwd=tmp_path)
+    r = _run(
+        installed / "bin" / "fininvest", "demo", tmp_path / "case", "--format", "json", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["sample"].startswith("generated")  # no sample_data/ in a wheel
