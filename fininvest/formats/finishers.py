@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from fininvest.formats.fields import CURRENCY_DTYPE
 from fininvest.normalise import clean_email, clean_phone
 
 if TYPE_CHECKING:
@@ -46,9 +47,11 @@ def daily_rates(fx: pl.DataFrame, base: str) -> pl.DataFrame:
     Direct quotes (``currency → base``) are used as given; inverse quotes (``base → currency``)
     are inverted. Returns columns ``date``, ``currency``, ``rate_to_base``.
     """
-    direct = fx.filter(pl.col("quote") == base).select("date", "currency", rate_to_base="rate")
+    direct = fx.filter(pl.col("quote") == base).select(
+        "date", pl.col("currency").cast(CURRENCY_DTYPE), rate_to_base="rate"
+    )
     inverse = fx.filter((pl.col("currency") == base) & (pl.col("quote") != base)).select(
-        "date", currency="quote", rate_to_base=1.0 / pl.col("rate")
+        "date", currency=pl.col("quote").cast(CURRENCY_DTYPE), rate_to_base=1.0 / pl.col("rate")
     )
     rates = pl.concat([direct, inverse]).unique(["date", "currency"], keep="first").sort("date")
     if rates.is_empty():
@@ -65,7 +68,7 @@ def daily_rates(fx: pl.DataFrame, base: str) -> pl.DataFrame:
             .join(grp.select("date", "rate_to_base", seen="date"), on="date", how="left")
             .with_columns(pl.col("rate_to_base", "seen").forward_fill())
             .filter((pl.col("date") - pl.col("seen")).dt.total_days() <= FX_MAX_AGE_DAYS)
-            .select("date", pl.lit(cur).alias("currency"), "rate_to_base")
+            .select("date", pl.lit(cur).cast(CURRENCY_DTYPE).alias("currency"), "rate_to_base")
         )
         out.append(filled)
     return pl.concat(out)
@@ -202,9 +205,9 @@ def finish_identifiers(df: pl.DataFrame, ctx: FinishContext) -> pl.DataFrame:
             "normalised": list(mapping.values()),
         },
         schema={
-            "kind": pl.String,
+            "kind": df.schema["kind"],
             "value": pl.String,
-            "country": pl.String,
+            "country": df.schema["country"],
             "normalised": pl.String,
         },
     )

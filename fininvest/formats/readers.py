@@ -39,6 +39,7 @@ class RawRecords:
     frame: pl.DataFrame
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
+    _source: Path | None = None  # re-read for the raw text of rejected records
     _buf: np.ndarray | None = None
     _starts: np.ndarray | None = None
     _ends: np.ndarray | None = None
@@ -56,22 +57,27 @@ class RawRecords:
                 for r in rows.select("_record_no", *cols).iter_rows()
             }
             return [text[no] for no in record_nos]
+        buf = self._buf
         out = []
         for no in record_nos:
             s, e = int(self._starts[no]), int(self._ends[no])  # index 0 is the header
-            out.append(bytes(self._buf[s:e]).decode("utf-8", "replace"))
+            out.append(bytes(buf[s:e]).decode("utf-8", "replace"))
         return out
 
 
-def load_bytes(path: Path) -> bytes:
-    """File bytes, transparently gunzipped for ``*.gz``."""
-    data = path.read_bytes()
-    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+def load_bytes(path: Path) -> np.ndarray:
+    """The file's bytes as a uint8 array: memory-mapped for plain files (no copy; the page
+    cache holds them), decompressed into memory for gzip files."""
+    if path.stat().st_size == 0:
+        return np.zeros(0, np.uint8)
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
         try:
-            data = gzip.decompress(data)
+            return np.frombuffer(gzip.decompress(path.read_bytes()), np.uint8)
         except (OSError, EOFError) as exc:
             raise BadInput(f"{path.name}: not a readable gzip file ({exc})") from exc
-    return data
+    return np.memmap(path, dtype=np.uint8, mode="r")
 
 
 def read_head(path: Path, size: int = 65536) -> bytes:
@@ -203,12 +209,12 @@ def detect_csv_kind(header: str, kinds: Sequence[RecordKind]) -> RecordKind | No
     return None
 
 
-def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawRecords:
+def read_csv(path: Path, kind: RecordKind) -> RawRecords:
     """Read a delimited text file as all-text columns for ``kind``, with record metadata."""
-    data = load_bytes(path) if data is None else data
-    if not data.strip():
+    buf = load_bytes(path)
+    if not bytes(buf[:65536]).strip():
         raise BadInput(f"{path.name}: the file is empty", hint="Export the data again.")
-    header = first_line(data)
+    header = first_line(bytes(buf[:65536]))
     delim = sniff_delimiter(header, kind)
     names = split_header(header, delim)
     idx, extra = match_header(kind, names, path.name)
@@ -217,12 +223,13 @@ def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawReco
         notes.append(f"{_DELIM_NAMES[delim]}-delimited file")
     if extra:
         notes.append("extra columns ignored: " + ", ".join(extra))
-    buf = np.frombuffer(data, dtype=np.uint8)
-    # the record scan (numba, GIL released) runs beside the Polars parse
+    # the record scan (numba, GIL released) runs beside the Polars parse; plain files are
+    # memory-mapped and parsed from their path, so the bytes are never copied
+    source = path if isinstance(buf, np.memmap) else io.BytesIO(buf.base)  # shares the bytes
     with ThreadPoolExecutor(1) as pool:
         scan = pool.submit(scan_records, buf, delim)
         table = pl.read_csv(
-            io.BytesIO(data),
+            source,
             has_header=True,
             separator=delim,
             infer_schema=False,
@@ -242,15 +249,6 @@ def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawReco
             }
         )
         return RawRecords(frame, delim, notes + ["header only: no records"])
-    table = pl.read_csv(
-        io.BytesIO(data),
-        has_header=True,
-        separator=delim,
-        infer_schema=False,
-        truncate_ragged_lines=True,
-        encoding="utf8-lossy",
-        raise_if_empty=False,
-    )
     if table.height != n:
         raise BadInput(
             f"{path.name}: found {n} records but the CSV parser read {table.height}",
@@ -268,7 +266,7 @@ def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawReco
     expected = len(names)
     nf = pl.Series("_nf", nfields[1:])
     truncated = " (truncated last line?)" if open_quote else ""
-    cut = not data.endswith(b"\n")
+    cut = bool(buf[-1] != ord("\n"))
     is_last = pl.int_range(pl.len()) == n - 1
     frame = frame.with_columns(
         pl.Series("_record_no", np.arange(1, n + 1, dtype=np.int64)),
@@ -304,7 +302,7 @@ def read_csv(path: Path, kind: RecordKind, data: bytes | None = None) -> RawReco
         )
     if open_quote:
         notes.append("the file ends inside a quoted field (truncated?)")
-    return RawRecords(frame, delim, notes, buf, starts, ends)
+    return RawRecords(frame, delim, notes, path, buf, starts, ends)
 
 
 def _as_text(s: pl.Series) -> pl.Series:

@@ -108,10 +108,10 @@ def value_expr(f: Field, raw: pl.DataFrame) -> pl.Expr:
 
 
 def bad_expr(f: Field, present_in_file: bool) -> tuple[pl.Expr, pl.Expr | None]:
-    """(rejected?, negative?) for one field, from its text column ``__t_<out>`` and value."""
+    """(rejected?, negative?) for one field, from its presence flag ``__p_<out>`` and value."""
     if not present_in_file:
         return pl.lit(f.required), None
-    present = pl.col(f"__t_{f.out}").is_not_null()
+    present = pl.col(f"__p_{f.out}")
     bad = present & pl.col(f.out).is_null()
     negative = (pl.col(f.out) < 0).fill_null(False) if f.type == "amount" else None
     if negative is not None:
@@ -163,7 +163,8 @@ def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         value_expr(f, raw) if f in in_file else pl.lit(None, f.dtype).alias(f.out)
         for f in kind.fields
     ]
-    texts = [pl.col(f.out).alias(f"__t_{f.out}") for f in in_file]
+    # a one-byte presence flag per field instead of a second copy of its text
+    texts = [pl.col(f.out).is_not_null().alias(f"__p_{f.out}") for f in in_file]
     extra = [pl.col("ts_offset_min")] if "ts_offset_min" in raw.columns else []
     step = raw.lazy().select(*values, *texts, *extra, "_record_no", "_line", "_problem")
     checks: list[pl.Expr] = []
@@ -175,9 +176,7 @@ def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     if kind.one_of:
         checks.append(
             pl.all_horizontal(
-                pl.col(f"__t_{kind.field(n).out}").is_null()
-                if kind.field(n) in in_file
-                else pl.lit(True)
+                ~pl.col(f"__p_{kind.field(n).out}") if kind.field(n) in in_file else pl.lit(True)
                 for n in kind.one_of
             ).alias("__none_of")
         )
