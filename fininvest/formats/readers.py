@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -225,7 +226,7 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
         notes.append("extra columns ignored: " + ", ".join(extra))
     # the record scan (numba, GIL released) runs beside the Polars parse; plain files are
     # memory-mapped and parsed from their path, so the bytes are never copied
-    source = path if isinstance(buf, np.memmap) else io.BytesIO(buf.base)  # shares the bytes
+    source = path if isinstance(buf, np.memmap) else io.BytesIO(cast(bytes, buf.base))
     with ThreadPoolExecutor(1) as pool:
         scan = pool.submit(scan_records, buf, delim)
         table = pl.read_csv(
