@@ -81,27 +81,27 @@ def convert_to_base(df: pl.DataFrame, ctx: FinishContext) -> pl.DataFrame:
     if not foreign:
         return df.with_columns(pl.col("amount").alias("amount_base"))
     rates = daily_rates(ctx.fx, base) if ctx.fx is not None else None
-    if rates is None or rates.is_empty():
-        df = df.with_columns(
-            pl.when(pl.col("currency") == base).then(pl.col("amount")).alias("amount_base")
-        )
-    else:
-        df = (
-            df.with_columns(pl.col("ts").dt.date().alias("_day"))
+    df = df.with_columns(
+        pl.when(pl.col("currency") == base).then(pl.col("amount")).alias("amount_base")
+    )
+    if rates is not None and not rates.is_empty():
+        # look up rates for the foreign-currency rows only (usually a few per cent)
+        idx = df.select((pl.col("currency") != base).arg_true()).to_series()
+        looked_up = (
+            df[idx]
+            .select(pl.col("ts").dt.date().alias("_day"), "currency", "amount")
             .join(
                 rates.rename({"date": "_day"}),
                 on=["_day", "currency"],
                 how="left",
                 maintain_order="left",
             )
-            .with_columns(
-                pl.when(pl.col("currency") == base)
-                .then(pl.col("amount"))
-                .otherwise(pl.col("amount") * pl.col("rate_to_base"))
-                .alias("amount_base")
-            )
-            .drop("_day", "rate_to_base")
+            .select(pl.col("amount") * pl.col("rate_to_base"))
+            .to_series()
         )
+        df = df.with_columns(df["amount_base"].scatter(idx, looked_up))
+    if df["amount_base"].null_count() == 0:
+        return df
     return _reject(
         df,
         pl.col("amount_base").is_null(),

@@ -11,11 +11,9 @@ import difflib
 import gzip
 import io
 import json
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 import polars as pl
@@ -33,17 +31,35 @@ def canon(name: str) -> str:
     return "".join(ch for ch in name.strip().lower() if ch not in " _-\ufeff")
 
 
+#: Records per chunk: large files are validated, converted and written chunk by chunk, so
+#: memory stays bounded and every step stays in its linear regime (docs/performance.md).
+CHUNK_RECORDS = 1_000_000
+
+
 @dataclass
 class RawRecords:
-    """A file read as text, ready for validation."""
+    """A file read as text, ready for validation, in one frame or in chunks."""
 
     frame: pl.DataFrame
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
-    _source: Path | None = None  # re-read for the raw text of rejected records
+    _source: Path | None = None
     _buf: np.ndarray | None = None
     _starts: np.ndarray | None = None
     _ends: np.ndarray | None = None
+    _chunks: Callable[[], Iterator[pl.DataFrame]] | None = None
+    records: int = -1
+
+    def __post_init__(self) -> None:
+        if self.records < 0:
+            self.records = self.frame.height
+
+    def chunks(self) -> Iterator[pl.DataFrame]:
+        """The records as frames of at most CHUNK_RECORDS rows."""
+        if self._chunks is None:
+            yield self.frame
+        else:
+            yield from self._chunks()
 
     def raw_text(self, record_nos: Sequence[int]) -> list[str]:
         """The raw text of the given 1-based records (for the quarantine)."""
@@ -224,86 +240,92 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
         notes.append(f"{_DELIM_NAMES[delim]}-delimited file")
     if extra:
         notes.append("extra columns ignored: " + ", ".join(extra))
-    # the record scan (numba, GIL released) runs beside the Polars parse; plain files are
-    # memory-mapped and parsed from their path, so the bytes are never copied
-    source = path if isinstance(buf, np.memmap) else io.BytesIO(cast(bytes, buf.base))
-    with ThreadPoolExecutor(1) as pool:
-        scan = pool.submit(scan_records, buf, delim)
+    starts, ends, nfields, lines, high, open_quote = scan_records(buf, delim)
+    n = len(starts) - 1  # records after the header
+    if open_quote:
+        notes.append("the file ends inside a quoted field (truncated?)")
+    empty = pl.DataFrame(
+        {f.out: pl.Series([], dtype=pl.String) for f in kind.fields}
+        | {
+            "_record_no": pl.Series([], dtype=pl.Int64),
+            "_line": pl.Series([], dtype=pl.Int64),
+            "_problem": pl.Series([], dtype=pl.String),
+        }
+    )
+    if n <= 0:
+        return RawRecords(empty, delim, notes + ["header only: no records"])
+    width = len(names)
+    problem_suffix = " (truncated last line?)" if open_quote else ""
+    cut = bool(buf[-1] != ord("\n"))
+
+    def chunk(a: int, b: int) -> pl.DataFrame:
+        """Records a..b-1 (1-based record numbers; index 0 of the arrays is the header)."""
+        lo, hi_ = int(starts[a]), int(ends[b - 1])
         table = pl.read_csv(
-            source,
-            has_header=True,
+            io.BytesIO(buf[lo:hi_].tobytes()),
+            has_header=False,
             separator=delim,
-            infer_schema=False,
+            schema={f"c{i}": pl.String for i in range(width)},
             truncate_ragged_lines=True,
             encoding="utf8-lossy",
             raise_if_empty=False,
+            missing_columns="insert",
         )
-        starts, ends, nfields, lines, high, open_quote = scan.result()
-    n = len(starts) - 1  # records after the header
-    if n <= 0:
-        frame = pl.DataFrame(
-            {f.out: pl.Series([], dtype=pl.String) for f in kind.fields}
-            | {
-                "_record_no": pl.Series([], dtype=pl.Int64),
-                "_line": pl.Series([], dtype=pl.Int64),
-                "_problem": pl.Series([], dtype=pl.String),
-            }
-        )
-        return RawRecords(frame, delim, notes + ["header only: no records"])
-    if table.height != n:
-        raise BadInput(
-            f"{path.name}: found {n} records but the CSV parser read {table.height}",
-            hint="The file mixes line endings or quoting in a way fininvest cannot align; "
-            "re-export it as RFC 4180 CSV.",
-        )
-    # absent optional columns are simply not there; validation treats them as null
-    frame = pl.DataFrame(
-        [
-            table.to_series(i).alias(f.out)
+        if table.height != b - a:
+            raise BadInput(
+                f"{path.name}: found {b - a} records from record {a} but the CSV parser read "
+                f"{table.height}",
+                hint="The file mixes line endings or quoting in a way fininvest cannot align; "
+                "re-export it as RFC 4180 CSV.",
+            )
+        # absent optional columns are simply not there; validation treats them as null
+        frame = table.select(
+            pl.col(f"c{i}").alias(f.out)
             for f, i in zip(kind.fields, idx, strict=True)
             if i is not None
-        ]
-    )
-    expected = len(names)
-    nf = pl.Series("_nf", nfields[1:])
-    truncated = " (truncated last line?)" if open_quote else ""
-    cut = bool(buf[-1] != ord("\n"))
-    is_last = pl.int_range(pl.len()) == n - 1
-    frame = frame.with_columns(
-        pl.Series("_record_no", np.arange(1, n + 1, dtype=np.int64)),
-        pl.Series("_line", lines[1:]),
-        pl.when(nf == 0)
-        .then(pl.lit("blank line"))
-        .when(nf != expected)
-        .then(pl.format("record has {} fields but the header has " + str(expected) + truncated, nf))
-        .otherwise(pl.lit(None, pl.String))
-        .alias("_problem"),
-    )
-    if cut:
-        frame = frame.with_columns(
-            pl.when(is_last & pl.col("_problem").is_not_null())
-            .then(pl.col("_problem") + " — the file ends mid-record (truncated?)")
-            .otherwise(pl.col("_problem"))
-            .alias("_problem")
         )
-    if high[1:].any():
-        text_cols = [c for c in frame.columns if not c.startswith("_")]
-        hi = pl.Series(high[1:])
-        bad_utf8 = (
-            frame.select(
+        nf = pl.Series("_nf", nfields[a:b])
+        is_last = pl.int_range(pl.len()) == (n - a)
+        problem = (
+            pl.when(nf == 0)
+            .then(pl.lit("blank line"))
+            .when(nf != width)
+            .then(
+                pl.format(
+                    "record has {} fields but the header has " + str(width) + problem_suffix, nf
+                )
+            )
+            .otherwise(pl.lit(None, pl.String))
+        )
+        if cut:
+            problem = (
+                pl.when(is_last & problem.is_not_null())
+                .then(problem + " — the file ends mid-record (truncated?)")
+                .otherwise(problem)
+            )
+        frame = frame.with_columns(
+            pl.Series("_record_no", np.arange(a, b, dtype=np.int64)),
+            pl.Series("_line", lines[a:b]),
+            problem.alias("_problem"),
+        )
+        if high[a:b].any():
+            text_cols = [c for c in frame.columns if not c.startswith("_")]
+            bad_utf8 = frame.select(
                 pl.any_horizontal(pl.col(c).str.contains("\ufffd", literal=True) for c in text_cols)
-            ).to_series()
-            & hi
-        )
-        frame = frame.with_columns(
-            pl.when(bad_utf8 & pl.col("_problem").is_null())
-            .then(pl.lit("bytes that are not valid UTF-8; re-export the file as UTF-8"))
-            .otherwise(pl.col("_problem"))
-            .alias("_problem")
-        )
-    if open_quote:
-        notes.append("the file ends inside a quoted field (truncated?)")
-    return RawRecords(frame, delim, notes, path, buf, starts, ends)
+            ).to_series() & pl.Series(high[a:b])
+            frame = frame.with_columns(
+                pl.when(bad_utf8 & pl.col("_problem").is_null())
+                .then(pl.lit("bytes that are not valid UTF-8; re-export the file as UTF-8"))
+                .otherwise(pl.col("_problem"))
+                .alias("_problem")
+            )
+        return frame
+
+    def chunks() -> Iterator[pl.DataFrame]:
+        for a in range(1, n + 1, CHUNK_RECORDS):
+            yield chunk(a, min(a + CHUNK_RECORDS, n + 1))
+
+    return RawRecords(empty, delim, notes, path, buf, starts, ends, chunks, n)
 
 
 def _as_text(s: pl.Series) -> pl.Series:

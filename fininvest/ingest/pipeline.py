@@ -38,7 +38,7 @@ from fininvest.formats.readers import (
     read_head,
     read_parquet,
 )
-from fininvest.ingest.validate import validate
+from fininvest.ingest.validate import REJECTED_SCHEMA, validate
 from fininvest.workspace import Workspace, file_sha256
 
 FORMATS = ("csv", "parquet", "xml")
@@ -249,55 +249,55 @@ def _goaml_frames(rows: GoamlRows) -> list[tuple[str, RawRecords]]:
 def _store(
     ws: Workspace, path: Path, kind: RecordKind, raw: RawRecords, s: FileSummary, say: Progress
 ) -> None:
-    n = raw.frame.height
-    say(f"{path.name}: validating {n:,} {kind.name} records")
-    accepted, rejected = validate(kind, raw.frame)
-    if kind.finish is not None and accepted.height:
-        ctx = FinishContext(ws.base_currency, _fx(ws), path.name)
-        accepted = kind.finish(accepted, ctx)
-    if REJECT_FIELD in accepted.columns:
-        late = accepted.filter(pl.col(REJECT_FIELD).is_not_null())
-        rejected = pl.concat(
-            [
-                rejected,
-                late.select(
-                    "_record_no",
-                    "_line",
-                    pl.col(REJECT_FIELD).alias("field"),
-                    pl.col(REJECT_REASON).alias("reason"),
-                ),
-            ]
+    """Validate, finish and write one kind of record from one file, chunk by chunk.
+
+    Each chunk is written to a temporary part; duplicates (within the file, and ids another
+    file already brought) are then found on the key column alone and removed from the parts
+    that hold them, and the parts replace the file's previous ones in one step.
+    """
+    table, key = kind.table, TABLE_KEYS[kind.table]
+    tmp = ws.table_dir(table) / f".tmp-{s.sha256[:16]}-{kind.name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    ctx = FinishContext(ws.base_currency, _fx(ws), path.name)
+    rejected_parts: list[pl.DataFrame] = []
+    labels_parts: list[pl.DataFrame] = []
+    files: list[Path] = []
+    for i, frame in enumerate(raw.chunks()):
+        first = int(frame["_record_no"][0]) if frame.height else 0
+        say(
+            f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,} "
+            f"of {raw.records:,}"
         )
-        accepted = accepted.filter(pl.col(REJECT_FIELD).is_null()).drop(REJECT_FIELD, REJECT_REASON)
-    key = TABLE_KEYS[kind.table]
-    if key in accepted.columns and accepted.height:
-        dup = accepted.select(~pl.col(key).is_first_distinct()).to_series()
-        if dup.any():
-            first = accepted.group_by(key, maintain_order=True).agg(
-                pl.col("_record_no").first().alias("_first"), pl.col("_line").first().alias("_fl")
-            )
-            dups = accepted.filter(dup).join(first, on=key, how="left")
+        accepted, rejected = validate(kind, frame)
+        if kind.finish is not None and accepted.height:
+            accepted = kind.finish(accepted, ctx)
+        if REJECT_FIELD in accepted.columns and accepted[REJECT_FIELD].null_count() == len(
+            accepted
+        ):
+            accepted = accepted.drop(REJECT_FIELD, REJECT_REASON)
+        if REJECT_FIELD in accepted.columns:
+            late = accepted.filter(pl.col(REJECT_FIELD).is_not_null())
             rejected = pl.concat(
                 [
                     rejected,
-                    dups.select(
+                    late.select(
                         "_record_no",
                         "_line",
-                        pl.lit(key).alias("field"),
-                        pl.format(
-                            "duplicate " + key + " '{}'; first seen at record {} (line {})",
-                            pl.col(key),
-                            pl.col("_first"),
-                            pl.col("_fl"),
-                        ).alias("reason"),
+                        (pl.col(key) if key in late.columns else pl.lit(None, pl.String))
+                        .cast(pl.String)
+                        .alias("record_id"),
+                        pl.col(REJECT_FIELD).alias("field"),
+                        pl.col(REJECT_REASON).alias("reason"),
                     ),
                 ]
             )
-            accepted = accepted.filter(~dup)
-    if kind.labels and accepted.height:
-        # ground-truth labels go to their own table, which screening never reads
-        labels = pl.concat(
-            [
+            accepted = accepted.filter(pl.col(REJECT_FIELD).is_null()).drop(
+                REJECT_FIELD, REJECT_REASON
+            )
+        if kind.labels and accepted.height:
+            # ground-truth labels go to their own table, which screening never reads
+            labels_parts += [
                 accepted.select(
                     key,
                     pl.lit(lab).alias("label"),
@@ -307,31 +307,95 @@ def _store(
                 )
                 for lab in kind.labels
             ]
-        ).filter(pl.col("value").is_not_null())
-        _write_part(
-            ws,
-            "labels",
-            s.sha256,
-            kind.name,
-            _conform(_with_provenance(labels, kind, path, s), "labels"),
+        rejected_parts.append(rejected)
+        out = _conform(_with_provenance(accepted, kind, path, s), table)
+        files.append(tmp / f"{i:05d}.parquet")
+        _write(out, files[-1])
+    rejected = pl.concat(rejected_parts) if rejected_parts else pl.DataFrame(schema=REJECTED_SCHEMA)
+    drop = _duplicates(ws, files, key, table, s)
+    if drop.height:
+        rejected = pl.concat(
+            [rejected, drop.filter(pl.col("reason").is_not_null()).select(list(REJECTED_SCHEMA))]
         )
-    table = kind.table
-    out = _with_provenance(accepted, kind, path, s)
-    out = _conform(out, table)
-    others = [p for p in ws.table_parts(table) if s.sha256[:16] not in p.name]
-    if others and out.height:
-        existing = pl.scan_parquet(others).select(key).collect()[key]
-        seen = out[key].is_in(existing.implode())
-        s.already_present += int(seen.sum())
-        out = out.filter(~seen)
-    say(f"{path.name}: writing {out.height:,} rows to {table}")
-    _write_part(ws, table, s.sha256, kind.name, out)
-    s.added += out.height
-    s.tables[table] = s.tables.get(table, 0) + out.height
-    s.read += n
+        gone = drop["record_no"].implode()
+        for f in files:
+            part = pl.read_parquet(f)
+            kept = part.filter(~pl.col("record_no").is_in(gone))
+            if kept.height != part.height:
+                _write(kept, f)
+    added = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in files)
+    _replace_parts(ws, table, s.sha256, kind.name, files)
+    shutil.rmtree(tmp, ignore_errors=True)
+    if labels_parts:
+        labels = pl.concat(labels_parts)
+        if drop.height:
+            labels = labels.filter(~pl.col("_record_no").is_in(drop["record_no"].implode()))
+        labels = labels.filter(pl.col("value").is_not_null())
+        lab_file = ws.table_dir("labels") / f".tmp-{s.sha256[:16]}-{kind.name}.parquet"
+        lab_file.parent.mkdir(parents=True, exist_ok=True)
+        _write(_conform(_with_provenance(labels, kind, path, s), "labels"), lab_file)
+        _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file])
+    accepted_n = raw.records - rejected.height
+    s.read += raw.records
     s.rejected += rejected.height
-    s.accepted += n - rejected.height
+    s.accepted += accepted_n
+    s.added += added
+    s.already_present += accepted_n - added  # accepted = added + already present
+    s.tables[table] = s.tables.get(table, 0) + added
     _write_quarantine(ws, path, kind, raw, rejected, s)
+
+
+def _duplicates(
+    ws: Workspace, files: list[Path], key: str, table: str, s: FileSummary
+) -> pl.DataFrame:
+    """Records to drop: repeated ids within the file (rejected, with the first occurrence
+    named) and ids another file already brought (counted as already present, not rejected).
+
+    Returns ``record_no``, ``_record_no``, ``_line``, ``record_id``, ``field``, ``reason``;
+    ``reason`` is null for records that are already present.
+    """
+    empty = pl.DataFrame(schema={"record_no": pl.Int64, **REJECTED_SCHEMA})
+    if not files:
+        return empty
+    keys = pl.scan_parquet(files).select(key, "record_no", "source_line").collect()
+    first_seen = keys[key].is_first_distinct()
+    out = [empty]
+    if not first_seen.all():  # rare: look up the first occurrence of the repeated ids only
+        dup = keys.filter(~first_seen)
+        first = keys.filter(first_seen & pl.col(key).is_in(dup[key].implode())).rename(
+            {"record_no": "_first", "source_line": "_fl"}
+        )
+        dup = dup.join(first, on=key, how="left")
+        out.append(
+            dup.select(
+                "record_no",
+                pl.col("record_no").alias("_record_no"),
+                pl.col("source_line").alias("_line"),
+                pl.col(key).cast(pl.String).alias("record_id"),
+                pl.lit(key).alias("field"),
+                pl.format(
+                    "duplicate " + key + " '{}'; first seen at record {} (line {})",
+                    pl.col(key),
+                    pl.col("_first"),
+                    pl.col("_fl"),
+                ).alias("reason"),
+            )
+        )
+    others = [p for p in ws.table_parts(table) if s.sha256[:16] not in p.name]
+    if others:
+        existing = pl.scan_parquet(others).select(key).collect()[key]
+        seen = keys.filter(first_seen & pl.col(key).is_in(existing.implode()))
+        out.append(
+            seen.select(
+                "record_no",
+                pl.col("record_no").alias("_record_no"),
+                pl.col("source_line").alias("_line"),
+                pl.col(key).cast(pl.String).alias("record_id"),
+                pl.lit(key).alias("field"),
+                pl.lit(None, pl.String).alias("reason"),
+            )
+        )
+    return pl.concat(out)
 
 
 def _with_provenance(
@@ -357,21 +421,26 @@ def _conform(df: pl.DataFrame, table: str) -> pl.DataFrame:
     )
 
 
-def _part_path(ws: Workspace, table: str, sha: str, kind: str) -> Path:
-    return ws.table_dir(table) / f"part-{sha[:16]}-{kind}.parquet"
-
-
-def _write_part(ws: Workspace, table: str, sha: str, kind: str, df: pl.DataFrame) -> None:
-    target = _part_path(ws, table, sha, kind)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if df.height == 0:
-        target.unlink(missing_ok=True)
-        return
-    tmp = target.with_suffix(".tmp")
+def _write(df: pl.DataFrame, target: Path) -> None:
+    """Write a Parquet file atomically (temporary name, then rename)."""
+    tmp = target.with_suffix(".partial")
     # lz4 without column statistics: the fastest write measured here (docs/performance.md);
     # nothing in fininvest relies on Parquet min/max statistics
     df.write_parquet(tmp, compression="lz4", statistics=False)
     os.replace(tmp, target)
+
+
+def _replace_parts(ws: Workspace, table: str, sha: str, kind: str, files: list[Path]) -> None:
+    """Make ``files`` the parts of ``table`` that come from this source file and kind."""
+    prefix = f"part-{sha[:16]}-{kind}"
+    for old in ws.table_parts(table):
+        if old.name.startswith(prefix):
+            old.unlink()
+    for i, f in enumerate(files):
+        if pl.scan_parquet(f).select(pl.len()).collect().item():
+            os.replace(f, ws.table_dir(table) / f"{prefix}-{i:05d}.parquet")
+        else:
+            f.unlink()
 
 
 def _drop_parts(ws: Workspace, sha: str) -> None:
@@ -397,30 +466,15 @@ def _write_quarantine(
         return
     rejected = rejected.sort("_record_no")
     record_nos = rejected["_record_no"].to_list()
-    id_col = next((f.out for f in kind.fields if f.out == TABLE_KEYS.get(kind.table)), None)
-    if id_col:
-        by_no = dict(
-            raw.frame.filter(pl.col("_record_no").is_in(record_nos))
-            .select("_record_no", id_col)
-            .iter_rows()
-        )
-        ids = [by_no.get(no) for no in record_nos]
-    else:
-        ids = [None] * len(record_nos)
-    q = pl.DataFrame(
-        {
-            "source_file": [path.name] * len(record_nos),
-            "source_sha256": [s.sha256] * len(record_nos),
-            "kind": [kind.name] * len(record_nos),
-            "record_no": record_nos,
-            "source_line": rejected["_line"].to_list(),
-            "record_id": ids,
-            "field": rejected["field"].to_list(),
-            "reason": rejected["reason"].to_list(),
-            "raw": raw.raw_text(record_nos),
-        },
-        schema=QUARANTINE_SCHEMA,
-    )
-    tmp = target.with_suffix(".tmp")
-    q.write_parquet(tmp)
-    os.replace(tmp, target)
+    q = rejected.select(
+        pl.lit(path.name).alias("source_file"),
+        pl.lit(s.sha256).alias("source_sha256"),
+        pl.lit(kind.name).alias("kind"),
+        pl.col("_record_no").alias("record_no"),
+        pl.col("_line").alias("source_line"),
+        "record_id",
+        "field",
+        "reason",
+        pl.Series("raw", raw.raw_text(record_nos), dtype=pl.String),
+    ).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+    _write(q, target)

@@ -135,14 +135,19 @@ def reason_for(f: Field, raw: str | None, negative: bool) -> str:
     return f"'{raw}' is {_HOW.get(f.type, 'invalid')}"
 
 
+#: Columns of the rejected-records frame returned by :func:`validate`.
+REJECTED_SCHEMA = {"_record_no": pl.Int64, "_line": pl.Int64, "record_id": pl.String,
+                   "field": pl.String, "reason": pl.String}  # fmt: skip
+
+
 def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split records into accepted (normalised) and rejected (with field and reason).
 
     Returns
     -------
     accepted : the normalised columns plus ``_record_no`` and ``_line``.
-    rejected : ``_record_no``, ``_line``, ``field``, ``reason`` (one row per rejected record,
-        every problem of that record listed).
+    rejected : ``_record_no``, ``_line``, ``record_id`` (the id as written, if the kind has
+        one), ``field``, ``reason`` (one row per rejected record, every problem listed).
 
     Notes
     -----
@@ -150,7 +155,10 @@ def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     timestamps are parsed first (see :func:`fininvest.normalise.parse_timestamps`).
     """
     in_file = [f for f in kind.fields if f.out in raw.columns]
-    strip = _needing_strip(raw, [f.out for f in in_file if f.type != "timestamp"])
+    # timestamps, enums and the Python-cleaned types strip as part of their normalisation
+    strip = _needing_strip(
+        raw, [f.out for f in in_file if f.type not in ("timestamp", "enum", *MAPPED)]
+    )
     raw = raw.with_columns(_text(c).alias(c) for c in strip)
     pre = []
     for f in in_file:
@@ -185,12 +193,17 @@ def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     checked = step.with_columns(checks).with_columns(any_bad.alias("__any_bad"))
     keep = [f.out for f in kind.fields] + ["ts_offset_min"] * bool(extra) + ["_record_no", "_line"]
     # one plan, two outputs: the shared part is computed once (common sub-plan elimination)
+    materialised = checked.collect()
+    if not materialised["__any_bad"].any():
+        return materialised.select(keep), pl.DataFrame(schema=REJECTED_SCHEMA)
+    checked = materialised.lazy()
     bad_rows, accepted = pl.collect_all(
         [
             checked.filter(pl.col("__any_bad")).select("_record_no", "_line", "_problem", *names),
             checked.filter(~pl.col("__any_bad")).select(keep),
         ]
     )
+    id_out = kind.id_field if kind.id_field in raw.columns else None
     rejected_rows = []
     if bad_rows.height:
         raw_bad = raw.join(bad_rows.select("_record_no"), on="_record_no", how="semi")
@@ -213,11 +226,13 @@ def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
                     fields.append("/".join(kind.one_of))
                     reasons.append("at least one of " + ", ".join(kind.one_of) + " is required")
             rejected_rows.append(
-                (row["_record_no"], row["_line"], ",".join(fields), "; ".join(reasons))
+                (
+                    row["_record_no"],
+                    row["_line"],
+                    src.get(id_out) if id_out else None,
+                    ",".join(fields),
+                    "; ".join(reasons),
+                )
             )
-    rejected = pl.DataFrame(
-        rejected_rows,
-        schema={"_record_no": pl.Int64, "_line": pl.Int64, "field": pl.String, "reason": pl.String},
-        orient="row",
-    )
+    rejected = pl.DataFrame(rejected_rows, schema=REJECTED_SCHEMA, orient="row")
     return accepted, rejected
