@@ -195,3 +195,22 @@ def test_goaml_parse_is_incremental(tmp_path: Path) -> None:
     # the element tree of the whole file would be many times its size; we hold one report
     # plus the compact output rows
     assert peak < 3 * size, (peak, size)
+
+
+def test_chunk_boundaries_change_nothing(ws: Workspace, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Chunked processing (tiny chunks here) gives the same outcome as one chunk."""
+    from fininvest.formats import readers
+
+    from .conftest import BAD
+
+    monkeypatch.setattr(readers, "CHUNK_RECORDS", 2)
+    [s] = ingest_files(ws, [BAD / "duplicate_ids.csv"])
+    assert (s.read, s.accepted, s.rejected) == (3, 2, 1)
+    q = pl.read_parquet(ws.quarantine_parts())
+    assert q["reason"].item() == "duplicate txn_id 'T1'; first seen at record 1 (line 2)"
+    assert q["source_line"].item() == 4
+    [s] = ingest_files(ws, [BAD / "truncated_last_line.csv"])  # T1, T2 again, T3 cut off
+    assert (s.read, s.accepted, s.rejected, s.already_present) == (3, 2, 1, 2)
+    # one part: chunk 2 of the first file held only the duplicate, the second file only
+    # records already present
+    assert len(ws.table_parts("transactions")) == 1

@@ -263,6 +263,7 @@ def _store(
     rejected_parts: list[pl.DataFrame] = []
     labels_parts: list[pl.DataFrame] = []
     files: list[Path] = []
+    hashes: list[pl.DataFrame] = []
     for i, frame in enumerate(raw.chunks()):
         first = int(frame["_record_no"][0]) if frame.height else 0
         say(
@@ -311,8 +312,9 @@ def _store(
         out = _conform(_with_provenance(accepted, kind, path, s), table)
         files.append(tmp / f"{i:05d}.parquet")
         _write(out, files[-1])
+        hashes.append(_key_hashes(out, key))
     rejected = pl.concat(rejected_parts) if rejected_parts else pl.DataFrame(schema=REJECTED_SCHEMA)
-    drop = _duplicates(ws, files, key, table, s)
+    drop = _duplicates(ws, files, hashes, key, table, s)
     if drop.height:
         rejected = pl.concat(
             [rejected, drop.filter(pl.col("reason").is_not_null()).select(list(REJECTED_SCHEMA))]
@@ -345,11 +347,27 @@ def _store(
     _write_quarantine(ws, path, kind, raw, rejected, s)
 
 
+def _key_hashes(df: pl.DataFrame, key: str) -> pl.DataFrame:
+    """64-bit hashes of the key with record numbers: what the duplicate check works on."""
+    return df.select(pl.col(key).hash(seed=HASH_SEED).alias("h"), "record_no", "source_line")
+
+
+HASH_SEED = 0x5EED_F1_1
+
+
 def _duplicates(
-    ws: Workspace, files: list[Path], key: str, table: str, s: FileSummary
+    ws: Workspace,
+    files: list[Path],
+    hashes: list[pl.DataFrame],
+    key: str,
+    table: str,
+    s: FileSummary,
 ) -> pl.DataFrame:
     """Records to drop: repeated ids within the file (rejected, with the first occurrence
     named) and ids another file already brought (counted as already present, not rejected).
+
+    Works on 64-bit hashes of the key (cheap to compare); every hash match is confirmed on the
+    key itself, so a hash collision can never drop a record.
 
     Returns ``record_no``, ``_record_no``, ``_line``, ``record_id``, ``field``, ``reason``;
     ``reason`` is null for records that are already present.
@@ -357,15 +375,27 @@ def _duplicates(
     empty = pl.DataFrame(schema={"record_no": pl.Int64, **REJECTED_SCHEMA})
     if not files:
         return empty
-    keys = pl.scan_parquet(files).select(key, "record_no", "source_line").collect()
-    first_seen = keys[key].is_first_distinct()
+    h = (
+        pl.concat(hashes)
+        if hashes
+        else pl.DataFrame(schema={"h": pl.UInt64, "record_no": pl.Int64, "source_line": pl.Int64})
+    )
     out = [empty]
-    if not first_seen.all():  # rare: look up the first occurrence of the repeated ids only
-        dup = keys.filter(~first_seen)
-        first = keys.filter(first_seen & pl.col(key).is_in(dup[key].implode())).rename(
-            {"record_no": "_first", "source_line": "_fl"}
+
+    def keys_of(record_nos: pl.Series) -> pl.DataFrame:
+        return (
+            pl.scan_parquet(files)
+            .filter(pl.col("record_no").is_in(record_nos.implode()))
+            .select(key, "record_no", "source_line")
+            .collect()
         )
-        dup = dup.join(first, on=key, how="left")
+
+    repeated = h.filter(pl.col("h").is_duplicated())
+    if repeated.height:  # rare: confirm on the key itself
+        cand = keys_of(repeated["record_no"]).sort("record_no")
+        first_seen = cand[key].is_first_distinct()
+        first = cand.filter(first_seen).rename({"record_no": "_first", "source_line": "_fl"})
+        dup = cand.filter(~first_seen).join(first, on=key, how="left")
         out.append(
             dup.select(
                 "record_no",
@@ -383,18 +413,29 @@ def _duplicates(
         )
     others = [p for p in ws.table_parts(table) if s.sha256[:16] not in p.name]
     if others:
-        existing = pl.scan_parquet(others).select(key).collect()[key]
-        seen = keys.filter(first_seen & pl.col(key).is_in(existing.implode()))
-        out.append(
-            seen.select(
-                "record_no",
-                pl.col("record_no").alias("_record_no"),
-                pl.col("source_line").alias("_line"),
-                pl.col(key).cast(pl.String).alias("record_id"),
-                pl.lit(key).alias("field"),
-                pl.lit(None, pl.String).alias("reason"),
+        existing = pl.scan_parquet(others).select(pl.col(key).hash(seed=HASH_SEED)).collect()
+        hits = h.filter(pl.col("h").is_in(existing.to_series().implode()))
+        if hits.height:
+            cand = keys_of(hits["record_no"])
+            theirs = (
+                pl.scan_parquet(others)
+                .select(key)
+                .filter(pl.col(key).is_in(cand[key].implode()))
+                .collect()
             )
-        )
+            seen = cand.filter(pl.col(key).is_in(theirs[key].implode()))
+            if len(out) > 1:  # a repeated id that is also elsewhere is only dropped once
+                seen = seen.filter(~pl.col("record_no").is_in(out[1]["record_no"].implode()))
+            out.append(
+                seen.select(
+                    "record_no",
+                    pl.col("record_no").alias("_record_no"),
+                    pl.col("source_line").alias("_line"),
+                    pl.col(key).cast(pl.String).alias("record_id"),
+                    pl.lit(key).alias("field"),
+                    pl.lit(None, pl.String).alias("reason"),
+                )
+            )
     return pl.concat(out)
 
 
