@@ -605,10 +605,12 @@ def kind_by_name(name: str) -> RecordKind:
         ) from None
 
 
+SOURCE_KIND_DTYPE = pl.Enum(list(KINDS))
+# constant within a part file: categorical, so they cost next to nothing to store
 PROVENANCE: tuple[Derived, ...] = (
-    Derived("source_kind", pl.String(), "record kind the row was read as"),
-    Derived("source_file", pl.String(), "name of the source file"),
-    Derived("source_sha256", pl.String(), "SHA-256 of the source file's bytes"),
+    Derived("source_kind", SOURCE_KIND_DTYPE, "record kind the row was read as"),
+    Derived("source_file", pl.Categorical(), "name of the source file"),
+    Derived("source_sha256", pl.Categorical(), "SHA-256 of the source file's bytes"),
     Derived("record_no", pl.Int64(), "1-based record number in the source file"),
     Derived("source_line", pl.Int64(), "line of the record in a text file (null for Parquet)"),
 )

@@ -23,6 +23,7 @@ from fininvest.formats.declarations import (
     GOAML,
     KIND_ORDER,
     KINDS,
+    SOURCE_KIND_DTYPE,
     TABLE_KEYS,
     kind_by_name,
     table_schema,
@@ -264,55 +265,30 @@ def _store(
     labels_parts: list[pl.DataFrame] = []
     files: list[Path] = []
     hashes: list[pl.DataFrame] = []
-    for i, frame in enumerate(raw.chunks()):
-        first = int(frame["_record_no"][0]) if frame.height else 0
-        say(
-            f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,} "
-            f"of {raw.records:,}"
-        )
-        accepted, rejected = validate(kind, frame)
-        if kind.finish is not None and accepted.height:
-            accepted = kind.finish(accepted, ctx)
-        if REJECT_FIELD in accepted.columns and accepted[REJECT_FIELD].null_count() == len(
-            accepted
-        ):
-            accepted = accepted.drop(REJECT_FIELD, REJECT_REASON)
-        if REJECT_FIELD in accepted.columns:
-            late = accepted.filter(pl.col(REJECT_FIELD).is_not_null())
-            rejected = pl.concat(
-                [
-                    rejected,
-                    late.select(
-                        "_record_no",
-                        "_line",
-                        (pl.col(key) if key in late.columns else pl.lit(None, pl.String))
-                        .cast(pl.String)
-                        .alias("record_id"),
-                        pl.col(REJECT_FIELD).alias("field"),
-                        pl.col(REJECT_REASON).alias("reason"),
-                    ),
-                ]
+    # a small pipeline: the next chunk is parsed and the previous one written (both release
+    # the GIL) while this one is validated
+    chunks = raw.chunks()
+    with ThreadPoolExecutor(2) as pool:
+        pending = pool.submit(next, chunks, None)
+        writes = []
+        i = 0
+        while (frame := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            first = int(frame["_record_no"][0]) if frame.height else 0
+            say(
+                f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,} "
+                f"of {raw.records:,}"
             )
-            accepted = accepted.filter(pl.col(REJECT_FIELD).is_null()).drop(
-                REJECT_FIELD, REJECT_REASON
-            )
-        if kind.labels and accepted.height:
-            # ground-truth labels go to their own table, which screening never reads
-            labels_parts += [
-                accepted.select(
-                    key,
-                    pl.lit(lab).alias("label"),
-                    pl.col(lab).alias("value"),
-                    "_record_no",
-                    "_line",
-                )
-                for lab in kind.labels
-            ]
-        rejected_parts.append(rejected)
-        out = _conform(_with_provenance(accepted, kind, path, s), table)
-        files.append(tmp / f"{i:05d}.parquet")
-        _write(out, files[-1])
-        hashes.append(_key_hashes(out, key))
+            out, rejected, labels = _process_chunk(kind, frame, ctx, key)
+            rejected_parts.append(rejected)
+            labels_parts.extend(labels)
+            out = _conform(_with_provenance(out, kind, path, s), table)
+            files.append(tmp / f"{i:05d}.parquet")
+            writes.append(pool.submit(_write, out, files[-1]))
+            hashes.append(_key_hashes(out, key))
+            i += 1
+        for w in writes:
+            w.result()
     rejected = pl.concat(rejected_parts) if rejected_parts else pl.DataFrame(schema=REJECTED_SCHEMA)
     drop = _duplicates(ws, files, hashes, key, table, s)
     if drop.height:
@@ -329,13 +305,13 @@ def _store(
     _replace_parts(ws, table, s.sha256, kind.name, files)
     shutil.rmtree(tmp, ignore_errors=True)
     if labels_parts:
-        labels = pl.concat(labels_parts)
+        label_rows = pl.concat(labels_parts)
         if drop.height:
-            labels = labels.filter(~pl.col("_record_no").is_in(drop["record_no"].implode()))
-        labels = labels.filter(pl.col("value").is_not_null())
+            label_rows = label_rows.filter(~pl.col("_record_no").is_in(drop["record_no"].implode()))
+        label_rows = label_rows.filter(pl.col("value").is_not_null())
         lab_file = ws.table_dir("labels") / f".tmp-{s.sha256[:16]}-{kind.name}.parquet"
         lab_file.parent.mkdir(parents=True, exist_ok=True)
-        _write(_conform(_with_provenance(labels, kind, path, s), "labels"), lab_file)
+        _write(_conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
         _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file])
     accepted_n = raw.records - rejected.height
     s.read += raw.records
@@ -353,6 +329,44 @@ def _key_hashes(df: pl.DataFrame, key: str) -> pl.DataFrame:
 
 
 HASH_SEED = 0x5EED_F1_1
+
+
+def _process_chunk(
+    kind: RecordKind, frame: pl.DataFrame, ctx: FinishContext, key: str
+) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame]]:
+    """Validate and finish one chunk: (accepted rows, rejected records, label rows)."""
+    accepted, rejected = validate(kind, frame)
+    if kind.finish is not None and accepted.height:
+        accepted = kind.finish(accepted, ctx)
+    if REJECT_FIELD in accepted.columns:
+        late = accepted.filter(pl.col(REJECT_FIELD).is_not_null())
+        if late.height:
+            rejected = pl.concat(
+                [
+                    rejected,
+                    late.select(
+                        "_record_no",
+                        "_line",
+                        (pl.col(key) if key in late.columns else pl.lit(None))
+                        .cast(pl.String)
+                        .alias("record_id"),
+                        pl.col(REJECT_FIELD).alias("field"),
+                        pl.col(REJECT_REASON).alias("reason"),
+                    ),
+                ]
+            )
+            accepted = accepted.filter(pl.col(REJECT_FIELD).is_null())
+        accepted = accepted.drop(REJECT_FIELD, REJECT_REASON)
+    labels = []
+    if kind.labels and accepted.height:
+        # ground-truth labels go to their own table, which screening never reads
+        labels = [
+            accepted.select(
+                key, pl.lit(lab).alias("label"), pl.col(lab).alias("value"), "_record_no", "_line"
+            )
+            for lab in kind.labels
+        ]
+    return accepted, rejected, labels
 
 
 def _duplicates(
@@ -443,9 +457,9 @@ def _with_provenance(
     df: pl.DataFrame, kind: RecordKind, path: Path, s: FileSummary
 ) -> pl.DataFrame:
     return df.with_columns(
-        pl.lit(kind.name).alias("source_kind"),
-        pl.lit(path.name).alias("source_file"),
-        pl.lit(s.sha256).alias("source_sha256"),
+        pl.lit(kind.name, SOURCE_KIND_DTYPE).alias("source_kind"),
+        pl.lit(path.name, pl.Categorical()).alias("source_file"),
+        pl.lit(s.sha256, pl.Categorical()).alias("source_sha256"),
         pl.col("_record_no").alias("record_no"),
         pl.col("_line").alias("source_line"),
     ).drop("_record_no", "_line")
