@@ -19,7 +19,7 @@ def _compare(data: bytes, delim: str) -> None:
     assert got == scan_records_reference(data, delim)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # the first call may compile the kernel
 @given(st.lists(PIECES, max_size=60).map(b"".join), st.sampled_from([",", ";"]))
 def test_kernel_matches_oracle(data: bytes, delim: str) -> None:
     _compare(data, delim)
@@ -44,3 +44,18 @@ def test_edge_cases() -> None:
 def test_quoted_newline_is_one_record() -> None:
     s, e, f, ln, h, q = scan_records(np.frombuffer(b'h1,h2\n"x\ny",2\nz,3\n', np.uint8))
     assert f.tolist() == [2, 2, 2] and ln.tolist() == [1, 2, 4] and not q
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(PIECES, max_size=80).map(b"".join), st.integers(min_value=1, max_value=9))
+def test_incremental_index_matches_one_scan(data: bytes, window: int) -> None:
+    from fininvest.formats.csvscan import RecordIndex
+
+    buf = np.frombuffer(data, np.uint8)
+    idx = RecordIndex(buf)
+    idx.WINDOW = window  # tiny windows: records straddle every boundary
+    idx.ensure(10**9)
+    s, e, f, ln, h = idx.arrays()
+    got = list(zip(s.tolist(), e.tolist(), f.tolist(), ln.tolist(), h.tolist(), strict=True))
+    assert got == scan_records_reference(data, ",")
+    assert idx.done

@@ -85,7 +85,7 @@ def _scan(buf: np.ndarray, cls: np.ndarray, cap: int):  # type: ignore[no-untype
         lines[n] = rec_line
         high[n] = hi >= 128
         n += 1
-    return starts[:n], ends[:n], nfields[:n], lines[:n], high[:n], in_quote
+    return starts[:n], ends[:n], nfields[:n], lines[:n], high[:n], in_quote, line
 
 
 def scan_records(
@@ -119,13 +119,95 @@ def scan_records(
     >>> f.tolist(), l.tolist()
     ([2, 2], [1, 2])
     """
+    starts, ends, nfields, lines, high, open_quote, _line = _scan(
+        buf, _classes(delimiter, quote), _capacity(buf)
+    )
+    return starts, ends, nfields, lines, high, open_quote
+
+
+def _classes(delimiter: str, quote: str) -> np.ndarray:
     cls = np.zeros(256, np.uint8)
     cls[ord(delimiter)] = 1
     cls[ord(quote)] = 2
     cls[NEWLINE] = 3
+    return cls
+
+
+def _capacity(buf: np.ndarray) -> int:
     first = bytes(buf[:65536])
     per_record = max(8, len(first) // max(1, first.count(b"\n")))  # estimate; grows if needed
-    return _scan(buf, cls, buf.shape[0] // per_record + 16)  # type: ignore[no-any-return]
+    return int(buf.shape[0] // per_record + 16)
+
+
+class RecordIndex:
+    """Record boundaries of a large file, scanned window by window as they are needed.
+
+    Lets the first chunk be parsed while the rest of the file is still unscanned; the result is
+    identical to one :func:`scan_records` over the whole buffer (tested).
+    """
+
+    WINDOW = 64 << 20
+
+    def __init__(self, buf: np.ndarray, delimiter: str = ",", quote: str = '"') -> None:
+        self.buf = buf
+        self.cls = _classes(delimiter, quote)
+        self.pos = 0  # next byte to scan (always a record start)
+        self.line_base = 0
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.count = 0
+        self.done = buf.shape[0] == 0
+        self.open_quote = False
+        self._cache: tuple[np.ndarray, ...] | None = None
+
+    def ensure(self, n: int) -> int:
+        """Scan until at least ``n`` records are known or the file ends; returns the count."""
+        window = self.WINDOW
+        while self.count < n and not self.done:
+            end = min(self.pos + window, self.buf.shape[0])
+            view = self.buf[self.pos : end]
+            s, e, f, ln, h, in_q, line = _scan(view, self.cls, _capacity(view))
+            at_eof = end == self.buf.shape[0]
+            keep = len(s)
+            complete_tail = not in_q and view.shape[0] > 0 and view[-1] == NEWLINE
+            if not at_eof and not complete_tail:
+                keep -= 1  # the last record runs past the window: rescan it next time
+                if keep == 0:
+                    window *= 2  # one record longer than the window
+                    continue
+            self.parts.append(
+                (
+                    s[:keep] + self.pos,
+                    e[:keep] + self.pos,
+                    f[:keep],
+                    ln[:keep] + self.line_base,
+                    h[:keep],
+                )
+            )
+            self.count += keep
+            if at_eof:
+                self.done, self.open_quote = True, bool(in_q)
+            elif complete_tail:
+                self.line_base += line - 1
+                self.pos = end
+            else:
+                self.line_base += int(ln[keep]) - 1
+                self.pos += int(s[keep])
+            self._cache = None
+        return self.count
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """(starts, ends, nfields, lines, high) of every record scanned so far."""
+        if self._cache is None:
+            if not self.parts:
+                self._cache = (
+                    (np.zeros(0, np.int64),) * 2
+                    + (np.zeros(0, np.int32),)
+                    + (np.zeros(0, np.int64), np.zeros(0, np.bool_))
+                )
+            else:
+                self._cache = tuple(np.concatenate(col) for col in zip(*self.parts, strict=True))
+                self.parts = [self._cache]
+        return self._cache
 
 
 def scan_records_reference(

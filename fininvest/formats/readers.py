@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from fininvest.errors import BadInput, ColumnProblem, SchemaMismatch
-from fininvest.formats.csvscan import scan_records
+from fininvest.formats.csvscan import RecordIndex
 from fininvest.formats.fields import RecordKind
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -240,10 +240,7 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
         notes.append(f"{_DELIM_NAMES[delim]}-delimited file")
     if extra:
         notes.append("extra columns ignored: " + ", ".join(extra))
-    starts, ends, nfields, lines, high, open_quote = scan_records(buf, delim)
-    n = len(starts) - 1  # records after the header
-    if open_quote:
-        notes.append("the file ends inside a quoted field (truncated?)")
+    index = RecordIndex(buf, delim)  # scanned window by window, as chunks need it
     empty = pl.DataFrame(
         {f.out: pl.Series([], dtype=pl.String) for f in kind.fields}
         | {
@@ -252,14 +249,16 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
             "_problem": pl.Series([], dtype=pl.String),
         }
     )
-    if n <= 0:
+    if index.ensure(2) <= 1:
+        if index.open_quote:
+            notes.append("the file ends inside a quoted field (truncated?)")
         return RawRecords(empty, delim, notes + ["header only: no records"])
     width = len(names)
-    problem_suffix = " (truncated last line?)" if open_quote else ""
     cut = bool(buf[-1] != ord("\n"))
 
-    def chunk(a: int, b: int) -> pl.DataFrame:
+    def chunk(a: int, b: int, last: bool) -> pl.DataFrame:
         """Records a..b-1 (1-based record numbers; index 0 of the arrays is the header)."""
+        starts, ends, nfields, lines, high = index.arrays()
         lo, hi_ = int(starts[a]), int(ends[b - 1])
         table = pl.read_csv(
             io.BytesIO(buf[lo:hi_].tobytes()),
@@ -285,14 +284,17 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
             if i is not None
         )
         nf = pl.Series("_nf", nfields[a:b])
-        is_last = pl.int_range(pl.len()) == (n - a)
+        is_last = (pl.int_range(pl.len()) == (b - 1 - a)) & pl.lit(last)
         problem = (
             pl.when(nf == 0)
             .then(pl.lit("blank line"))
             .when(nf != width)
             .then(
                 pl.format(
-                    "record has {} fields but the header has " + str(width) + problem_suffix, nf
+                    "record has {} fields but the header has "
+                    + str(width)
+                    + (" (truncated last line?)" if last and index.open_quote else ""),
+                    nf,
                 )
             )
             .otherwise(pl.lit(None, pl.String))
@@ -321,11 +323,25 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
             )
         return frame
 
-    def chunks() -> Iterator[pl.DataFrame]:
-        for a in range(1, n + 1, CHUNK_RECORDS):
-            yield chunk(a, min(a + CHUNK_RECORDS, n + 1))
+    raw = RawRecords(empty, delim, notes, path, buf)
 
-    return RawRecords(empty, delim, notes, path, buf, starts, ends, chunks, n)
+    def chunks() -> Iterator[pl.DataFrame]:
+        a = 1
+        while True:
+            total = index.ensure(a + CHUNK_RECORDS + 1)  # one more tells whether b is the end
+            b = min(a + CHUNK_RECORDS, total)
+            if b <= a:
+                break
+            yield chunk(a, b, last=index.done and b == total)
+            a = b
+        if index.open_quote:
+            notes.append("the file ends inside a quoted field (truncated?)")
+        raw.records = total - 1
+        raw._starts, raw._ends = index.arrays()[:2]
+
+    raw._chunks = chunks
+    raw.records = 0  # known once all chunks have been read
+    return raw
 
 
 def _as_text(s: pl.Series) -> pl.Series:

@@ -268,23 +268,20 @@ def _store(
     # a small pipeline: the next chunk is parsed and the previous one written (both release
     # the GIL) while this one is validated
     chunks = raw.chunks()
-    with ThreadPoolExecutor(2) as pool:
-        pending = pool.submit(next, chunks, None)
+    with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
+        pending = reader.submit(next, chunks, None)
         writes = []
         i = 0
         while (frame := pending.result()) is not None:
-            pending = pool.submit(next, chunks, None)
+            pending = reader.submit(next, chunks, None)
             first = int(frame["_record_no"][0]) if frame.height else 0
-            say(
-                f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,} "
-                f"of {raw.records:,}"
-            )
+            say(f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,}")
             out, rejected, labels = _process_chunk(kind, frame, ctx, key)
             rejected_parts.append(rejected)
             labels_parts.extend(labels)
             out = _conform(_with_provenance(out, kind, path, s), table)
             files.append(tmp / f"{i:05d}.parquet")
-            writes.append(pool.submit(_write, out, files[-1]))
+            writes.append(writer.submit(_write, out, files[-1]))
             hashes.append(_key_hashes(out, key))
             i += 1
         for w in writes:
