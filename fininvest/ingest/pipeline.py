@@ -407,21 +407,13 @@ def _duplicates(
         first_seen = cand[key].is_first_distinct()
         first = cand.filter(first_seen).rename({"record_no": "_first", "source_line": "_fl"})
         dup = cand.filter(~first_seen).join(first, on=key, how="left")
-        out.append(
-            dup.select(
-                "record_no",
-                pl.col("record_no").alias("_record_no"),
-                pl.col("source_line").alias("_line"),
-                pl.col(key).cast(pl.String).alias("record_id"),
-                pl.lit(key).alias("field"),
-                pl.format(
-                    "duplicate " + key + " '{}'; first seen at record {} (line {})",
-                    pl.col(key),
-                    pl.col("_first"),
-                    pl.col("_fl"),
-                ).alias("reason"),
-            )
+        reason = pl.format(
+            "duplicate " + key + " '{}'; first seen at record {} (line {})",
+            pl.col(key),
+            pl.col("_first"),
+            pl.col("_fl"),
         )
+        out.append(_dropped(dup, key, reason))
     others = [p for p in ws.table_parts(table) if s.sha256[:16] not in p.name]
     if others:
         existing = pl.scan_parquet(others).select(pl.col(key).hash(seed=HASH_SEED)).collect()
@@ -437,17 +429,20 @@ def _duplicates(
             seen = cand.filter(pl.col(key).is_in(theirs[key].implode()))
             if len(out) > 1:  # a repeated id that is also elsewhere is only dropped once
                 seen = seen.filter(~pl.col("record_no").is_in(out[1]["record_no"].implode()))
-            out.append(
-                seen.select(
-                    "record_no",
-                    pl.col("record_no").alias("_record_no"),
-                    pl.col("source_line").alias("_line"),
-                    pl.col(key).cast(pl.String).alias("record_id"),
-                    pl.lit(key).alias("field"),
-                    pl.lit(None, pl.String).alias("reason"),
-                )
-            )
+            out.append(_dropped(seen, key, pl.lit(None, pl.String)))
     return pl.concat(out)
+
+
+def _dropped(rows: pl.DataFrame, key: str, reason: pl.Expr) -> pl.DataFrame:
+    """Rows to drop, in the shape :func:`_duplicates` returns (null reason: already present)."""
+    return rows.select(
+        "record_no",
+        pl.col("record_no").alias("_record_no"),
+        pl.col("source_line").alias("_line"),
+        pl.col(key).cast(pl.String).alias("record_id"),
+        pl.lit(key).alias("field"),
+        reason.alias("reason"),
+    )
 
 
 def _with_provenance(

@@ -108,6 +108,63 @@ class Ring:
         self.b.identifier(ctrl, "address", address, self.destination)
         return accounts
 
+    def journey(
+        self,
+        transporter_acc: str,
+        controller_acc: str,
+        arrive: int,
+        *,
+        fare: float,
+        purpose: str,
+        ticket_day: int,
+        ticket_hour: float,
+        pay_day: int,
+        recruited: int,
+        exploited: int,
+    ) -> None:
+        """Recruitment, transport and the start of exploitation, shared by every scenario.
+
+        The transporter buys one coach ticket per victim on one day in the source country, the
+        controller pays him per head across the border, and the investigation records (some of)
+        the recruiting, transporting and exploiting of each victim.
+        """
+        b = self.b
+        src_city = COUNTRIES[self.source].cities[0]
+        for k in range(len(self.victims)):
+            b.card(
+                self.ts(ticket_day, ticket_hour + k * 0.05),
+                transporter_acc,
+                "bus",
+                self.source,
+                src_city,
+            )
+        b.bank(
+            self.ts(pay_day, 11),
+            controller_acc,
+            transporter_acc,
+            fare * len(self.victims),
+            "wire",
+            purpose,
+            to_country=self.transit,
+        )
+        rec, tra, exp = (self.members[r] for r in ("recruiter", "transporter", "exploiter"))
+        for v in self.victims:
+            self.intel(
+                rec, "person", "recruited", v, "person", self.source, day=recruited, place=src_city
+            )
+            self.intel(
+                tra,
+                "person",
+                "transported",
+                v,
+                "person",
+                self.transit,
+                day=arrive,
+                from_country=self.source,
+                to_country=self.destination,
+            )
+            self.intel(exp, "person", "exploited", v, "person", self.destination, day=exploited)
+
     def ts(self, day: float, hour: float) -> float:
         return START_S + day * DAY + hour * 3600 + float(self.rng.uniform(0, 3000))
 

@@ -54,33 +54,18 @@ def plant_sexual_exploitation(r: Ring) -> None:
         (front_acc, ["front_business"]),
     ):
         b.tag_account(acc, r.ring_id, r.scenario, "member", tags)
-    src_city = COUNTRIES[r.source].cities[0]
-    # travel: the transporter buys several coach tickets on one day; the controller pays him
-    for k in range(len(victims)):
-        b.card(r.ts(arrive - 2, 10 + k * 0.1), tra_acc, "bus", r.source, src_city)
-    b.bank(
-        r.ts(arrive + 3, 11),
-        ctl_acc,
+    r.journey(
         tra_acc,
-        400.0 * len(victims),
-        "wire",
-        "transport",
-        to_country=r.transit,
+        ctl_acc,
+        arrive,
+        fare=400.0,
+        purpose="transport",
+        ticket_day=arrive - 2,
+        ticket_hour=10,
+        pay_day=arrive + 3,
+        recruited=arrive - 20,
+        exploited=arrive + 10,
     )
-    for v in r.victims:
-        r.intel(rec, "person", "recruited", v, "person", r.source, day=arrive - 20, place=src_city)
-        r.intel(
-            tra,
-            "person",
-            "transported",
-            v,
-            "person",
-            r.transit,
-            day=arrive,
-            from_country=r.source,
-            to_country=r.destination,
-        )
-        r.intel(exp, "person", "exploited", v, "person", r.destination, day=arrive + 10)
     r.intel(exp, "person", "associated_with", ctl, "person", r.destination, day=arrive + 30)
     # recruitment fee per victim to the recruiter, cross-border
     b.bank(
@@ -246,32 +231,19 @@ def plant_forced_labour(r: Ring) -> None:
         (tra_acc, ["transporter", "travel_multi_ticket"]),
     ):
         b.tag_account(acc, r.ring_id, r.scenario, "member", tags)
-    src_city = COUNTRIES[r.source].cities[0]
-    for k in range(len(workers)):
-        b.card(r.ts(arrive - 1, 8 + k * 0.05), tra_acc, "bus", r.source, src_city)
-    b.bank(
-        r.ts(arrive + 2, 10),
-        ctl_acc,
+    r.journey(
         tra_acc,
-        250.0 * len(workers),
-        "wire",
-        "Fahrt",
-        to_country=r.transit,
+        ctl_acc,
+        arrive,
+        fare=250.0,
+        purpose="Fahrt",
+        ticket_day=arrive - 1,
+        ticket_hour=8,
+        pay_day=arrive + 2,
+        recruited=arrive - 30,
+        exploited=arrive + 20,
     )
     for v in r.victims:
-        r.intel(rec, "person", "recruited", v, "person", r.source, day=arrive - 30, place=src_city)
-        r.intel(
-            tra,
-            "person",
-            "transported",
-            v,
-            "person",
-            r.transit,
-            day=arrive,
-            from_country=r.source,
-            to_country=r.destination,
-        )
-        r.intel(exp, "person", "exploited", v, "person", r.destination, day=arrive + 20)
         r.intel(v, "person", "employed_by", sub, "company", r.destination, day=arrive + 2)
     main_contractors = r.pop.account[r.pop.pick(rng, 3, country=r.destination)]
     pooled = set(range(0, len(workers), 2))
@@ -372,26 +344,18 @@ def plant_forced_criminality(r: Ring) -> None:
         b.tag_account(acc, r.ring_id, r.scenario, "member", tags)
     for acc in mules:
         b.tag_account(acc, r.ring_id, r.scenario, "victim", ["forced_criminality_mule"])
-    src_city = COUNTRIES[r.source].cities[0]
-    for k in range(len(mules)):
-        b.card(r.ts(arrive - 1, 9 + k * 0.05), tra_acc, "bus", r.source, src_city)
-    b.bank(
-        r.ts(arrive + 2, 10), ctl_acc, tra_acc, 300.0 * len(mules), "wire", "", to_country=r.transit
+    r.journey(
+        tra_acc,
+        ctl_acc,
+        arrive,
+        fare=300.0,
+        purpose="",
+        ticket_day=arrive - 1,
+        ticket_hour=9,
+        pay_day=arrive + 2,
+        recruited=arrive - 15,
+        exploited=arrive + 15,
     )
-    for v in r.victims:
-        r.intel(rec, "person", "recruited", v, "person", r.source, day=arrive - 15)
-        r.intel(
-            tra,
-            "person",
-            "transported",
-            v,
-            "person",
-            r.transit,
-            day=arrive,
-            from_country=r.source,
-            to_country=r.destination,
-        )
-        r.intel(exp, "person", "exploited", v, "person", r.destination, day=arrive + 15)
     cities = COUNTRIES[r.destination].cities
     for d in range(arrive + 5, DAYS):
         # forced begging: small cash deposits by several depositors into one account
