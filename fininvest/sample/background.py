@@ -40,6 +40,7 @@ class Population:
     city: np.ndarray
     sex: np.ndarray
     group: np.ndarray  # look-alike group or "" for ordinary customers
+    acquirer: dict[str, str]  # card-acquiring company's account per destination country
 
     def pick(
         self,
@@ -360,7 +361,8 @@ def generate_background(b: CaseBuilder, n_persons: int) -> Population:
         salon_country,
         acquirers,
     )
-    return Population(person, account, country, city_name, sex, group)
+    acquirer = {str(cc): str(a) for cc, a in zip(DESTINATIONS, acquirers, strict=True)}
+    return Population(person, account, country, city_name, sex, group, acquirer)
 
 
 def _lookalikes(

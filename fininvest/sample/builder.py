@@ -234,8 +234,9 @@ class CaseBuilder:
         city: str,
         amount: float | None = None,
         channel: str = "card_present",
+        merchant: int | None = None,
     ) -> str:
-        m = self.merchants.pick(self.rng, mtype, country, city)
+        m = self.merchants.pick(self.rng, mtype, country, city) if merchant is None else merchant
         mu, sd = MERCHANT_TYPES[mtype][2:]
         amt = amount if amount is not None else max(1.0, float(self.rng.normal(mu, sd)))
         tid = str(self.txn_ids(1, "CP")[0])

@@ -78,6 +78,11 @@ def plant_sexual_exploitation(r: Ring) -> None:
         to_country=r.source,
     )
     cities = list(COUNTRIES[r.destination].cities)
+    storefront = b.merchants.pick(rng, "massage", r.destination, cities[0])
+    b.rows["truth_fronts"].append(
+        {"ring_id": r.ring_id, "account_id": front_acc, "merchant_id": b.merchants.ids[storefront]}
+    )
+    takings: dict[int, float] = {}
     day = arrive
     while day < DAYS - 1:
         city = str(rng.choice(cities))
@@ -115,17 +120,20 @@ def plant_sexual_exploitation(r: Ring) -> None:
                         r.destination,
                         city,
                     )
-            # buyers at the front's studio after hours
+            # buyers at the front's studio after hours (its card terminal)
             for _ in range(int(rng.poisson(0.8))):
                 buyer = str(rng.choice(_buyers(r, 60)))
+                amount = float(rng.normal(120, 30))
                 b.card(
                     r.ts(d, float(rng.uniform(22, 26.5))),
                     buyer,
                     "massage",
                     r.destination,
                     cities[0],
-                    float(rng.normal(120, 30)),
+                    amount,
+                    merchant=storefront,
                 )
+                takings[d] = takings.get(d, 0.0) + amount
             # cash deposits into the funnel account in the city of the stay, under the threshold
             if rng.random() < 0.3:
                 b.bank(
@@ -202,6 +210,34 @@ def plant_sexual_exploitation(r: Ring) -> None:
             place=str(rng.choice(cities)),
             source="OSINT classified ads sweep",
             keep=0.9,
+        )
+    # the front business: card settlements of the night takings, cash mixed in weekly, and
+    # its money passed on to the controller as "management fees"
+    acquirer = r.pop.acquirer[r.destination]
+    for d, total in sorted(takings.items()):
+        b.bank(
+            r.ts(d + 1, 6), acquirer, front_acc, round(total * 0.985, 2), "wire", "Card settlement"
+        )
+    for d in range(arrive + 4, DAYS, 7):
+        b.bank(
+            r.ts(d, 18),
+            None,
+            front_acc,
+            float(rng.uniform(2500, 6500)),
+            "cash",
+            "Bareinnahmen",
+            cities[0],
+            r.destination,
+            depositor=exp,
+        )
+    for d in range(arrive + 25, DAYS, 30):
+        b.bank(
+            r.ts(d, 10),
+            front_acc,
+            ctl_acc,
+            float(rng.uniform(6000, 12000)),
+            "wire",
+            "Management fee",
         )
     r.standard_assets(ctl)
 

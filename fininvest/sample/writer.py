@@ -258,6 +258,10 @@ def write_case(
     ).write_csv(truth / "accounts.csv")
     pl.DataFrame(b.rows["truth_assets"]).write_csv(truth / "assets.csv")
     pl.DataFrame(
+        b.rows["truth_fronts"] or None,
+        schema={"ring_id": pl.String, "account_id": pl.String, "merchant_id": pl.String},
+    ).write_csv(truth / "front_businesses.csv")
+    pl.DataFrame(
         injected or None, schema={"file": pl.String, "record_id": pl.String, "expected": pl.String}
     ).write_csv(truth / "defects.csv")
     (truth / "chains.json").write_text(json.dumps(b.rows["truth_chains"], indent=2), "utf-8")
