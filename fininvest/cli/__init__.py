@@ -53,7 +53,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from fininvest.cli import bench_cmd, demo_cmd, ingest_cmd, sample_cmd, workspace_cmds
+    from fininvest.cli import (
+        bench_cmd,
+        demo_cmd,
+        indicators_cmd,
+        ingest_cmd,
+        sample_cmd,
+        workspace_cmds,
+    )
 
     cli.add_command(workspace_cmds.init)
     cli.add_command(workspace_cmds.status)
@@ -62,6 +69,7 @@ def _register() -> None:
     cli.add_command(sample_cmd.sample)
     cli.add_command(bench_cmd.bench)
     cli.add_command(demo_cmd.demo)
+    cli.add_command(indicators_cmd.indicators)
 
 
 _register()
