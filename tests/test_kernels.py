@@ -1,0 +1,170 @@
+"""Every numba kernel against a slow, obviously correct oracle, on random and edge-case input.
+
+Events are generated unsorted and go through :func:`order_events`, the public path, so the
+tests also cover the ordering (ties in time, inflows before outflows, stable otherwise).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fininvest.screening.events import order_events
+from fininvest.screening.kernels import fifo_pass_through, window_count_max, window_distinct_max
+
+
+@st.composite
+def event_sets(draw: st.DrawFn) -> dict[str, np.ndarray | int]:
+    n_acc = draw(st.integers(min_value=1, max_value=5))
+    n = draw(st.integers(min_value=0, max_value=60))
+    span = draw(st.sampled_from([1, 10, 100, 10_000]))  # small spans force equal timestamps
+    return {
+        "n_acc": n_acc,
+        "account": np.array(
+            draw(st.lists(st.integers(0, n_acc - 1), min_size=n, max_size=n)), np.int64
+        ),
+        "ts": np.array(draw(st.lists(st.integers(0, span), min_size=n, max_size=n)), np.int64),
+        "outflow": np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), np.bool_),
+        "flag": np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), np.bool_),
+        "category": np.array(draw(st.lists(st.integers(-1, 4), min_size=n, max_size=n)), np.int64),
+        "amount": np.array(
+            draw(
+                st.lists(st.sampled_from([0.0, 1.0, 2.5, 10.0, 99.99, 1e6]), min_size=n, max_size=n)
+            ),
+            np.float64,
+        ),
+        "window": draw(st.sampled_from([1, 2, 5, 10, 50, 10**9])),
+    }
+
+
+def _sorted(ev: dict) -> tuple[dict, np.ndarray]:  # type: ignore[type-arg]
+    order, offsets = order_events(ev["account"], ev["ts"], ev["outflow"], ev["n_acc"])
+    return {k: (v[order] if isinstance(v, np.ndarray) else v) for k, v in ev.items()}, offsets
+
+
+def _per_account(ev: dict):  # type: ignore[no-untyped-def]
+    """Oracle view: each account's events in (ts, inflow-first, input) order."""
+    rows = sorted(
+        range(len(ev["ts"])), key=lambda i: (ev["account"][i], ev["ts"][i], ev["outflow"][i], i)
+    )
+    out: dict[int, list[int]] = {a: [] for a in range(ev["n_acc"])}
+    for i in rows:
+        out[int(ev["account"][i])].append(i)
+    return out
+
+
+def oracle_count_max(ev: dict) -> list[int]:  # type: ignore[type-arg]
+    best = []
+    for rows in _per_account(ev).values():
+        b = 0
+        for i in rows:
+            if ev["flag"][i]:
+                t = ev["ts"][i]
+                b = max(
+                    b, sum(1 for j in rows if ev["flag"][j] and t - ev["window"] < ev["ts"][j] <= t)
+                )
+        best.append(b)
+    return best
+
+
+def oracle_distinct_max(ev: dict) -> list[int]:  # type: ignore[type-arg]
+    best = []
+    for rows in _per_account(ev).values():
+        b = 0
+        for i in rows:
+            if ev["flag"][i] and ev["category"][i] >= 0:
+                t = ev["ts"][i]
+                cats = {
+                    ev["category"][j]
+                    for j in rows
+                    if ev["flag"][j]
+                    and ev["category"][j] >= 0
+                    and t - ev["window"] < ev["ts"][j] <= t
+                }
+                b = max(b, len(cats))
+        best.append(b)
+    return best
+
+
+def oracle_fifo(ev: dict, max_age: int) -> list[tuple[float, float]]:  # type: ignore[type-arg]
+    out = []
+    for rows in _per_account(ev).values():
+        queue: deque[list[float]] = deque()  # [ts, remaining]
+        total_in = got = 0.0
+        for i in rows:
+            t, amt = ev["ts"][i], ev["amount"][i]
+            if not ev["outflow"][i]:
+                total_in += amt
+                queue.append([t, amt])
+                continue
+            need = amt
+            while need > 0 and queue:
+                if queue[0][0] < t - max_age or queue[0][1] <= 0:
+                    queue.popleft()
+                    continue
+                take = min(need, queue[0][1])
+                queue[0][1] -= take
+                need -= take
+                got += take
+        out.append((got / total_in if total_in > 0 else float("nan"), got))
+    return out
+
+
+@settings(max_examples=300, deadline=None)  # the first call may compile the kernel
+@given(event_sets())
+def test_window_count_max_matches_oracle(ev: dict) -> None:  # type: ignore[type-arg]
+    s, offsets = _sorted(ev)
+    best, at = window_count_max(offsets, s["ts"], s["flag"], ev["window"])
+    assert best.tolist() == oracle_count_max(ev)
+    for a in range(ev["n_acc"]):  # the anchor ends a window that really holds `best` events
+        if best[a]:
+            seg = slice(offsets[a], offsets[a + 1])
+            t = s["ts"][at[a]]
+            inside = (s["ts"][seg] > t - ev["window"]) & (s["ts"][seg] <= t) & s["flag"][seg]
+            assert offsets[a] <= at[a] < offsets[a + 1] and inside.sum() >= best[a]
+        else:
+            assert at[a] == -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_sets())
+def test_window_distinct_max_matches_oracle(ev: dict) -> None:  # type: ignore[type-arg]
+    s, offsets = _sorted(ev)
+    best, _at = window_distinct_max(offsets, s["ts"], s["flag"], s["category"], 5, ev["window"])
+    assert best.tolist() == oracle_distinct_max(ev)
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_sets(), st.sampled_from([0, 1, 5, 50, 10**9]))
+def test_fifo_pass_through_matches_oracle(ev: dict, max_age: int) -> None:  # type: ignore[type-arg]
+    s, offsets = _sorted(ev)
+    ratio, matched = fifo_pass_through(offsets, s["ts"], s["amount"], s["outflow"], max_age)
+    expected = oracle_fifo(ev, max_age)
+    np.testing.assert_allclose(ratio, [e[0] for e in expected], rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(matched, [e[1] for e in expected], rtol=1e-12)
+
+
+def test_edge_cases() -> None:
+    empty = np.zeros(0, np.int64)
+    order, offsets = order_events(empty, empty, np.zeros(0, np.bool_), 3)
+    assert offsets.tolist() == [0, 0, 0, 0]
+    best, at = window_count_max(offsets, empty, np.zeros(0, np.bool_), 10)
+    assert best.tolist() == [0, 0, 0] and at.tolist() == [-1, -1, -1]
+    # exactly on the window boundary: (t - W, t] excludes an event W seconds earlier
+    ts = np.array([0, 10, 20], np.int64)
+    flag = np.ones(3, np.bool_)
+    off = np.array([0, 3], np.int64)
+    assert window_count_max(off, ts, flag, 10)[0].tolist() == [1]
+    assert window_count_max(off, ts, flag, 11)[0].tolist() == [2]
+    # an outflow at the same second as an inflow consumes it (inflows sort first)
+    order, off = order_events(
+        np.zeros(2, np.int64), np.array([5, 5], np.int64), np.array([True, False]), 1
+    )
+    amount = np.array([100.0, 100.0])[order]
+    ratio, _ = fifo_pass_through(
+        off, np.array([5, 5], np.int64), amount, np.array([True, False])[order], 0
+    )
+    assert ratio.tolist() == [1.0]
