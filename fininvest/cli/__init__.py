@@ -59,6 +59,7 @@ def _register() -> None:
         indicators_cmd,
         ingest_cmd,
         sample_cmd,
+        screen_cmd,
         workspace_cmds,
     )
 
@@ -70,6 +71,7 @@ def _register() -> None:
     cli.add_command(bench_cmd.bench)
     cli.add_command(demo_cmd.demo)
     cli.add_command(indicators_cmd.indicators)
+    cli.add_command(screen_cmd.screen)
 
 
 _register()

@@ -77,7 +77,8 @@ def window_distinct_max(
     n_acc = offsets.shape[0] - 1
     best = np.zeros(n_acc, np.int64)
     at = np.full(n_acc, -1, np.int64)
-    n_chunks = min(n_acc, 256)
+    # one count array per parallel chunk: cap their total at 2^24 slots (128 MB)
+    n_chunks = max(1, min(n_acc, 256, (1 << 24) // max(n_categories, 1)))
     for c in prange(n_chunks):
         counts = np.zeros(n_categories, np.int64)
         for a in range(c, n_acc, n_chunks):

@@ -1,0 +1,101 @@
+"""``fininvest screen``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from fininvest.cli.output import FORMAT_KEY, stderr, stdout
+from fininvest.screening.run import screen as run_screen
+from fininvest.screening.run import summary
+from fininvest.workspace import open_workspace
+
+
+def _remember(ctx: click.Context, _p: click.Parameter, value: str) -> str:
+    ctx.meta[FORMAT_KEY] = value
+    return value
+
+
+@click.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option("--top", default=20, show_default=True, help="How many suspects to show.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    is_eager=True,
+    callback=_remember,
+    help="table for people; json (one document) or csv (one row per alert) for tools.",
+)
+def screen(case_dir: Path, top: int, fmt: str) -> None:
+    """Screen every account against the THB red-flag catalogue; rank and explain the alerts.
+
+    Writes CASE_DIR/results/alerts.parquet and explanations.parquet. Each alert lists the
+    indicators that fired with the observed value, threshold, window, the transaction ids
+    that prove it and the public source. Accounts that look controlled by someone else are
+    classified "possible_victim" and never ranked among suspects. Indicators whose data the
+    case lacks are reported as not evaluated.
+    """
+    ws = open_workspace(case_dir)
+    with stderr.status("screening"):
+        res = run_screen(ws)
+    doc = summary(res, top)
+    ws.audit(
+        "screen",
+        {"top": top},
+        counts={
+            "events": res.events,
+            "suspects": doc["suspects"],
+            "possible_victims": doc["possible_victims"],
+        },
+    )
+    if fmt == "json":
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+        return
+    if fmt == "csv":
+        sys.stdout.write(
+            res.alerts.with_columns(
+                pl.col("indicators").list.join("|"), pl.col("families").list.join("|")
+            ).write_csv()
+        )
+        return
+    _render(doc, stdout)
+
+
+def _render(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
+    t = Table(
+        "rank",
+        "account",
+        "holder",
+        "score",
+        "families",
+        "indicators",
+        title=f"{doc['suspects']:,} suspect accounts ({doc['events']:,} events screened)",
+    )
+    for a in doc["alerts"]:
+        t.add_row(
+            str(a["rank"]),
+            a["entity_id"],
+            a["holder_id"] or "",
+            f"{a['score']:.2f}",
+            ", ".join(a["families"]),
+            ", ".join(a["indicators"]),
+        )
+    c.print(t)
+    c.print(
+        f"{doc['possible_victims']} possible victim account(s), listed apart "
+        "(not ranked among suspects)."
+    )
+    not_run = {k: v for k, v in doc["indicator_status"].items() if not v.startswith("evaluated")}
+    c.print(
+        f"{len(doc['indicator_status']) - len(not_run)} indicators evaluated; "
+        f"{len(not_run)} not: " + "; ".join(f"{k} ({v})" for k, v in sorted(not_run.items()))
+    )

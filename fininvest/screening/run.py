@@ -1,0 +1,88 @@
+"""``screen``: from the workspace tables to ranked, explained alerts in ``results/``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from fininvest.errors import WorkspaceError
+from fininvest.indicators.catalogue import effective_parameters, load_catalogue
+from fininvest.screening.engine import Context, evaluate
+from fininvest.screening.events import load_events
+from fininvest.screening.scoring import build_alerts
+from fininvest.workspace import Workspace
+
+
+@dataclass
+class ScreenResult:
+    alerts: pl.DataFrame
+    explanations: pl.DataFrame
+    status: dict[str, str]
+    events: int
+
+
+def cash_thresholds(ws: Workspace) -> dict[str, float]:
+    """Per-jurisdiction cash reporting thresholds usable in the base currency.
+
+    A threshold stated in another currency is left out (the indicator then uses DEFAULT) until
+    FX-aware thresholds are needed.
+    """
+    out = {}
+    for country, rule in ws.thresholds().items():
+        if rule.get("currency", ws.base_currency) == ws.base_currency:
+            out[country] = float(rule["cash"])
+    return out
+
+
+def screen(ws: Workspace) -> ScreenResult:
+    """Evaluate the catalogue on the workspace and write ``results/alerts.parquet`` and
+    ``results/explanations.parquet``."""
+    catalogue = load_catalogue()
+    params = effective_parameters(catalogue, ws.config.get("indicators", {}))
+    ev = load_events(ws)
+    if ev is None:
+        raise WorkspaceError(
+            f"{ws.root} has no transactions to screen",
+            hint="Ingest bank, card or goAML files first: fininvest ingest CASE_DIR FILES...",
+        )
+    tables = {t for t in ws.tables() if ws.has_table(t)}
+    kyc: dict[str, pl.DataFrame] = {
+        t: ws.scan(t).collect() for t in ("accounts", "identifiers") if t in tables
+    }
+    ctx = Context(ev, params, kyc, cash_thresholds(ws))
+    hits, status = evaluate(ctx, catalogue, tables)
+    holders: dict[str, str] = (
+        dict(kyc["accounts"].select("account_id", "holder_id").iter_rows())
+        if "accounts" in kyc
+        else {}
+    )
+    alerts, explanations = build_alerts(hits, catalogue, ev.accounts, holders)
+    out = ws.path("results")
+    for name, df in (("alerts", alerts), ("explanations", explanations)):
+        tmp = out / f"{name}.partial"
+        df.write_parquet(tmp)
+        os.replace(tmp, out / f"{name}.parquet")
+    return ScreenResult(alerts, explanations, status, len(ev))
+
+
+def summary(res: ScreenResult, top: int) -> dict[str, Any]:
+    """The JSON document of ``fininvest screen --format json``."""
+    expl = res.explanations
+    alerts = []
+    for row in res.alerts.head(top).iter_rows(named=True):
+        e = expl.filter(pl.col("entity_id") == row["entity_id"])
+        alerts.append({**row, "explanations": e.drop("entity_id").to_dicts()})
+    victims = res.alerts.filter(pl.col("classification") == "possible_victim")
+    return {
+        "events": res.events,
+        "suspects": int((res.alerts["classification"] == "suspect").sum()),
+        "possible_victims": victims.height,
+        "alerts": [a for a in alerts if a["classification"] == "suspect"],
+        "possible_victim_accounts": victims.select(
+            "rank", "entity_id", "holder_id", "indicators"
+        ).to_dicts(),
+        "indicator_status": res.status,
+    }

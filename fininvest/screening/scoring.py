@@ -1,0 +1,124 @@
+"""Scores, classification and the alert list.
+
+Score (documented in docs/screening.md)::
+
+    family_score(f) = max weight of f's fired indicators + 0.25 × the other weights in f
+    score           = Σ_f family_score(f) × (1 + 0.5 × (F − 1)),  F = families that fired
+
+Each hit counts in its indicator's first family, so combinations of independent families rank
+above many hits of one family, as the sources advise (no single indicator proves THB).
+
+Victim safeguard: an account is a *possible victim* when an indicator whose signal is "victim"
+fires (its account was opened by a third party who opened others too; or its inflows are swept
+to one counterparty) and it shows no suspect indicator of two or more other families. Possible
+victims get their own list and are never ranked among suspects.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import polars as pl
+
+from fininvest.indicators.catalogue import Indicator
+from fininvest.screening.engine import Hit
+
+SECONDARY_SHARE = 0.25
+FAMILY_BONUS = 0.5
+
+
+def score_hits(hits: list[Hit], catalogue: dict[str, Indicator]) -> tuple[float, list[str]]:
+    """Score one account's hits; returns (score, families that fired)."""
+    by_family: dict[str, list[float]] = defaultdict(list)
+    for h in hits:
+        ind = catalogue[h.indicator]
+        if ind.signals != "victim":
+            by_family[ind.families[0]].append(ind.weight)
+    total = 0.0
+    for weights in by_family.values():
+        weights.sort(reverse=True)
+        total += weights[0] + SECONDARY_SHARE * sum(weights[1:])
+    n = len(by_family)
+    return (total * (1 + FAMILY_BONUS * (n - 1)) if n else 0.0), sorted(by_family)
+
+
+def classify(hits: list[Hit], catalogue: dict[str, Indicator]) -> str:
+    victim = any(catalogue[h.indicator].signals == "victim" for h in hits)
+    suspect_families = {
+        catalogue[h.indicator].families[0]
+        for h in hits
+        if catalogue[h.indicator].signals == "suspect"
+    }
+    return "possible_victim" if victim and len(suspect_families) < 2 else "suspect"
+
+
+def build_alerts(
+    hits: list[Hit], catalogue: dict[str, Indicator], accounts: list[str], holders: dict[str, str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The ranked alert list and one explanation row per fired indicator."""
+    per_account: dict[int, list[Hit]] = defaultdict(list)
+    for h in hits:
+        per_account[h.account].append(h)
+    rows: list[dict[str, Any]] = []
+    for a, hs in per_account.items():
+        score, families = score_hits(hs, catalogue)
+        rows.append(
+            {
+                "entity_id": accounts[a],
+                "entity_kind": "account",
+                "holder_id": holders.get(accounts[a]),
+                "score": round(score, 4),
+                "classification": classify(hs, catalogue),
+                "indicators": sorted({h.indicator for h in hs}),
+                "families": families or sorted({catalogue[h.indicator].families[0] for h in hs}),
+            }
+        )
+    schema: dict[str, Any] = {
+        "entity_id": pl.String,
+        "entity_kind": pl.String,
+        "holder_id": pl.String,
+        "score": pl.Float64,
+        "classification": pl.String,
+        "indicators": pl.List(pl.String),
+        "families": pl.List(pl.String),
+    }
+    alerts = pl.DataFrame(rows, schema=schema)
+    alerts = pl.concat(
+        [
+            alerts.filter(pl.col("classification") == c)
+            .sort(["score", "entity_id"], descending=[True, False])
+            .with_columns(pl.int_range(1, pl.len() + 1).alias("rank"))
+            for c in ("suspect", "possible_victim")
+        ]
+    ).select("rank", *schema)
+    explanations = pl.DataFrame(
+        [
+            {
+                "entity_id": accounts[h.account],
+                "indicator": h.indicator,
+                "family": catalogue[h.indicator].families[0],
+                "weight": catalogue[h.indicator].weight,
+                "observed": h.observed,
+                "threshold": h.threshold,
+                "window": h.window,
+                "detail": h.detail,
+                "evidence": h.evidence,
+                "citation": "; ".join(c.short() for c in catalogue[h.indicator].citations),
+            }
+            for h in hits
+        ],
+        schema={
+            "entity_id": pl.String,
+            "indicator": pl.String,
+            "family": pl.String,
+            "weight": pl.Float64,
+            "observed": pl.Float64,
+            "threshold": pl.Float64,
+            "window": pl.String,
+            "detail": pl.String,
+            "evidence": pl.List(pl.String),
+            "citation": pl.String,
+        },
+    )
+    return alerts, explanations

@@ -1,0 +1,99 @@
+"""Screening end to end: explained alerts, victim safeguard, not-evaluated reporting, scoring."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+from click.testing import CliRunner
+
+from fininvest.indicators.catalogue import load_catalogue
+from fininvest.ingest import ingest_files
+from fininvest.screening.engine import Hit
+from fininvest.screening.run import screen
+from fininvest.screening.scoring import score_hits
+from fininvest.workspace import Workspace
+
+from .conftest import SAMPLE_DATA, invoke
+
+
+def test_sample_alerts_are_explained_with_real_evidence(sample_ws: Workspace) -> None:
+    res = screen(sample_ws)
+    assert res.alerts.height > 0
+    ids = set(sample_ws.scan("transactions").select("txn_id").collect()["txn_id"]) | set(
+        sample_ws.scan("card_transactions").select("txn_id").collect()["txn_id"]
+    )
+    for row in res.explanations.iter_rows(named=True):
+        assert row["citation"] and row["detail"]
+        assert row["evidence"], row
+        assert all(e in ids or e.startswith("account:") for e in row["evidence"])
+    assert set(res.explanations["entity_id"]) == set(res.alerts["entity_id"])
+    assert (sample_ws.path("results", "alerts.parquet")).exists()
+
+
+def test_victims_are_never_ranked_as_suspects(sample_ws: Workspace) -> None:
+    res = screen(sample_ws)
+    truth = pl.read_csv(SAMPLE_DATA / "truth" / "accounts.csv")
+    victims = set(truth.filter(pl.col("holder_role") == "victim")["account_id"])
+    suspects = set(res.alerts.filter(pl.col("classification") == "suspect")["entity_id"])
+    assert victims and not victims & suspects
+
+
+def test_missing_data_is_not_evaluated_not_zero(ws: Workspace, tmp_path: Path) -> None:
+    csv = tmp_path / "bank.csv"
+    csv.write_text(
+        "txn_id,timestamp,from_account,to_account,amount,currency,channel\n"
+        + "".join(f"T{i},2025-03-01T10:{i:02d}:00Z,A{i},B,100.00,EUR,p2p\n" for i in range(12))
+    )
+    ingest_files(ws, [csv])
+    res = screen(ws)
+    assert res.status["ad_micropayments"] == "not evaluated: no card_transactions in this case"
+    assert (
+        res.status["third_party_control"] == "not evaluated: no accounts, identifiers in this case"
+    )
+    assert res.status["fan_in"].startswith("evaluated")
+    assert res.alerts.filter(pl.col("indicators").list.contains("fan_in"))[
+        "entity_id"
+    ].to_list() == ["B"]
+
+
+def test_combinations_of_families_outrank_many_hits_of_one() -> None:
+    cat = load_catalogue()
+    one_family = [
+        Hit(0, i, 1, 1, "", [], "")
+        for i in ("short_stay_lodging", "travel_multi_ticket", "local_transport_burst")
+    ]
+    two_families = [Hit(0, i, 1, 1, "", [], "") for i in ("structuring", "ad_micropayments")]
+    assert score_hits(two_families, cat)[0] > score_hits(one_family, cat)[0]
+
+
+def test_cli_formats(sample_ws: Workspace, runner: CliRunner) -> None:
+    doc = json.loads(
+        invoke(runner, "screen", sample_ws.root, "--top", "5", "--format", "json").stdout
+    )
+    assert len(doc["alerts"]) <= 5
+    first = doc["alerts"][0]
+    assert {
+        "rank",
+        "entity_id",
+        "entity_kind",
+        "score",
+        "classification",
+        "indicators",
+        "families",
+        "explanations",
+    } <= set(first)
+    assert first["explanations"][0]["evidence"]
+    csv = invoke(runner, "screen", sample_ws.root, "--format", "csv").stdout
+    table = pl.read_csv(io.StringIO(csv))
+    assert {
+        "rank",
+        "entity_id",
+        "entity_kind",
+        "score",
+        "classification",
+        "indicators",
+        "families",
+    } <= set(table.columns)
