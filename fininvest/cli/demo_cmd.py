@@ -10,9 +10,11 @@ from rich.console import Console
 
 from fininvest.cli.ingest_cmd import render_summaries, run_ingest
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
+from fininvest.cli.screen_cmd import render_screen
 from fininvest.cli.workspace_cmds import workspace_status
 from fininvest.resources import source_root
 from fininvest.sample import generate_case
+from fininvest.screening.run import screen, summary
 from fininvest.workspace import CONFIG_NAME, init_workspace, open_workspace
 
 
@@ -23,8 +25,8 @@ def demo(case_dir: Path, fmt: str) -> None:
     """Run the main job end to end on the small sample case (default CASE_DIR: demo-case).
 
     \b
-    Today: sample case → ingest (validate, normalise, quarantine) → workspace summary.
-    Screening, the graph, chains, evidence packs and the app join this command as they land.
+    Today: sample case → ingest (validate, normalise, quarantine) → screening (ranked,
+    explained alerts). The graph, chains, evidence packs and the app join as they land.
     Safe to run again: ingest is idempotent.
     """
     ws = (
@@ -46,6 +48,8 @@ def demo(case_dir: Path, fmt: str) -> None:
     files = sorted(p for p in ws.path("raw").iterdir() if p.is_file())
     summaries = run_ingest(ws, files, None, None, quiet=fmt == "json")
     status = workspace_status(ws)
+    with stderr.status("screening"):
+        screened = summary(screen(ws), top=10)
     ws.audit("demo", {"origin": origin})
 
     def render(c: Console) -> None:
@@ -59,7 +63,8 @@ def demo(case_dir: Path, fmt: str) -> None:
             f"Quarantine: {status['quarantine']['records']} records, each with its reason "
             f"(see {ws.path('quarantine')})."
         )
-        c.print(f"Next: fininvest status {case_dir}")
+        render_screen(screened, c)
+        c.print(f"Next: fininvest screen {case_dir} --format json  (every alert explained)")
 
     emit(
         fmt,
@@ -68,6 +73,7 @@ def demo(case_dir: Path, fmt: str) -> None:
             "sample": origin,
             "ingest": [s.to_dict() for s in summaries],
             "status": status,
+            "screen": screened,
         },
         render,
     )

@@ -67,10 +67,10 @@ def screen(case_dir: Path, top: int, fmt: str) -> None:
             ).write_csv()
         )
         return
-    _render(doc, stdout)
+    render_screen(doc, stdout)
 
 
-def _render(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
+def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
     t = Table(
         "rank",
         "account",
