@@ -97,3 +97,30 @@ def test_cli_formats(sample_ws: Workspace, runner: CliRunner) -> None:
         "indicators",
         "families",
     } <= set(table.columns)
+
+
+def test_average_precision_oracle() -> None:
+    from fininvest.screening.evaluate import average_precision
+
+    assert average_precision(["a", "x", "b"], {"a", "b"}) == (1 / 1 + 2 / 3) / 2
+    assert average_precision(["x"], {"a"}) == 0.0
+    assert average_precision(["a"], set()) != average_precision(["a"], set())  # NaN
+
+
+def test_evaluate_reports_quality(sample_ws: Workspace, runner: CliRunner) -> None:
+    screen(sample_ws)
+    truth = sample_ws.path("truth")
+    truth.mkdir(exist_ok=True)
+    for f in (SAMPLE_DATA / "truth").iterdir():
+        (truth / f.name).write_bytes(f.read_bytes())
+    doc = json.loads(invoke(runner, "evaluate", sample_ws.root, "--format", "json").stdout)
+    assert doc["k"] == 2 * doc["true_suspect_accounts"] > 0
+    assert doc["victims_ranked_as_suspects"] == 0
+    assert set(doc["recall_at_k_by_scenario"]) == {
+        "sexual_exploitation",
+        "forced_labour",
+        "forced_criminality",
+    }
+    assert "business_traveller" in doc["lookalike_groups"]
+    assert 0 <= doc["average_precision"] <= 1
+    assert (sample_ws.path("results", "evaluation.json")).exists()

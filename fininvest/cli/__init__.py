@@ -56,6 +56,7 @@ def _register() -> None:
     from fininvest.cli import (
         bench_cmd,
         demo_cmd,
+        evaluate_cmd,
         indicators_cmd,
         ingest_cmd,
         sample_cmd,
@@ -72,6 +73,7 @@ def _register() -> None:
     cli.add_command(demo_cmd.demo)
     cli.add_command(indicators_cmd.indicators)
     cli.add_command(screen_cmd.screen)
+    cli.add_command(evaluate_cmd.evaluate)
 
 
 _register()

@@ -1,0 +1,74 @@
+"""``fininvest evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.screening.evaluate import evaluate as run_evaluate
+from fininvest.workspace import open_workspace
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None or v != v else f"{v:.0%}"
+
+
+@click.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--truth",
+    "truth_dir",
+    type=click.Path(path_type=Path),
+    help="Ground-truth folder (default CASE_DIR/truth, as written by fininvest sample).",
+)
+@FORMAT_OPTION
+def evaluate(case_dir: Path, truth_dir: Path | None, fmt: str) -> None:
+    """Measure the last screening against a synthetic case's ground truth.
+
+    Precision, recall and average precision of the ranked suspects (k = 2 × true suspect
+    accounts), per scenario and per role; victims ranked as suspects; how often each
+    look-alike group is flagged; and per-indicator hit rates on true and look-alike accounts.
+    """
+    ws = open_workspace(case_dir)
+    res = run_evaluate(ws, truth_dir or ws.path("truth"))
+    ws.path("results", "evaluation.json").write_text(json.dumps(res, indent=2), "utf-8")
+    ws.audit(
+        "evaluate",
+        {"truth": str(truth_dir or ws.path("truth"))},
+        counts={
+            "recall_at_k": res["recall_at_k"],
+            "victims_ranked_as_suspects": res["victims_ranked_as_suspects"],
+        },
+    )
+
+    def render(c: Console) -> None:
+        c.print(
+            f"k = {res['k']} (2 × {res['true_suspect_accounts']} true suspect accounts); "
+            f"{res['flagged_suspects']} accounts flagged as suspects"
+        )
+        c.print(
+            f"precision@k {_pct(res['precision_at_k'])} · recall@k "
+            f"{_pct(res['recall_at_k'])} · average precision "
+            f"{res['average_precision']:.3f} · recall@k of controller, exploiter and "
+            f"funnel accounts {_pct(res['recall_at_k_controller_exploiter_funnel'])}"
+        )
+        c.print(
+            f"victims ranked as suspects: {res['victims_ranked_as_suspects']} of "
+            f"{res['victims']} (classified possible victim: "
+            f"{res['victims_classified_possible_victim']})"
+        )
+        t = Table("look-alike group", "accounts", "flagged", "in top k")
+        for g, v in res["lookalike_groups"].items():
+            t.add_row(g, str(v["accounts"]), _pct(v["flagged_rate"]), _pct(v["in_top_k_rate"]))
+        c.print(t)
+        r = Table("recall@k by", "value")
+        for name, v in {**res["recall_at_k_by_scenario"], **res["recall_at_k_by_role"]}.items():
+            r.add_row(name, _pct(v))
+        c.print(r)
+
+    emit(fmt, res, render)
