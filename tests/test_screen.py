@@ -25,10 +25,20 @@ def test_sample_alerts_are_explained_with_real_evidence(sample_ws: Workspace) ->
     ids = set(sample_ws.scan("transactions").select("txn_id").collect()["txn_id"]) | set(
         sample_ws.scan("card_transactions").select("txn_id").collect()["txn_id"]
     )
+    refs = {
+        "account": set(sample_ws.scan("accounts").collect()["account_id"]),
+        "party": set(sample_ws.scan("parties").collect()["party_id"]),
+        "intel": set(sample_ws.scan("intel_links").collect()["link_id"]),
+    }
+    ident = sample_ws.scan("identifiers").collect()
+    for kind in ident["kind"].unique():
+        refs[str(kind)] = set(ident.filter(pl.col("kind") == kind)["value"])
     for row in res.explanations.iter_rows(named=True):
         assert row["citation"] and row["detail"]
         assert row["evidence"], row
-        assert all(e in ids or e.startswith("account:") for e in row["evidence"])
+        for e in row["evidence"]:  # a transaction id, or a typed reference to a real record
+            kind, _, value = e.partition(":")
+            assert e in ids or value in refs.get(kind, set()), (row["indicator"], e)
     assert set(res.explanations["entity_id"]) == set(res.alerts["entity_id"])
     assert (sample_ws.path("results", "alerts.parquet")).exists()
 

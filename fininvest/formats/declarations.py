@@ -14,6 +14,7 @@ from fininvest.formats.finishers import (
     finish_ibm_accounts,
     finish_ibm_transactions,
     finish_identifiers,
+    finish_intel,
     finish_money,
 )
 
@@ -460,6 +461,16 @@ INTEL = RecordKind(
         Field("notes", "text", False, "free text", ""),
     ),
     id_field="link_id",
+    derived=(
+        Derived(
+            "subject_raw",
+            pl.String(),
+            "subject_id as written (phones and e-mails are "
+            "normalised in subject_id like KYC identifiers)",
+        ),
+        Derived("object_raw", pl.String(), "object_id as written"),
+    ),
+    finish=finish_intel,
 )
 
 ASSETS = RecordKind(

@@ -234,3 +234,38 @@ def finish_fx(df: pl.DataFrame, ctx: FinishContext) -> pl.DataFrame:
             "fx_id"
         )
     )
+
+
+def finish_intel(df: pl.DataFrame, ctx: FinishContext) -> pl.DataFrame:
+    """Subjects and objects that are phones or e-mails get the same normal form as KYC
+    identifiers (E.164, lower case), so intelligence and bank data meet on them; the value as
+    written is kept in ``subject_raw`` / ``object_raw``."""
+    out = df
+    for side in ("subject", "object"):
+        pairs = df.select(f"{side}_kind", f"{side}_id").unique().iter_rows()
+        mapping = {}
+        for kind, value in pairs:
+            if kind in ("phone", "email") and value is not None:
+                clean = _clean_identifier(str(kind), value, None)
+                if clean is not None:
+                    mapping[(kind, value)] = clean
+        out = out.with_columns(pl.col(f"{side}_id").alias(f"{side}_raw"))
+        if mapping:
+            lut = pl.DataFrame(
+                {
+                    "_k": [k for k, _ in mapping],
+                    "_v": [v for _, v in mapping],
+                    "_n": list(mapping.values()),
+                },
+                schema={"_k": pl.String, "_v": pl.String, "_n": pl.String},
+            )
+            out = (
+                out.with_columns(
+                    pl.col(f"{side}_kind").cast(pl.String).alias("_k"),
+                    pl.col(f"{side}_id").alias("_v"),
+                )
+                .join(lut, on=["_k", "_v"], how="left", maintain_order="left")
+                .with_columns(pl.coalesce("_n", f"{side}_id").alias(f"{side}_id"))
+                .drop("_k", "_v", "_n")
+            )
+    return out

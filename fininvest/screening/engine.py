@@ -49,6 +49,10 @@ class Context:
     thresholds: dict[str, float] = field(default_factory=dict)
 
 
+class NotEvaluated(Exception):
+    """Raised by a rule that cannot run on this case (with the reason, shown to the user)."""
+
+
 Rule = Callable[[Context], list[Hit]]
 RULES: dict[str, Rule] = {}
 #: tables each implemented rule needs beyond the events (for "not evaluated")
@@ -167,15 +171,22 @@ def short_stay_lodging(ctx: Context) -> list[Hit]:
 
 @rule("travel_multi_ticket")
 def travel_multi_ticket(ctx: Context) -> list[Hit]:
+    """Many tickets in the window, or several tickets bought within one day (for others)."""
     p = ctx.params["travel_multi_ticket"]
-    return count_rule(
+    flag = _mcc_flag(ctx.ev, TICKETS)
+    same_day = count_rule(
         ctx,
         "travel_multi_ticket",
-        _mcc_flag(ctx.ev, TICKETS),
-        p["window_days"],
-        p["min_tickets"],
-        "travel tickets",
+        flag,
+        1,
+        p["same_day_tickets"],
+        "travel tickets bought within one day",
     )
+    seen = {h.account for h in same_day}
+    many = count_rule(
+        ctx, "travel_multi_ticket", flag, p["window_days"], p["min_tickets"], "travel tickets"
+    )
+    return same_day + [h for h in many if h.account not in seen]
 
 
 @rule("local_transport_burst")
@@ -438,6 +449,200 @@ def swept_to_third_party(ctx: Context) -> list[Hit]:
     return hits
 
 
+# ----------------------------------------------------------------------------- more cash and flows
+def _codes(s: pl.Series) -> tuple[np.ndarray, int]:
+    """Dense integer codes of a text column (nulls → -1) and how many codes there are."""
+    uniq = s.drop_nulls().unique().sort()
+    lut = {v: i for i, v in enumerate(uniq.to_list())}
+    codes = s.replace_strict(lut, default=-1, return_dtype=pl.Int64).to_numpy()
+    return codes, len(lut)
+
+
+@rule("begging_cash_aggregation")
+def begging_cash_aggregation(ctx: Context) -> list[Hit]:
+    p = ctx.params["begging_cash_aggregation"]
+    ev = ctx.ev
+    depositor, n = _codes(ev.col("depositor_id"))
+    flag = _cash_in(ev) & (ev.amount <= p["max_amount"]) & (depositor >= 0)
+    return distinct_count_rule(
+        ctx,
+        "begging_cash_aggregation",
+        flag,
+        depositor,
+        n,
+        p["window_days"],
+        p["min_deposits"],
+        p["min_depositors"],
+        f"cash deposits of at most {p['max_amount']:g}",
+        "depositors",
+    )
+
+
+@rule("remittance_to_source")
+def remittance_to_source(ctx: Context) -> list[Hit]:
+    """Regular outbound transfers to the source or conduit countries configured for the case."""
+    p = ctx.params["remittance_to_source"]
+    if not p["countries"]:
+        raise NotEvaluated(
+            "no source-country list configured "
+            "([indicators.remittance_to_source] countries in fininvest.toml)"
+        )
+    ev = ctx.ev
+    flag = ev.outflow & ev.col("to_country").is_in(p["countries"]).fill_null(False).to_numpy()
+    return count_rule(
+        ctx,
+        "remittance_to_source",
+        flag,
+        p["window_days"],
+        p["min_transfers"],
+        "transfers to " + ", ".join(p["countries"]),
+    )
+
+
+@rule("forced_criminality_mule", needs=("accounts",))
+def forced_criminality_mule(ctx: Context) -> list[Hit]:
+    """A new account with many unrelated senders whose money is sent on within a day."""
+    p = ctx.params["forced_criminality_mule"]
+    ev = ctx.ev
+    opened = dict(ctx.kyc["accounts"].select("account_id", "opened").drop_nulls().iter_rows())
+    inflow = (~ev.outflow) & (ev.counterparty >= 0)
+    senders, at = window_distinct_max(
+        ev.offsets, ev.ts, inflow, ev.counterparty, max(len(ev.accounts), 1), 30 * DAY
+    )
+    ratio, _ = _pass_through(ev, p["within_hours"])
+    hits = []
+    for a in np.flatnonzero(
+        (senders >= p["min_senders"]) & (np.nan_to_num(ratio) >= p["share_on"])
+    ):
+        acc = ev.accounts[a]
+        if acc not in opened:
+            continue
+        first = int(ev.ts[ev.offsets[a]])
+        age = (first - int(np.datetime64(opened[acc], "s").astype(np.int64))) / DAY
+        if age > p["max_account_age_days"]:
+            continue
+        hits.append(
+            Hit(
+                int(a),
+                "forced_criminality_mule",
+                float(senders[a]),
+                p["min_senders"],
+                "30 days",
+                _window_evidence(ev, int(a), int(at[a]), inflow, 30 * DAY),
+                f"account {age:.0f} days old at its first transaction; {senders[a]} "
+                f"senders within 30 days; {ratio[a]:.0%} sent on within "
+                f"{p['within_hours']:g} hours",
+            )
+        )
+    return hits
+
+
+@rule("male_p2p_fan_in", needs=("accounts",))
+def male_p2p_fan_in(ctx: Context) -> list[Hit]:
+    """Many P2P payments in the usual band from different, mostly male senders. The senders'
+    sex is risk context only: the rule first needs many distinct senders."""
+    p = ctx.params["male_p2p_fan_in"]
+    ev = ctx.ev
+    flag = (
+        (~ev.outflow)
+        & (ev.counterparty >= 0)
+        & (ev.col("channel") == "p2p").fill_null(False).to_numpy()
+        & (ev.amount >= p["amount_low"])
+        & (ev.amount <= p["amount_high"])
+    )
+    found = distinct_count_rule(
+        ctx,
+        "male_p2p_fan_in",
+        flag,
+        ev.counterparty,
+        len(ev.accounts),
+        p["window_days"],
+        p["min_senders"],
+        p["min_senders"],
+        "P2P payments in the usual band",
+        "senders",
+    )
+    if "parties" not in ctx.kyc:
+        return found
+    holder = dict(ctx.kyc["accounts"].select("account_id", "holder_id").iter_rows())
+    sex = dict(ctx.kyc["parties"].select("party_id", "sex").drop_nulls().iter_rows())
+    kept = []
+    for h in found:
+        lo, hi = ev.offsets[h.account], ev.offsets[h.account + 1]
+        senders = {ev.accounts[ev.counterparty[i]] for i in range(lo, hi) if flag[i]}
+        known = [sex[holder[s]] for s in senders if holder.get(s) in sex]
+        males = sum(k == "male" for k in known)
+        if known and males / len(known) >= 0.7:
+            h.detail += f"; {males} of {len(known)} senders of known sex are male"
+            kept.append(h)
+    return kept
+
+
+# ----------------------------------------------------------------------------- identifiers
+def _accounts_of_parties(ctx: Context) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for account, holder in ctx.kyc["accounts"].select("account_id", "holder_id").iter_rows():
+        out.setdefault(holder, []).append(account)
+    return out
+
+
+@rule("shared_identifier_cluster", needs=("accounts", "identifiers"))
+def shared_identifier_cluster(ctx: Context) -> list[Hit]:
+    """Phones, e-mails, addresses, devices or IPs used by several apparently unrelated parties."""
+    p = ctx.params["shared_identifier_cluster"]
+    shared = (
+        ctx.kyc["identifiers"]
+        .group_by("kind", "value")
+        .agg(pl.col("owner_id").unique())
+        .filter(pl.col("owner_id").list.len() >= p["min_accounts"])
+    )
+    by_party = _accounts_of_parties(ctx)
+    code = {a: i for i, a in enumerate(ctx.ev.accounts)}
+    hits = []
+    for kind, value, owners in shared.iter_rows():
+        for a in (a for o in owners for a in by_party.get(o, [o]) if a in code):
+            hits.append(
+                Hit(
+                    code[a],
+                    "shared_identifier_cluster",
+                    float(len(owners)),
+                    float(p["min_accounts"]),
+                    "KYC identifiers",
+                    [f"{kind}:{value}"] + [f"party:{o}" for o in owners],
+                    f"{kind} {value} is used by {len(owners)} parties",
+                )
+            )
+    return hits
+
+
+@rule("ad_identifier_match", needs=("identifiers", "intel_links"))
+def ad_identifier_match(ctx: Context) -> list[Hit]:
+    """A holder's phone or e-mail appears in sex advertisements (intelligence 'advertised_with')."""
+    ads = ctx.kyc["intel_links"].filter(pl.col("relation") == "advertised_with")
+    in_ads: dict[str, list[str]] = {}
+    for obj, link in ads.select("object_id", "link_id").iter_rows():
+        in_ads.setdefault(obj, []).append(link)
+    ident = ctx.kyc["identifiers"].filter(pl.col("value").is_in(list(in_ads)))
+    by_party = _accounts_of_parties(ctx)
+    code = {a: i for i, a in enumerate(ctx.ev.accounts)}
+    hits = []
+    for owner, value in ident.select("owner_id", "value").unique().iter_rows():
+        for a in by_party.get(owner, [owner]):
+            if a in code:
+                hits.append(
+                    Hit(
+                        code[a],
+                        "ad_identifier_match",
+                        float(len(in_ads[value])),
+                        1.0,
+                        "intelligence",
+                        [f"intel:{x}" for x in in_ads[value]],
+                        f"{value} of the holder appears in {len(in_ads[value])} ad(s)",
+                    )
+                )
+    return hits
+
+
 def evaluate(
     ctx: Context, catalogue: dict[str, Indicator], tables: set[str]
 ) -> tuple[list[Hit], dict[str, str]]:
@@ -456,12 +661,24 @@ def evaluate(
             t
             for t in dict.fromkeys((*ind.tables, *NEEDS[ind_id]))
             if t not in tables
-            and t in ("transactions", "card_transactions", "accounts", "identifiers")
+            and t
+            in (
+                "transactions",
+                "card_transactions",
+                "accounts",
+                "identifiers",
+                "parties",
+                "intel_links",
+            )
         ]
         if missing:
             status[ind_id] = f"not evaluated: no {', '.join(missing)} in this case"
             continue
-        found = RULES[ind_id](ctx)
+        try:
+            found = RULES[ind_id](ctx)
+        except NotEvaluated as why:
+            status[ind_id] = f"not evaluated: {why}"
+            continue
         status[ind_id] = f"evaluated: fired on {len(found)} account(s)"
         hits.extend(found)
     return hits, status

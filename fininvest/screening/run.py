@@ -50,7 +50,9 @@ def screen(ws: Workspace) -> ScreenResult:
         )
     tables = {t for t in ws.tables() if ws.has_table(t)}
     kyc: dict[str, pl.DataFrame] = {
-        t: ws.scan(t).collect() for t in ("accounts", "identifiers") if t in tables
+        t: ws.scan(t).collect()
+        for t in ("accounts", "identifiers", "parties", "intel_links")
+        if t in tables
     }
     ctx = Context(ev, params, kyc, cash_thresholds(ws))
     hits, status = evaluate(ctx, catalogue, tables)
