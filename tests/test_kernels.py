@@ -13,7 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fininvest.screening.events import order_events
-from fininvest.screening.kernels import fifo_pass_through, window_count_max, window_distinct_max
+from fininvest.screening.kernels import (
+    fifo_pass_through,
+    window_count_max,
+    window_distinct_max,
+    window_sum_max,
+)
 
 
 @st.composite
@@ -65,6 +70,25 @@ def oracle_count_max(ev: dict) -> list[int]:  # type: ignore[type-arg]
                 t = ev["ts"][i]
                 b = max(
                     b, sum(1 for j in rows if ev["flag"][j] and t - ev["window"] < ev["ts"][j] <= t)
+                )
+        best.append(b)
+    return best
+
+
+def oracle_sum_max(ev: dict) -> list[float]:  # type: ignore[type-arg]
+    best = []
+    for rows in _per_account(ev).values():
+        b = 0.0
+        for i in rows:
+            if ev["flag"][i]:
+                t = ev["ts"][i]
+                b = max(
+                    b,
+                    sum(
+                        ev["amount"][j]
+                        for j in rows
+                        if ev["flag"][j] and t - ev["window"] < ev["ts"][j] <= t
+                    ),
                 )
         best.append(b)
     return best
@@ -127,6 +151,14 @@ def test_window_count_max_matches_oracle(ev: dict) -> None:  # type: ignore[type
             assert offsets[a] <= at[a] < offsets[a + 1] and inside.sum() >= best[a]
         else:
             assert at[a] == -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_sets())
+def test_window_sum_max_matches_oracle(ev: dict) -> None:  # type: ignore[type-arg]
+    s, offsets = _sorted(ev)
+    best, _at = window_sum_max(offsets, s["ts"], s["amount"], s["flag"], ev["window"])
+    np.testing.assert_allclose(best, oracle_sum_max(ev), rtol=1e-9, atol=1e-6)
 
 
 @settings(max_examples=300, deadline=None)

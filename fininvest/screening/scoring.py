@@ -3,10 +3,11 @@
 Score (documented in docs/screening.md)::
 
     family_score(f) = max weight of f's fired indicators + 0.25 × the other weights in f
-    score           = Σ_f family_score(f) × (1 + 0.5 × (F − 1)),  F = families that fired
+    score           = strongest family_score + 1.5 × the other families' scores
 
 Each hit counts in its indicator's first family, so combinations of independent families rank
-above many hits of one family, as the sources advise (no single indicator proves THB).
+above many hits of one family, as the sources advise (no single indicator proves THB), and a
+weak indicator of another family adds in proportion to its own weight.
 
 Victim safeguard: an account is a *possible victim* when an indicator whose signal is "victim"
 fires (its account was opened by a third party who opened others too; or its inflows are swept
@@ -25,7 +26,7 @@ from fininvest.indicators.catalogue import Indicator
 from fininvest.screening.engine import Hit
 
 SECONDARY_SHARE = 0.25
-FAMILY_BONUS = 0.5
+OTHER_FAMILY_FACTOR = 1.5
 
 
 def score_hits(hits: list[Hit], catalogue: dict[str, Indicator]) -> tuple[float, list[str]]:
@@ -35,12 +36,15 @@ def score_hits(hits: list[Hit], catalogue: dict[str, Indicator]) -> tuple[float,
         ind = catalogue[h.indicator]
         if ind.signals != "victim":
             by_family[ind.families[0]].append(ind.weight)
-    total = 0.0
+    family_scores = []
     for weights in by_family.values():
         weights.sort(reverse=True)
-        total += weights[0] + SECONDARY_SHARE * sum(weights[1:])
-    n = len(by_family)
-    return (total * (1 + FAMILY_BONUS * (n - 1)) if n else 0.0), sorted(by_family)
+        family_scores.append(weights[0] + SECONDARY_SHARE * sum(weights[1:]))
+    family_scores.sort(reverse=True)
+    score = (
+        family_scores[0] + OTHER_FAMILY_FACTOR * sum(family_scores[1:]) if family_scores else 0.0
+    )
+    return score, sorted(by_family)
 
 
 def classify(hits: list[Hit], catalogue: dict[str, Indicator]) -> str:
