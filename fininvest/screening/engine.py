@@ -76,8 +76,9 @@ def rule(ind_id: str, needs: tuple[str, ...] = ()) -> Callable[[Rule], Rule]:
 def _window_evidence(ev: Events, a: int, anchor: int, flag: np.ndarray, window: int) -> list[str]:
     lo, hi = ev.offsets[a], ev.offsets[a + 1]
     t = ev.ts[anchor]
-    idx = [i for i in range(lo, hi) if flag[i] and t - window < ev.ts[i] <= t]
-    return [ev.ref[i] for i in idx]
+    ts = ev.ts[lo:hi]
+    idx = np.flatnonzero(flag[lo:hi] & (ts > t - window) & (ts <= t)) + lo
+    return ev.refs(idx)
 
 
 def count_rule(
@@ -273,7 +274,7 @@ def _pass_through(ev: Events, hours: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _inflow_refs(ev: Events, a: int, limit: int = 20) -> list[str]:
     lo, hi = ev.offsets[a], ev.offsets[a + 1]
-    return [ev.ref[i] for i in range(lo, hi) if not ev.outflow[i]][:limit]
+    return ev.refs((np.flatnonzero(~ev.outflow[lo:hi]) + lo)[:limit])
 
 
 @rule("rapid_pass_through")

@@ -84,7 +84,11 @@ class Events:
         self.counterparty = self.frame["counterparty"].fill_null(-1).to_numpy()
         self.mcc = self.frame["mcc"].fill_null(-1).to_numpy()
         self.city = self.frame["city_code"].fill_null(-1).to_numpy()
-        self.ref = self.frame["ref"].to_list()
+        self.ref = self.frame["ref"]  # transaction ids: gathered only for evidence
+
+    def refs(self, idx: np.ndarray) -> list[str]:
+        """Transaction ids of the given event indices (the evidence of a hit)."""
+        return [str(r) for r in self.ref.gather(idx).to_list()]
 
     def col(self, name: str) -> pl.Series:
         return self.frame[name]
