@@ -57,6 +57,7 @@ def _register() -> None:
         bench_cmd,
         demo_cmd,
         evaluate_cmd,
+        graph_cmd,
         indicators_cmd,
         ingest_cmd,
         sample_cmd,
@@ -74,6 +75,7 @@ def _register() -> None:
     cli.add_command(indicators_cmd.indicators)
     cli.add_command(screen_cmd.screen)
     cli.add_command(evaluate_cmd.evaluate)
+    cli.add_command(graph_cmd.graph)
 
 
 _register()

@@ -1,0 +1,87 @@
+"""``fininvest graph start|stop|status``: the embedded graph store of a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.graph import embedded
+from fininvest.graph.store import open_store
+from fininvest.workspace import open_workspace
+
+CASE_DIR = click.argument("case_dir", type=click.Path(path_type=Path))
+
+
+@click.group()
+def graph() -> None:
+    """The embedded graph store (FalkorDB on a password-protected unix socket in the case)."""
+
+
+@graph.command()
+@CASE_DIR
+@FORMAT_OPTION
+def start(case_dir: Path, fmt: str) -> None:
+    """Start the case's graph server (no TCP port; owner-only socket; append-only file)."""
+    ws = open_workspace(case_dir)
+    was = embedded.running(ws)
+    info = embedded.start(ws)
+    ws.audit("graph start", {}, counts={"pid": info.pid})
+    emit(
+        fmt,
+        {
+            "running": True,
+            "pid": info.pid,
+            "socket": info.socket,
+            "already_running": was is not None,
+        },
+        lambda c: c.print(
+            f"graph server {'already ' if was else ''}running, pid {info.pid}, socket {info.socket}"
+        ),
+    )
+
+
+@graph.command()
+@CASE_DIR
+@FORMAT_OPTION
+def stop(case_dir: Path, fmt: str) -> None:
+    """Stop the case's graph server (it writes a final snapshot first)."""
+    ws = open_workspace(case_dir)
+    stopped = embedded.stop(ws)
+    ws.audit("graph stop", {}, counts={"stopped": stopped})
+    emit(
+        fmt,
+        {"stopped": stopped},
+        lambda c: c.print("graph server stopped" if stopped else "graph server was not running"),
+    )
+
+
+@graph.command()
+@CASE_DIR
+@FORMAT_OPTION
+def status(case_dir: Path, fmt: str) -> None:
+    """Whether the server runs, where, and node and relationship counts."""
+    ws = open_workspace(case_dir)
+    info = embedded.running(ws)
+    data: dict[str, object] = {"running": info is not None}
+    if info is not None:
+        store = open_store(ws)
+        data.update(
+            pid=info.pid,
+            uri=f"unix://{info.socket}",
+            nodes={r["label"]: r["n"] for r in store.run("counts_by_label")},
+            relationships={r["type"]: r["n"] for r in store.run("counts_by_type")},
+        )
+
+    def render(c: Console) -> None:
+        if info is None:
+            c.print(f"graph server not running (start it: fininvest graph start {case_dir})")
+            return
+        c.print(f"running, pid {info.pid}, {data['uri']}")
+        c.print(
+            f"nodes: {data['nodes'] or 'none'}; relationships: {data['relationships'] or 'none'}"
+        )
+
+    emit(fmt, data, render)

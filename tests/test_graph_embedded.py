@@ -1,0 +1,95 @@
+"""The embedded FalkorDB store, for real: lifecycle, isolation, and parameters that cannot
+alter a query. One graph name per test run; the server is stopped at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from fininvest.graph import embedded
+from fininvest.graph.store import FalkorStore
+from fininvest.workspace import Workspace, init_workspace
+
+from .conftest import invoke
+
+
+@pytest.fixture(scope="module")
+def gws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    ws = init_workspace(tmp_path_factory.mktemp("g") / "case")
+    embedded.start(ws)
+    yield ws
+    embedded.stop(ws)
+
+
+@pytest.fixture
+def store(gws: Workspace) -> Iterator[FalkorStore]:
+    s = FalkorStore(gws, graph=f"test_{uuid.uuid4().hex[:12]}")
+    yield s
+    s.delete()
+
+
+def test_server_is_private(gws: Workspace) -> None:
+    info = embedded.running(gws)
+    assert info is not None
+    assert oct(os.stat(info.socket).st_mode)[-3:] == "700"
+    assert oct(gws.path("secrets", "graph.password").stat().st_mode)[-3:] == "600"
+    db = embedded.connect(gws, info)
+    assert db.connection.config_get("port")["port"] == "0"  # no TCP listener at all
+    import redis
+
+    anonymous = redis.Redis(unix_socket_path=info.socket)
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        anonymous.ping()
+    assert "password" not in " ".join(open(f"/proc/{info.pid}/cmdline").read().split("\0"))
+
+
+def test_start_is_idempotent_and_stale_pid_files_are_cleared(gws: Workspace) -> None:
+    first = embedded.running(gws)
+    assert first is not None and embedded.start(gws).pid == first.pid
+    other = init_workspace(gws.root.parent / "other")
+    pid_file = other.path("graph", embedded.PID_NAME)
+    pid_file.write_text(json.dumps({"pid": 2**22 - 3, "socket": "/nowhere"}))
+    assert embedded.running(other) is None and not pid_file.exists()
+
+
+def test_strings_round_trip_and_cannot_alter_the_query(store: FalkorStore) -> None:
+    names = [
+        "O'Brien",
+        'say "hi"',
+        "back\\slash",
+        "x' MATCH (v) DETACH DELETE v //",
+        "}) DETACH DELETE p //",
+        "Ünïcødé – ✓",
+        "a" * 5000,
+    ]
+    rows = [{"id": f"P{i}", "name": n} for i, n in enumerate(names)]
+    assert store.run("upsert_persons", {"rows": rows})[0]["n"] == len(names)
+    for i, n in enumerate(names):
+        assert store.run("person_by_id", {"id": f"P{i}"}) == [{"id": f"P{i}", "name": n}]
+    assert store.run("counts_by_label") == [{"label": "Person", "n": len(names)}]
+    # an id that looks like Cypher is just an id that matches nothing
+    assert store.run("person_by_id", {"id": "P0'}) RETURN 1 //"}) == []
+    assert store.run("upsert_persons", {"rows": rows})[0]["n"] == len(names)  # MERGE: no dupes
+    assert store.run("counts_by_label") == [{"label": "Person", "n": len(names)}]
+
+
+def test_cli_status_and_stop(tmp_path, runner: CliRunner) -> None:  # type: ignore[no-untyped-def]
+    case = tmp_path / "c"
+    invoke(runner, "init", case)
+    assert json.loads(invoke(runner, "graph", "status", case, "--format", "json").stdout) == {
+        "running": False
+    }
+    started = json.loads(invoke(runner, "graph", "start", case, "--format", "json").stdout)
+    try:
+        status = json.loads(invoke(runner, "graph", "status", case, "--format", "json").stdout)
+        assert status["running"] and status["pid"] == started["pid"]
+        assert status["uri"].startswith("unix://") and status["nodes"] == {}
+    finally:
+        stopped = json.loads(invoke(runner, "graph", "stop", case, "--format", "json").stdout)
+    assert stopped == {"stopped": True}
+    assert not embedded._alive(started["pid"])
