@@ -134,3 +134,48 @@ def test_evaluate_reports_quality(sample_ws: Workspace, runner: CliRunner) -> No
     assert "business_traveller" in doc["lookalike_groups"]
     assert 0 <= doc["average_precision"] <= 1
     assert (sample_ws.path("results", "evaluation.json")).exists()
+
+
+def test_structures_found_from_transfers_alone(ws: Workspace, tmp_path: Path) -> None:
+    """IBM AML-format data (transfers only): fan-in, fan-out, a cycle, scatter-gather and
+    gather-scatter are found from the transfer graph alone."""
+    head = (
+        "Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving Currency,"
+        "Amount Paid,Payment Currency,Payment Format\n"
+    )
+    rows = []
+
+    def tx(day: int, hour: int, a: str, b: str, amount: float) -> None:
+        rows.append(
+            f"2022/09/{day:02d} {hour:02d}:00,1,{a},1,{b},{amount:.2f},Euro,"
+            f"{amount:.2f},Euro,Wire\n"
+        )
+
+    for i in range(12):
+        tx(1 + i % 8, 9, f"SEND{i:02d}", "FANIN", 200 + i)  # fan-in
+        tx(1 + i % 8, 10, "FANOUT", f"PAYEE{i:02d}", 150 + i)  # fan-out
+    tx(3, 9, "CYA", "CYB", 5000)  # cycle A → B → C → A
+    tx(4, 9, "CYB", "CYC", 4900)
+    tx(5, 9, "CYC", "CYA", 4800)
+    for k in range(3):  # scatter-gather S → I → D
+        tx(6, 9, "SCAT", f"MID{k}", 3000)
+        tx(7, 9 + k, f"MID{k}", "GATH", 2900)
+    for k in range(3):  # gather-scatter X → G → Y
+        tx(10, 9, f"X{k}", "HUB", 1000)
+        tx(11, 9 + k, "HUB", f"Y{k}", 950)
+    path = tmp_path / "HI-Small_Trans.csv"
+    path.write_text(head + "".join(rows))
+    [s] = ingest_files(ws, [path])
+    assert s.kind == "ibm_aml" and s.rejected == 0
+    res = screen(ws)
+    fired = {(e, i) for e, i in res.explanations.select("entity_id", "indicator").iter_rows()}
+    for account, indicator in (
+        ("1:FANIN", "fan_in"),
+        ("1:FANOUT", "fan_out"),
+        ("1:CYA", "short_cycle"),
+        ("1:SCAT", "scatter_gather"),
+        ("1:GATH", "scatter_gather"),
+        ("1:HUB", "gather_scatter"),
+    ):
+        assert (account, indicator) in fired, (account, indicator)
+    assert res.status["ad_micropayments"].startswith("not evaluated")
