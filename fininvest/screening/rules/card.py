@@ -1,0 +1,246 @@
+"""Indicators on card and payment-processor records (merchant categories, cities)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fininvest.screening.engine import (
+    DAY,
+    LODGING,
+    TICKETS,
+    Context,
+    Hit,
+    NotEvaluated,
+    _cash_in,
+    _mcc_flag,
+    _window_evidence,
+    count_rule,
+    distinct_count_rule,
+    rule,
+)
+from fininvest.screening.kernels import window_count_max, window_sum_max
+
+
+@rule("ad_micropayments")
+def ad_micropayments(ctx: Context) -> list[Hit]:
+    p = ctx.params["ad_micropayments"]
+    return count_rule(
+        ctx,
+        "ad_micropayments",
+        _mcc_flag(ctx.ev, p["mccs"]),
+        p["window_days"],
+        p["min_payments"],
+        "payments to ad, escort or dating platforms",
+    )
+
+
+@rule("short_stay_lodging")
+def short_stay_lodging(ctx: Context) -> list[Hit]:
+    p = ctx.params["short_stay_lodging"]
+    ev = ctx.ev
+    return distinct_count_rule(
+        ctx,
+        "short_stay_lodging",
+        _mcc_flag(ev, LODGING),
+        ev.city,
+        len(ev.cities),
+        p["window_days"],
+        p["min_stays"],
+        p["min_cities"],
+        "lodging payments",
+        "cities",
+    )
+
+
+@rule("travel_multi_ticket")
+def travel_multi_ticket(ctx: Context) -> list[Hit]:
+    """Many tickets in the window, or several tickets bought within one day (for others)."""
+    p = ctx.params["travel_multi_ticket"]
+    flag = _mcc_flag(ctx.ev, TICKETS)
+    same_day = count_rule(
+        ctx,
+        "travel_multi_ticket",
+        flag,
+        1,
+        p["same_day_tickets"],
+        "travel tickets bought within one day",
+    )
+    seen = {h.account for h in same_day}
+    many = count_rule(
+        ctx, "travel_multi_ticket", flag, p["window_days"], p["min_tickets"], "travel tickets"
+    )
+    return same_day + [h for h in many if h.account not in seen]
+
+
+@rule("local_transport_burst")
+def local_transport_burst(ctx: Context) -> list[Hit]:
+    p = ctx.params["local_transport_burst"]
+    return count_rule(
+        ctx,
+        "local_transport_burst",
+        _mcc_flag(ctx.ev, {4121}),
+        p["window_days"],
+        p["min_rides"],
+        "taxi or ride-share payments",
+    )
+
+
+@rule("prepaid_phone_topups")
+def prepaid_phone_topups(ctx: Context) -> list[Hit]:
+    p = ctx.params["prepaid_phone_topups"]
+    return count_rule(
+        ctx,
+        "prepaid_phone_topups",
+        _mcc_flag(ctx.ev, {4814}),
+        p["window_days"],
+        p["min_topups"],
+        "prepaid phone top-ups",
+    )
+
+
+SUBSISTENCE = {5814, 5812, 5912, 5977, 5631, 5621, 5411}
+GIFT_CARD_SELLERS = {5411, 5499, 5311, 6540}
+LUXURY = {5511, 5944, 7995}
+TRAVEL_CATEGORIES = (LODGING, TICKETS, {4121}, SUBSISTENCE)
+
+
+@rule("prepaid_access_use")
+def prepaid_access_use(ctx: Context) -> list[Hit]:
+    p = ctx.params["prepaid_access_use"]
+    return count_rule(
+        ctx,
+        "prepaid_access_use",
+        _mcc_flag(ctx.ev, {6540}),
+        p["window_days"],
+        p["min_loads"],
+        "prepaid card purchases or loads",
+    )
+
+
+@rule("giftcard_round_sums")
+def giftcard_round_sums(ctx: Context) -> list[Hit]:
+    p = ctx.params["giftcard_round_sums"]
+    ev = ctx.ev
+    cents = np.round(ev.amount * 100).astype(np.int64)
+    flag = (
+        _mcc_flag(ev, GIFT_CARD_SELLERS)
+        & (ev.amount >= p["min_amount"])
+        & (cents % int(round(p["divisor"] * 100)) == 0)
+    )
+    return count_rule(
+        ctx,
+        "giftcard_round_sums",
+        flag,
+        p["window_days"],
+        p["min_purchases"],
+        f"round-sum purchases (multiples of {p['divisor']:g}) where gift and "
+        "prepaid cards are sold",
+    )
+
+
+def third_party_travel_payment(ctx: Context) -> list[Hit]:
+    """One payer covering several kinds of travel cost: lodging, tickets, rides, subsistence.
+
+    Not registered: the source's red flag is paying these *for other people*; several kinds of
+    cost alone is what every business traveller does. It needs the same-night-rooms /
+    same-day-tickets evidence before it can be switched on.
+    """
+    p = ctx.params["third_party_travel_payment"]
+    ev = ctx.ev
+    category = np.full(len(ev), -1, np.int64)
+    for code, mccs in enumerate(TRAVEL_CATEGORIES):
+        category[_mcc_flag(ev, mccs)] = code
+    return distinct_count_rule(
+        ctx,
+        "third_party_travel_payment",
+        category >= 0,
+        category,
+        len(TRAVEL_CATEGORIES),
+        p["window_days"],
+        p["min_categories"],
+        p["min_categories"],
+        "travel and subsistence payments",
+        "kinds of cost (lodging, tickets, rides, subsistence)",
+    )
+
+
+@rule("luxury_integration", needs=("accounts", "parties"))
+def luxury_integration(ctx: Context) -> list[Hit]:
+    """Cars, jewellery and gambling out of proportion to the holder's declared income."""
+    p = ctx.params["luxury_integration"]
+    ev = ctx.ev
+    income = dict(
+        ctx.kyc["parties"].select("party_id", "declared_monthly_income").drop_nulls().iter_rows()
+    )
+    if not income:
+        raise NotEvaluated("no declared incomes in the KYC customers")
+    holder = dict(ctx.kyc["accounts"].select("account_id", "holder_id").iter_rows())
+    flag = _mcc_flag(ev, LUXURY)
+    w = int(p["window_days"] * DAY)
+    total, at = window_sum_max(ev.offsets, ev.ts, ev.amount, flag, w)
+    hits = []
+    for a in np.flatnonzero(total > 0):
+        inc = income.get(holder.get(ev.accounts[a], ""))
+        if inc and total[a] > p["income_multiple"] * inc:
+            hits.append(
+                Hit(
+                    int(a),
+                    "luxury_integration",
+                    float(total[a]),
+                    p["income_multiple"] * inc,
+                    f"{p['window_days']:g} days",
+                    _window_evidence(ev, int(a), int(at[a]), flag, w),
+                    f"{total[a]:,.2f} on cars, jewellery or gambling within "
+                    f"{p['window_days']:g} days against a declared monthly income of "
+                    f"{inc:,.2f}",
+                )
+            )
+    return hits
+
+
+@rule("cash_no_ach")
+def cash_no_ach(ctx: Context) -> list[Hit]:
+    """Frequent cash deposits and not one automated (ACH/SEPA) payment in the window."""
+    p = ctx.params["cash_no_ach"]
+    ev = ctx.ev
+    found = count_rule(
+        ctx, "cash_no_ach", _cash_in(ev), p["window_days"], p["min_deposits"], "cash deposits"
+    )
+    ach = ev.col("channel").is_in(["ach", "sepa"]).fill_null(False).to_numpy()
+    kept = []
+    for h in found:
+        lo, hi = ev.offsets[h.account], ev.offsets[h.account + 1]
+        if not ach[lo:hi].any():
+            h.detail += "; no ACH/SEPA payment in the account's whole history"
+            kept.append(h)
+    return kept
+
+
+@rule("subsistence_spend")
+def subsistence_spend(ctx: Context) -> list[Hit]:
+    """Subsistence purchases above the peer quantile (peers: accounts with such purchases)."""
+    p = ctx.params["subsistence_spend"]
+    ev = ctx.ev
+    flag = _mcc_flag(ev, SUBSISTENCE)
+    w = int(p["window_days"] * DAY)
+    best, at = window_count_max(ev.offsets, ev.ts, flag, w)
+    peers = best[best > 0]
+    if len(peers) < 20:
+        raise NotEvaluated("fewer than 20 accounts with subsistence purchases to compare with")
+    thr = float(np.quantile(peers, p["peer_quantile"]))
+    return [
+        Hit(
+            int(a),
+            "subsistence_spend",
+            float(best[a]),
+            thr,
+            f"{p['window_days']:g} days",
+            _window_evidence(ev, int(a), int(at[a]), flag, w),
+            f"{best[a]} fast-food, pharmacy, clothing or cosmetics purchases within "
+            f"{p['window_days']:g} days; peers' {p['peer_quantile']:.0%} quantile is {thr:g}",
+        )
+        for a in np.flatnonzero(best > thr)
+    ]
+
+
+# ----------------------------------------------------------------------------- transfer structures

@@ -1,0 +1,293 @@
+"""Indicators on money flows: cash, pass-through, payroll, remittances, mules."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from fininvest.screening.engine import (
+    DAY,
+    Context,
+    Hit,
+    NotEvaluated,
+    _cash_in,
+    _codes,
+    _inflow_refs,
+    _pass_through,
+    _window_evidence,
+    count_rule,
+    distinct_count_rule,
+    rule,
+)
+from fininvest.screening.kernels import window_distinct_max
+
+
+@rule("third_party_cash_multi_loc")
+def third_party_cash_multi_loc(ctx: Context) -> list[Hit]:
+    p = ctx.params["third_party_cash_multi_loc"]
+    ev = ctx.ev
+    flag = _cash_in(ev) & ev.col("depositor_id").is_not_null().to_numpy()
+    return distinct_count_rule(
+        ctx,
+        "third_party_cash_multi_loc",
+        flag,
+        ev.city,
+        len(ev.cities),
+        p["window_days"],
+        p["min_deposits"],
+        p["min_locations"],
+        "cash deposits by third parties",
+        "cities",
+    )
+
+
+@rule("structuring")
+def structuring(ctx: Context) -> list[Hit]:
+    """Cash deposits in the band below the reporting threshold of the deposit's country."""
+    p = ctx.params["structuring"]
+    ev = ctx.ev
+    default = ctx.thresholds.get("DEFAULT", p["threshold"])
+    thr = (
+        ev.col("country")
+        .replace_strict(ctx.thresholds, default=default, return_dtype=pl.Float64)
+        .to_numpy()
+    )
+    flag = _cash_in(ev) & (ev.amount >= p["band_low"] * thr) & (ev.amount < thr)
+    return count_rule(
+        ctx,
+        "structuring",
+        flag,
+        p["window_days"],
+        p["min_count"],
+        f"cash deposits between {p['band_low']:.0%} and 100% of the reporting threshold",
+    )
+
+
+@rule("rapid_pass_through")
+def rapid_pass_through(ctx: Context) -> list[Hit]:
+    p = ctx.params["rapid_pass_through"]
+    ev = ctx.ev
+    ratio, matched = _pass_through(ev, p["within_hours"])
+    fired = np.flatnonzero(np.nan_to_num(ratio) >= p["min_share"])
+    return [
+        Hit(
+            int(a),
+            "rapid_pass_through",
+            float(ratio[a]),
+            p["min_share"],
+            f"{p['within_hours']:g} hours",
+            _inflow_refs(ev, int(a)),
+            f"{ratio[a]:.0%} of inflows ({matched[a]:,.2f}) passed on within "
+            f"{p['within_hours']:g} hours (threshold {p['min_share']:.0%})",
+        )
+        for a in fired
+    ]
+
+
+@rule("funnel_account")
+def funnel_account(ctx: Context) -> list[Hit]:
+    """Cash deposits in several cities and most of it moved on within hours."""
+    p = ctx.params["funnel_account"]
+    ev = ctx.ev
+    cash = _cash_in(ev)
+    distinct, at = window_distinct_max(
+        ev.offsets, ev.ts, cash, ev.city, max(len(ev.cities), 1), 30 * DAY
+    )
+    ratio, _ = _pass_through(ev, p["within_hours"])
+    fired = np.flatnonzero(
+        (distinct >= p["min_deposit_cities"]) & (np.nan_to_num(ratio) >= p["pass_through"])
+    )
+    return [
+        Hit(
+            int(a),
+            "funnel_account",
+            float(ratio[a]),
+            p["pass_through"],
+            f"30 days / {p['within_hours']:g} hours",
+            _window_evidence(ev, int(a), int(at[a]), cash, 30 * DAY),
+            f"cash deposited in {distinct[a]} cities and {ratio[a]:.0%} moved on within "
+            f"{p['within_hours']:g} hours (thresholds {p['min_deposit_cities']:g} cities, "
+            f"{p['pass_through']:.0%})",
+        )
+        for a in fired
+    ]
+
+
+@rule("fan_in")
+def fan_in(ctx: Context) -> list[Hit]:
+    p = ctx.params["fan_in"]
+    ev = ctx.ev
+    flag = (~ev.outflow) & (ev.counterparty >= 0)
+    return distinct_count_rule(
+        ctx,
+        "fan_in",
+        flag,
+        ev.counterparty,
+        len(ev.accounts),
+        p["window_days"],
+        p["min_senders"],
+        p["min_senders"],
+        "incoming transfers",
+        "senders",
+    )
+
+
+@rule("fan_out")
+def fan_out(ctx: Context) -> list[Hit]:
+    p = ctx.params["fan_out"]
+    ev = ctx.ev
+    flag = ev.outflow & (ev.counterparty >= 0)
+    return distinct_count_rule(
+        ctx,
+        "fan_out",
+        flag,
+        ev.counterparty,
+        len(ev.accounts),
+        p["window_days"],
+        p["min_payees"],
+        p["min_payees"],
+        "outgoing transfers",
+        "payees",
+    )
+
+
+@rule("pooled_wages")
+def pooled_wages(ctx: Context) -> list[Hit]:
+    """Payroll credits for several different payees (distinct payment references) in a cycle."""
+    p = ctx.params["pooled_wages"]
+    ev = ctx.ev
+    payroll = (~ev.outflow) & (ev.col("channel") == "payroll").fill_null(False).to_numpy()
+    refs = ev.col("purpose").fill_null("")
+    codes = refs.cast(pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
+    return distinct_count_rule(
+        ctx,
+        "pooled_wages",
+        payroll,
+        codes,
+        int(codes.max()) + 1 if len(codes) else 1,
+        p["cycle_days"],
+        p["min_payees"],
+        p["min_payees"],
+        "payroll credits",
+        "payees (payment references) in one pay cycle",
+    )
+
+
+@rule("begging_cash_aggregation")
+def begging_cash_aggregation(ctx: Context) -> list[Hit]:
+    p = ctx.params["begging_cash_aggregation"]
+    ev = ctx.ev
+    depositor, n = _codes(ev.col("depositor_id"))
+    flag = _cash_in(ev) & (ev.amount <= p["max_amount"]) & (depositor >= 0)
+    return distinct_count_rule(
+        ctx,
+        "begging_cash_aggregation",
+        flag,
+        depositor,
+        n,
+        p["window_days"],
+        p["min_deposits"],
+        p["min_depositors"],
+        f"cash deposits of at most {p['max_amount']:g}",
+        "depositors",
+    )
+
+
+@rule("remittance_to_source")
+def remittance_to_source(ctx: Context) -> list[Hit]:
+    """Regular outbound transfers to the source or conduit countries configured for the case."""
+    p = ctx.params["remittance_to_source"]
+    if not p["countries"]:
+        raise NotEvaluated(
+            "no source-country list configured "
+            "([indicators.remittance_to_source] countries in fininvest.toml)"
+        )
+    ev = ctx.ev
+    flag = ev.outflow & ev.col("to_country").is_in(p["countries"]).fill_null(False).to_numpy()
+    return count_rule(
+        ctx,
+        "remittance_to_source",
+        flag,
+        p["window_days"],
+        p["min_transfers"],
+        "transfers to " + ", ".join(p["countries"]),
+    )
+
+
+@rule("forced_criminality_mule", needs=("accounts",))
+def forced_criminality_mule(ctx: Context) -> list[Hit]:
+    """A new account with many unrelated senders whose money is sent on within a day."""
+    p = ctx.params["forced_criminality_mule"]
+    ev = ctx.ev
+    opened = dict(ctx.kyc["accounts"].select("account_id", "opened").drop_nulls().iter_rows())
+    inflow = (~ev.outflow) & (ev.counterparty >= 0)
+    senders, at = window_distinct_max(
+        ev.offsets, ev.ts, inflow, ev.counterparty, max(len(ev.accounts), 1), 30 * DAY
+    )
+    ratio, _ = _pass_through(ev, p["within_hours"])
+    hits = []
+    for a in np.flatnonzero(
+        (senders >= p["min_senders"]) & (np.nan_to_num(ratio) >= p["share_on"])
+    ):
+        acc = ev.accounts[a]
+        if acc not in opened:
+            continue
+        first = int(ev.ts[ev.offsets[a]])
+        age = (first - int(np.datetime64(opened[acc], "s").astype(np.int64))) / DAY
+        if age > p["max_account_age_days"]:
+            continue
+        hits.append(
+            Hit(
+                int(a),
+                "forced_criminality_mule",
+                float(senders[a]),
+                p["min_senders"],
+                "30 days",
+                _window_evidence(ev, int(a), int(at[a]), inflow, 30 * DAY),
+                f"account {age:.0f} days old at its first transaction; {senders[a]} "
+                f"senders within 30 days; {ratio[a]:.0%} sent on within "
+                f"{p['within_hours']:g} hours",
+            )
+        )
+    return hits
+
+
+@rule("male_p2p_fan_in", needs=("accounts",))
+def male_p2p_fan_in(ctx: Context) -> list[Hit]:
+    """Many P2P payments in the usual band from different, mostly male senders. The senders'
+    sex is risk context only: the rule first needs many distinct senders."""
+    p = ctx.params["male_p2p_fan_in"]
+    ev = ctx.ev
+    flag = (
+        (~ev.outflow)
+        & (ev.counterparty >= 0)
+        & (ev.col("channel") == "p2p").fill_null(False).to_numpy()
+        & (ev.amount >= p["amount_low"])
+        & (ev.amount <= p["amount_high"])
+    )
+    found = distinct_count_rule(
+        ctx,
+        "male_p2p_fan_in",
+        flag,
+        ev.counterparty,
+        len(ev.accounts),
+        p["window_days"],
+        p["min_senders"],
+        p["min_senders"],
+        "P2P payments in the usual band",
+        "senders",
+    )
+    if "parties" not in ctx.kyc:
+        return found
+    holder = dict(ctx.kyc["accounts"].select("account_id", "holder_id").iter_rows())
+    sex = dict(ctx.kyc["parties"].select("party_id", "sex").drop_nulls().iter_rows())
+    kept = []
+    for h in found:
+        lo, hi = ev.offsets[h.account], ev.offsets[h.account + 1]
+        senders = {ev.accounts[ev.counterparty[i]] for i in range(lo, hi) if flag[i]}
+        known = [sex[holder[s]] for s in senders if holder.get(s) in sex]
+        males = sum(k == "male" for k in known)
+        if known and males / len(known) >= 0.7:
+            h.detail += f"; {males} of {len(known)} senders of known sex are male"
+            kept.append(h)
+    return kept

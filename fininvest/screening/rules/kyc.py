@@ -1,0 +1,139 @@
+"""Indicators on KYC and intelligence: third-party control, shared identifiers, ads."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from fininvest.screening.engine import (
+    Context,
+    Hit,
+    _accounts_of_parties,
+    _inflow_refs,
+    _pass_through,
+    rule,
+)
+
+
+@rule("third_party_control", needs=("accounts",))
+def third_party_control(ctx: Context) -> list[Hit]:
+    """Accounts opened by someone other than the holder, together with other accounts that the
+    same person opened (F20 p.4, p.6: victims escorted to open accounts)."""
+    p = ctx.params["third_party_control"]
+    acc = ctx.kyc["accounts"]
+    opened = acc.filter(
+        pl.col("opened_by").is_not_null() & (pl.col("opened_by") != pl.col("holder_id"))
+    )
+    group = opened.group_by("opened_by").agg(pl.col("account_id"), pl.len().alias("n"))
+    code = {a: i for i, a in enumerate(ctx.ev.accounts)}
+    hits = []
+    for opener, accounts, n in group.iter_rows():
+        if n < p["same_day_accounts"]:
+            continue
+        for a in accounts:
+            if a in code:
+                hits.append(
+                    Hit(
+                        code[a],
+                        "third_party_control",
+                        float(n),
+                        float(p["same_day_accounts"]),
+                        "account opening",
+                        [f"account:{x}" for x in accounts],
+                        f"opened by {opener}, who also opened {n - 1} other account(s)",
+                    )
+                )
+    return hits
+
+
+@rule("swept_to_third_party")
+def swept_to_third_party(ctx: Context) -> list[Hit]:
+    """Most inflows passed on to one counterparty soon after (an account run by someone else)."""
+    p = ctx.params["swept_to_third_party"]
+    ev = ctx.ev
+    ratio, _ = _pass_through(ev, p["within_hours"])
+    out = pl.DataFrame(
+        {"a": ev.account, "cp": ev.counterparty, "amt": ev.amount, "out": ev.outflow}
+    ).filter(pl.col("out") & (pl.col("cp") >= 0))
+    top = (
+        out.group_by("a", "cp")
+        .agg(pl.col("amt").sum())
+        .sort("amt", descending=True)
+        .group_by("a", maintain_order=True)
+        .agg(pl.col("cp").first(), pl.col("amt").first().alias("top"))
+        .join(out.group_by("a").agg(pl.col("amt").sum().alias("all")), on="a")
+    )
+    hits = []
+    for a, cp, top_amt, all_amt in top.iter_rows():
+        share = top_amt / all_amt if all_amt else 0.0
+        if np.nan_to_num(ratio[a]) >= p["min_share"] and share >= p["min_share"]:
+            hits.append(
+                Hit(
+                    int(a),
+                    "swept_to_third_party",
+                    float(ratio[a]),
+                    p["min_share"],
+                    f"{p['within_hours']:g} hours",
+                    _inflow_refs(ev, int(a)),
+                    f"{ratio[a]:.0%} of inflows passed on within {p['within_hours']:g} "
+                    f"hours, {share:.0%} of outflows to {ev.accounts[cp]}",
+                )
+            )
+    return hits
+
+
+@rule("shared_identifier_cluster", needs=("accounts", "identifiers"))
+def shared_identifier_cluster(ctx: Context) -> list[Hit]:
+    """Phones, e-mails, addresses, devices or IPs used by several apparently unrelated parties."""
+    p = ctx.params["shared_identifier_cluster"]
+    shared = (
+        ctx.kyc["identifiers"]
+        .group_by("kind", "value")
+        .agg(pl.col("owner_id").unique())
+        .filter(pl.col("owner_id").list.len() >= p["min_accounts"])
+    )
+    by_party = _accounts_of_parties(ctx)
+    code = {a: i for i, a in enumerate(ctx.ev.accounts)}
+    hits = []
+    for kind, value, owners in shared.iter_rows():
+        for a in (a for o in owners for a in by_party.get(o, [o]) if a in code):
+            hits.append(
+                Hit(
+                    code[a],
+                    "shared_identifier_cluster",
+                    float(len(owners)),
+                    float(p["min_accounts"]),
+                    "KYC identifiers",
+                    [f"{kind}:{value}"] + [f"party:{o}" for o in owners],
+                    f"{kind} {value} is used by {len(owners)} parties",
+                )
+            )
+    return hits
+
+
+@rule("ad_identifier_match", needs=("identifiers", "intel_links"))
+def ad_identifier_match(ctx: Context) -> list[Hit]:
+    """A holder's phone or e-mail appears in sex advertisements (intelligence 'advertised_with')."""
+    ads = ctx.kyc["intel_links"].filter(pl.col("relation") == "advertised_with")
+    in_ads: dict[str, list[str]] = {}
+    for obj, link in ads.select("object_id", "link_id").iter_rows():
+        in_ads.setdefault(obj, []).append(link)
+    ident = ctx.kyc["identifiers"].filter(pl.col("value").is_in(list(in_ads)))
+    by_party = _accounts_of_parties(ctx)
+    code = {a: i for i, a in enumerate(ctx.ev.accounts)}
+    hits = []
+    for owner, value in ident.select("owner_id", "value").unique().iter_rows():
+        for a in by_party.get(owner, [owner]):
+            if a in code:
+                hits.append(
+                    Hit(
+                        code[a],
+                        "ad_identifier_match",
+                        float(len(in_ads[value])),
+                        1.0,
+                        "intelligence",
+                        [f"intel:{x}" for x in in_ads[value]],
+                        f"{value} of the holder appears in {len(in_ads[value])} ad(s)",
+                    )
+                )
+    return hits

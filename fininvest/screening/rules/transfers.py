@@ -1,0 +1,156 @@
+"""Indicators on the transfer graph: cycles, scatter-gather, gather-scatter."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from fininvest.screening.engine import (
+    DAY,
+    MAX_CYCLE_STEPS,
+    MAX_INTERMEDIARY_PAIRS,
+    Context,
+    Hit,
+    _transfers,
+    _window_evidence,
+    rule,
+)
+from fininvest.screening.graph_kernels import build_csr, short_cycles
+from fininvest.screening.kernels import window_distinct_max
+
+
+@rule("short_cycle")
+def short_cycle(ctx: Context) -> list[Hit]:
+    """Money that leaves an account and comes back through others within the window."""
+    p = ctx.params["short_cycle"]
+    ev = ctx.ev
+    idx = _transfers(ev)
+    indptr, targets, times, order = build_csr(
+        ev.account[idx], ev.counterparty[idx], ev.ts[idx], len(ev.accounts)
+    )
+    found, path = short_cycles(
+        indptr,
+        targets,
+        times,
+        ev.amount[idx][order],
+        int(p["max_length"]),
+        int(p["window_days"] * DAY),
+        float(p["min_return_share"]),
+        MAX_CYCLE_STEPS,
+    )
+    hits = []
+    for s in np.flatnonzero(found):
+        edges = path[s][path[s] >= 0]
+        route = [ev.accounts[s]] + [ev.accounts[t] for t in targets[edges]]
+        hits.append(
+            Hit(
+                int(s),
+                "short_cycle",
+                float(len(edges)),
+                float(p["max_length"]),
+                f"{p['window_days']:g} days",
+                ev.refs(idx[order[edges]]),
+                f"money went round {' → '.join(route)} in {len(edges)} transfers "
+                f"within {p['window_days']:g} days",
+            )
+        )
+    return hits
+
+
+@rule("scatter_gather")
+def scatter_gather(ctx: Context) -> list[Hit]:
+    """One source pays several intermediaries, which each pay one destination soon after."""
+    p = ctx.params["scatter_gather"]
+    ev = ctx.ev
+    idx = _transfers(ev)
+    edges = pl.DataFrame(
+        {
+            "a": ev.account[idx],
+            "b": ev.counterparty[idx],
+            "t": ev.ts[idx],
+            "x": ev.amount[idx],
+            "e": idx,
+        }
+    )
+    deg = (
+        edges.group_by("b")
+        .len()
+        .rename({"b": "i", "len": "indeg"})
+        .join(edges.group_by("a").len().rename({"a": "i", "len": "outdeg"}), on="i")
+    )
+    # hubs (employers, payroll bureaus) are not intermediaries of a split; bounds the join
+    mids = deg.filter(pl.col("indeg") * pl.col("outdeg") <= MAX_INTERMEDIARY_PAIRS)["i"]
+    w = int(p["window_days"] * DAY)
+    legs = (
+        edges.filter(pl.col("b").is_in(mids.implode()))
+        .rename({"a": "s", "b": "i", "t": "t1", "x": "x1", "e": "e1"})
+        .join(edges.rename({"a": "i", "b": "d", "t": "t2", "x": "x2", "e": "e2"}), on="i")
+        .filter(
+            (pl.col("t2") > pl.col("t1"))
+            & (pl.col("t2") - pl.col("t1") <= w)
+            & (pl.col("s") != pl.col("d"))
+            & (pl.col("s") != pl.col("i"))
+            & (pl.col("i") != pl.col("d"))
+            # money passing through: the intermediary pays on most of what it received
+            & (pl.col("x2") >= p["min_pass_share"] * pl.col("x1"))
+        )
+    )
+    pairs = (
+        legs.group_by("s", "d")
+        .agg(pl.col("i").n_unique().alias("n"), pl.col("e1"), pl.col("e2"))
+        .filter(pl.col("n") >= p["min_intermediaries"])
+    )
+    hits = []
+    for s, d, n, e1, e2 in pairs.iter_rows():
+        refs = ev.refs(np.unique(np.array(e1 + e2)))
+        detail = (
+            f"{ev.accounts[s]} paid {n} intermediaries who paid {ev.accounts[d]} within "
+            f"{p['window_days']:g} days"
+        )
+        for acc in (s, d):
+            hits.append(
+                Hit(
+                    int(acc),
+                    "scatter_gather",
+                    float(n),
+                    p["min_intermediaries"],
+                    f"{p['window_days']:g} days",
+                    refs,
+                    detail,
+                )
+            )
+    return hits
+
+
+@rule("gather_scatter")
+def gather_scatter(ctx: Context) -> list[Hit]:
+    """Many senders into one account, which then pays many payees within the window."""
+    p = ctx.params["gather_scatter"]
+    ev = ctx.ev
+    w = int(p["window_days"] * DAY)
+    n_acc = max(len(ev.accounts), 1)
+    inflow = (~ev.outflow) & (ev.counterparty >= 0)
+    outflow = ev.outflow & (ev.counterparty >= 0)
+    senders, at_in = window_distinct_max(ev.offsets, ev.ts, inflow, ev.counterparty, n_acc, w)
+    payees, at_out = window_distinct_max(ev.offsets, ev.ts, outflow, ev.counterparty, n_acc, w)
+    hits = []
+    for a in np.flatnonzero((senders >= p["min_in"]) & (payees >= p["min_out"])):
+        gap = ev.ts[at_out[a]] - ev.ts[at_in[a]]
+        if not 0 <= gap <= w:  # the paying out must follow the gathering
+            continue
+        refs = _window_evidence(ev, int(a), int(at_in[a]), inflow, w) + _window_evidence(
+            ev, int(a), int(at_out[a]), outflow, w
+        )
+        hits.append(
+            Hit(
+                int(a),
+                "gather_scatter",
+                float(min(senders[a], payees[a])),
+                float(min(p["min_in"], p["min_out"])),
+                f"{p['window_days']:g} days",
+                refs,
+                f"{senders[a]} senders gathered, then {payees[a]} payees paid, "
+                f"within {p['window_days']:g} days",
+            )
+        )
+    return hits
