@@ -279,7 +279,7 @@ def _store(
             out, rejected, labels = _process_chunk(kind, frame, ctx, key)
             rejected_parts.append(rejected)
             labels_parts.extend(labels)
-            out = _conform(_with_provenance(out, kind, path, s), table)
+            out = conform(_with_provenance(out, kind, path, s), table)
             files.append(tmp / f"{i:05d}.parquet")
             writes.append(writer.submit(_write, out, files[-1]))
             hashes.append(_key_hashes(out, key))
@@ -308,7 +308,7 @@ def _store(
         label_rows = label_rows.filter(pl.col("value").is_not_null())
         lab_file = ws.table_dir("labels") / f".tmp-{s.sha256[:16]}-{kind.name}.parquet"
         lab_file.parent.mkdir(parents=True, exist_ok=True)
-        _write(_conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
+        _write(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
         _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file])
     accepted_n = raw.records - rejected.height
     s.read += raw.records
@@ -457,7 +457,7 @@ def _with_provenance(
     ).drop("_record_no", "_line")
 
 
-def _conform(df: pl.DataFrame, table: str) -> pl.DataFrame:
+def conform(df: pl.DataFrame, table: str) -> pl.DataFrame:
     """Give every part of a table the same columns and dtypes, in the declared order."""
     schema = table_schema(table)
     return df.select(

@@ -1,0 +1,277 @@
+"""``fininvest bench screen``: Parquet in → alerts out, numba engine against a pandas reference.
+
+Generates N bank transactions with realistic skew (Zipf activity: a few very busy accounts,
+many quiet ones; 8% cash deposits in 40 cities, some just under the reporting threshold;
+transfers that are often passed on within hours), writes them as a workspace ``transactions``
+table, and in fresh processes times:
+
+* **fininvest** — ``fininvest.screening.run.screen``: loads the table, builds and sorts the
+  event streams, runs every indicator whose data is present, scores, explains, writes alerts;
+* **pandas** — the five bank-transfer indicators the reference covers (``structuring``,
+  ``fan_in``, ``fan_out``, ``rapid_pass_through``, ``third_party_cash_multi_loc``) written the
+  way an analyst would: ``groupby().rolling()`` windows and a Python FIFO per account.
+
+It checks that both fire on exactly the same accounts for those five indicators, and reports
+numba compile time (empty cache) separately from the warm run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+COMPARED = ("structuring", "fan_in", "fan_out", "rapid_pass_through",
+            "third_party_cash_multi_loc")  # fmt: skip
+
+
+def make_transactions(rows: int, seed: int = 3) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    n_acc = max(200, rows // 20)
+    acc = (rng.zipf(1.5, rows) - 1) % n_acc
+    cp = rng.integers(0, n_acc, rows)
+    ts = 1_738_368_000 + np.sort(rng.integers(0, 120 * 86_400, rows))
+    kind = rng.choice(4, rows, p=[0.08, 0.3, 0.4, 0.22])  # cash-in, p2p, wire, atm
+    amount = np.round(rng.lognormal(5.0, 1.1, rows), 2)
+    near = (kind == 0) & (rng.random(rows) < 0.03)
+    amount = np.where(near, np.round(rng.uniform(8000, 9999, rows), 2), amount)
+    base = pl.DataFrame(
+        {
+            "i": np.arange(rows),
+            "acc": acc,
+            "cp": cp,
+            "kind": kind,
+            "amount": amount,
+            "ts": (ts * 1000).astype("datetime64[ms]"),
+            "city_no": rng.integers(0, 40, rows),
+            "dep_no": rng.integers(0, 50, rows),
+        }
+    )
+    cash_in, atm = pl.col("kind") == 0, pl.col("kind") == 3
+    return base.select(
+        pl.format("T{}", "i").alias("txn_id"),
+        pl.col("ts").dt.replace_time_zone("UTC"),
+        pl.when(cash_in).then(None).otherwise(pl.format("A{}", "acc")).alias("from_account"),
+        pl.when(cash_in)
+        .then(pl.format("A{}", "acc"))
+        .when(atm)
+        .then(None)
+        .otherwise(pl.format("A{}", "cp"))
+        .alias("to_account"),
+        "amount",
+        pl.lit("EUR").alias("currency"),
+        pl.col("kind")
+        .replace_strict({0: "cash", 1: "p2p", 2: "wire", 3: "atm"}, return_dtype=pl.String)
+        .alias("channel"),
+        pl.col("amount").alias("amount_base"),
+        pl.when(cash_in | atm).then(pl.format("City{}", "city_no")).alias("city"),
+        pl.lit("DE").alias("country"),
+        pl.when(cash_in).then(pl.format("P{}", "dep_no")).alias("depositor_id"),
+    )
+
+
+def write_workspace(root: Path, df: pl.DataFrame) -> Path:
+    """A workspace whose ``transactions`` table is ``df`` (with provenance), as ingest writes."""
+    from fininvest.ingest.pipeline import conform
+    from fininvest.workspace import init_workspace
+
+    ws = init_workspace(root)
+    out = conform(
+        df.with_columns(
+            pl.lit("bank").alias("source_kind"),
+            pl.lit("bench.csv").alias("source_file"),
+            pl.lit("0" * 64).alias("source_sha256"),
+            pl.int_range(1, pl.len() + 1).alias("record_no"),
+        ),
+        "transactions",
+    )
+    ws.table_dir("transactions").mkdir(parents=True, exist_ok=True)
+    out.write_parquet(ws.table_dir("transactions") / "part-bench-00000.parquet")
+    return ws.root
+
+
+# ----------------------------------------------------------------------------- children
+def run_fininvest(root: Path) -> dict[str, Any]:
+    from fininvest.screening.run import screen
+    from fininvest.workspace import open_workspace
+
+    ws = open_workspace(root)
+    t0 = time.perf_counter()
+    res = screen(ws)
+    seconds = time.perf_counter() - t0
+    fired = {
+        i: sorted(res.explanations.filter(pl.col("indicator") == i)["entity_id"].unique())
+        for i in COMPARED
+    }
+    return {"seconds": seconds, "fired": fired, "alerts": res.alerts.height}
+
+
+def run_pandas(root: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    from fininvest.indicators.catalogue import load_catalogue
+
+    p = {i: {k: v.default for k, v in load_catalogue()[i].parameters.items()} for i in COMPARED}
+    t0 = time.perf_counter()
+    tx = pd.read_parquet(next((root / "tables" / "transactions").glob("*.parquet")))
+    common = ["ts", "amount_base", "channel", "city", "depositor_id", "txn_id"]
+    out = tx[tx.from_account.notna()].assign(
+        account=tx.from_account, cp=tx.to_account, outflow=True
+    )[["account", "cp", "outflow", *common]]
+    inn = tx[tx.to_account.notna()].assign(
+        account=tx.to_account, cp=tx.from_account, outflow=False
+    )[["account", "cp", "outflow", *common]]
+    ev = pd.concat([out, inn]).sort_values(["account", "ts", "outflow"], kind="stable")
+    ev["channel"] = ev["channel"].astype(str)
+    ev["sec"] = (ev.ts - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta("1s")
+    fired: dict[str, list[str]] = {}
+
+    def window_count(flag: pd.Series, days: int) -> pd.Series:
+        d = ev.assign(f=flag.astype(int))
+        r = d.groupby("account").rolling(f"{days}D", on="ts", closed="right")["f"].sum()
+        return (
+            r.where(d.set_index(["account", d.index])["f"].values == 1)
+            .groupby(level=0)
+            .max()
+            .fillna(0)
+        )
+
+    def window_distinct(flag: pd.Series, col: str, days: int) -> pd.Series:
+        d = ev[flag].copy()
+        if d.empty:
+            return pd.Series(dtype=float)
+        d["code"] = d[col].astype("category").cat.codes.astype(float)
+        r = (
+            d.groupby("account")
+            .rolling(f"{days}D", on="ts", closed="right")["code"]
+            .apply(lambda x: len(np.unique(x)), raw=True)
+        )
+        return r.groupby(level=0).max()
+
+    cash = (~ev.outflow) & (ev.channel == "cash")
+    s = p["structuring"]
+    near = (
+        cash
+        & (ev.amount_base >= s["band_low"] * s["threshold"])
+        & (ev.amount_base < s["threshold"])
+    )
+    c = window_count(near, s["window_days"])
+    fired["structuring"] = sorted(c[c >= s["min_count"]].index)
+    for ind, flow, key in (("fan_in", False, "min_senders"), ("fan_out", True, "min_payees")):
+        q = p[ind]
+        flag = (ev.outflow == flow) & ev.cp.notna()
+        n = window_distinct(flag, "cp", q["window_days"])
+        fired[ind] = sorted(n[n >= q[key]].index)
+    q = p["third_party_cash_multi_loc"]
+    flag = cash & ev.depositor_id.notna()
+    cnt = window_count(flag, q["window_days"])
+    dis = window_distinct(flag & ev.city.notna(), "city", q["window_days"])
+    both = pd.concat([cnt.rename("n"), dis.rename("d")], axis=1).fillna(0)
+    fired["third_party_cash_multi_loc"] = sorted(
+        both[(both.n >= q["min_deposits"]) & (both.d >= q["min_locations"])].index
+    )
+    q = p["rapid_pass_through"]
+    age = q["within_hours"] * 3600
+
+    def fifo(g: pd.DataFrame) -> float:
+        queue: deque[list[float]] = deque()
+        total = got = 0.0
+        for t, amt, is_out in zip(g.sec, g.amount_base, g.outflow, strict=True):
+            if not is_out:
+                total += amt
+                queue.append([t, amt])
+                continue
+            need = amt
+            while need > 0 and queue:
+                if queue[0][0] < t - age or queue[0][1] <= 0:
+                    queue.popleft()
+                    continue
+                take = min(need, queue[0][1])
+                queue[0][1] -= take
+                need -= take
+                got += take
+        return got / total if total > 0 else float("nan")
+
+    ratio = ev.groupby("account")[["sec", "amount_base", "outflow"]].apply(fifo)
+    fired["rapid_pass_through"] = sorted(ratio[ratio >= q["min_share"]].index)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "fired": fired}
+
+
+def _child(impl: str, root: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fininvest.bench.screen", impl, str(root)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"{impl} benchmark process failed")
+    result: dict[str, Any] = json.loads(out)
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+def bench_screen(
+    rows: int,
+    *,
+    reference_rows: int | None = None,
+    progress: Any = None,
+    workdir: Path | None = None,
+) -> dict[str, Any]:
+    say = progress or (lambda _m: None)
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        say(f"generating {rows:,} transactions")
+        df = make_transactions(rows)
+        root = write_workspace(Path(tmp) / "case", df)
+        input_mb = df.estimated_size() / 2**20
+        say("fininvest, empty numba cache (compile)")
+        with tempfile.TemporaryDirectory() as cache:
+            cold = _child("fininvest", root, {"NUMBA_CACHE_DIR": cache})
+            say("fininvest, warm cache")
+            warm = _child("fininvest", root, {"NUMBA_CACHE_DIR": cache})
+        ref_rows = reference_rows or rows
+        ref_root = root
+        ours_at_ref = warm
+        if ref_rows != rows:
+            ref_root = write_workspace(Path(tmp) / "ref", make_transactions(ref_rows))
+            with tempfile.TemporaryDirectory() as cache:
+                _child("fininvest", ref_root, {"NUMBA_CACHE_DIR": cache})
+                ours_at_ref = _child("fininvest", ref_root, {"NUMBA_CACHE_DIR": cache})
+        say(f"pandas reference at {ref_rows:,} rows")
+        ref = _child("pandas", ref_root)
+    agree = all(ours_at_ref["fired"][i] == ref["fired"][i] for i in COMPARED)
+    return {
+        "rows": rows,
+        "seconds": round(warm["seconds"], 3),
+        "rows_per_s": round(rows / warm["seconds"]),
+        "compile_seconds": round(cold["seconds"] - warm["seconds"], 3),
+        "peak_rss_mb": round(warm["peak_rss_mb"]),
+        "input_mb": round(input_mb),
+        "alerts": warm["alerts"],
+        "reference": "pandas",
+        "reference_rows": ref_rows,
+        "reference_seconds": round(ref["seconds"], 3),
+        "seconds_at_reference_rows": round(ours_at_ref["seconds"], 3),
+        "ratio": round(ref["seconds"] / ours_at_ref["seconds"], 1),
+        "agree": agree,
+        "compared_indicators": list(COMPARED),
+        "fired_counts": {i: len(ours_at_ref["fired"][i]) for i in COMPARED},
+    }
+
+
+if __name__ == "__main__":
+    impl, root_dir = sys.argv[1:3]
+    runner = run_fininvest if impl == "fininvest" else run_pandas
+    sys.stdout.write(json.dumps(runner(Path(root_dir)), default=str))

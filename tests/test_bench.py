@@ -1,0 +1,36 @@
+"""The benchmark commands run and their implementations agree (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from .conftest import invoke
+
+
+def test_bench_screen_agrees_with_reference(runner: CliRunner) -> None:
+    doc = json.loads(
+        invoke(runner, "bench", "screen", "--rows", "30000", "--format", "json").stdout
+    )
+    assert doc["agree"] is True
+    assert {
+        "rows",
+        "seconds",
+        "rows_per_s",
+        "reference_seconds",
+        "ratio",
+        "compile_seconds",
+        "peak_rss_mb",
+    } <= set(doc)
+    assert sum(doc["fired_counts"].values()) > 0  # the comparison is not vacuous
+
+
+def test_bench_ingest_agrees_with_reference(runner: CliRunner) -> None:
+    doc = json.loads(
+        invoke(runner, "bench", "ingest", "--rows", "20000", "--format", "json").stdout
+    )
+    assert doc["agree"] is True and doc["rejected"] > 0
+    assert {"rows", "seconds", "rows_per_s", "peak_rss_mb", "reference_seconds", "ratio"} <= set(
+        doc
+    )
