@@ -101,7 +101,6 @@ def prepaid_phone_topups(ctx: Context) -> list[Hit]:
 SUBSISTENCE = {5814, 5812, 5912, 5977, 5631, 5621, 5411}
 GIFT_CARD_SELLERS = {5411, 5499, 5311, 6540}
 LUXURY = {5511, 5944, 7995}
-TRAVEL_CATEGORIES = (LODGING, TICKETS, {4121}, SUBSISTENCE)
 
 
 @rule("prepaid_access_use")
@@ -135,32 +134,6 @@ def giftcard_round_sums(ctx: Context) -> list[Hit]:
         p["min_purchases"],
         f"round-sum purchases (multiples of {p['divisor']:g}) where gift and "
         "prepaid cards are sold",
-    )
-
-
-def third_party_travel_payment(ctx: Context) -> list[Hit]:
-    """One payer covering several kinds of travel cost: lodging, tickets, rides, subsistence.
-
-    Not registered: the source's red flag is paying these *for other people*; several kinds of
-    cost alone is what every business traveller does. It needs the same-night-rooms /
-    same-day-tickets evidence before it can be switched on.
-    """
-    p = ctx.params["third_party_travel_payment"]
-    ev = ctx.ev
-    category = np.full(len(ev), -1, np.int64)
-    for code, mccs in enumerate(TRAVEL_CATEGORIES):
-        category[_mcc_flag(ev, mccs)] = code
-    return distinct_count_rule(
-        ctx,
-        "third_party_travel_payment",
-        category >= 0,
-        category,
-        len(TRAVEL_CATEGORIES),
-        p["window_days"],
-        p["min_categories"],
-        p["min_categories"],
-        "travel and subsistence payments",
-        "kinds of cost (lodging, tickets, rides, subsistence)",
     )
 
 
