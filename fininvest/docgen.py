@@ -234,10 +234,17 @@ def indicators_md() -> str:
     return "\n".join(out)
 
 
+def graph_model_md() -> str:
+    from fininvest.graph.model import model_md
+
+    return model_md()
+
+
 GENERATED = {
     "docs/formats.md": formats_md,
     "docs/cli.md": cli_md,
     "docs/indicators.md": indicators_md,
+    "docs/graph-model.md": graph_model_md,
 }
 
 

@@ -98,7 +98,7 @@ def connect(ws: Workspace, info: ServerInfo) -> Any:
     return FalkorDB(unix_socket_path=info.socket, password=password(ws))
 
 
-def start(ws: Workspace, *, timeout: float = 20.0) -> ServerInfo:
+def start(ws: Workspace, *, timeout: float = 120.0) -> ServerInfo:
     """Start the workspace's server unless it already runs; wait until it answers PING."""
     info = running(ws)
     if info is not None:

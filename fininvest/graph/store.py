@@ -7,6 +7,7 @@ engine answered.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fininvest.errors import GraphUnavailable
@@ -55,6 +56,20 @@ class FalkorStore:
             raise GraphUnavailable(f"graph query {name} failed: {exc}") from exc
         header = [h[1] if isinstance(h, list | tuple) else h for h in res.header]
         return [dict(zip(header, (_plain(v) for v in row), strict=True)) for row in res.result_set]
+
+    def compact(self) -> None:
+        """Rewrite the append-only file as a snapshot after a bulk load, so that a restart loads
+        the graph instead of replaying every batch (measured: > 20 s for the sample case)."""
+        conn = self._db.connection
+        conn.bgrewriteaof()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # wait: a stop right after would keep the old file
+            info = conn.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get(
+                "aof_rewrite_scheduled"
+            ):
+                return
+            time.sleep(0.1)
 
     def delete(self) -> None:
         try:
