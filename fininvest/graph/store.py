@@ -65,9 +65,7 @@ class FalkorStore:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:  # wait: a stop right after would keep the old file
             info = conn.info("persistence")
-            if not info.get("aof_rewrite_in_progress") and not info.get(
-                "aof_rewrite_scheduled"
-            ):
+            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
                 return
             time.sleep(0.1)
 
