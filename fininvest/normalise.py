@@ -195,11 +195,6 @@ def parse_amounts(s: pl.Series) -> pl.Series:
     return pl.DataFrame({"v": s}).select(amount_expr(pl.col("v"))).to_series()
 
 
-def parse_dates(s: pl.Series) -> pl.Series:
-    """Series form of :func:`date_expr`."""
-    return pl.DataFrame({"v": s}).select(date_expr(pl.col("v"))).to_series()
-
-
 _TS_SUFFIX = r"(Z|z|[+-]\d{2}:?\d{2})$"
 
 
