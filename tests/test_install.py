@@ -67,3 +67,4 @@ def test_installed_demo_runs_end_to_end(installed: Path, tmp_path: Path) -> None
     assert doc["sample"].startswith("generated")  # no sample_data/ in a wheel
     assert doc["status"]["tables"]["transactions"]["rows"] > 50_000
     assert all(f["read"] == f["accepted"] + f["rejected"] for f in doc["ingest"])
+    assert doc["screen"]["suspects"] > 0 and doc["graph"]["relationships"]["PAID"] > 0

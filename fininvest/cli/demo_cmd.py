@@ -12,6 +12,9 @@ from fininvest.cli.ingest_cmd import render_summaries, run_ingest
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
 from fininvest.cli.screen_cmd import render_screen
 from fininvest.cli.workspace_cmds import workspace_status
+from fininvest.graph import embedded
+from fininvest.graph.load import load_graph
+from fininvest.graph.store import open_store
 from fininvest.resources import source_root
 from fininvest.sample import generate_case
 from fininvest.screening.run import screen, summary
@@ -26,7 +29,8 @@ def demo(case_dir: Path, fmt: str) -> None:
 
     \b
     Today: sample case → ingest (validate, normalise, quarantine) → screening (ranked,
-    explained alerts). The graph, chains, evidence packs and the app join as they land.
+    explained alerts) → graph load into the embedded store. Chains, evidence packs and the
+    app join as they land.
     Safe to run again: ingest is idempotent.
     """
     ws = (
@@ -50,6 +54,16 @@ def demo(case_dir: Path, fmt: str) -> None:
     status = workspace_status(ws)
     with stderr.status("screening"):
         screened = summary(screen(ws), top=10)
+    with stderr.status("loading the embedded graph store"):
+        was_running = embedded.running(ws) is not None
+        store = open_store(ws)
+        load_graph(ws, store)
+        graph = {
+            "nodes": {r["label"]: r["n"] for r in store.run("counts_by_label")},
+            "relationships": {r["type"]: r["n"] for r in store.run("counts_by_type")},
+        }
+        if not was_running:  # leave no server behind; `fininvest graph start` brings it back
+            embedded.stop(ws)
     ws.audit("demo", {"origin": origin})
 
     def render(c: Console) -> None:
@@ -64,6 +78,12 @@ def demo(case_dir: Path, fmt: str) -> None:
             f"(see {ws.path('quarantine')})."
         )
         render_screen(screened, c)
+        c.print(
+            "Graph (embedded FalkorDB): "
+            + ", ".join(
+                f"{k} {v:,}" for k, v in {**graph["nodes"], **graph["relationships"]}.items()
+            )
+        )
         c.print(f"Next: fininvest screen {case_dir} --format json  (every alert explained)")
 
     emit(
@@ -74,6 +94,7 @@ def demo(case_dir: Path, fmt: str) -> None:
             "ingest": [s.to_dict() for s in summaries],
             "status": status,
             "screen": screened,
+            "graph": graph,
         },
         render,
     )
