@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from fininvest.screening.events import order_events
 from fininvest.screening.kernels import (
     fifo_pass_through,
+    outflow_after,
     window_count_max,
     window_distinct_max,
     window_sum_max,
@@ -177,6 +178,26 @@ def test_fifo_pass_through_matches_oracle(ev: dict, max_age: int) -> None:  # ty
     expected = oracle_fifo(ev, max_age)
     np.testing.assert_allclose(ratio, [e[0] for e in expected], rtol=1e-12, equal_nan=True)
     np.testing.assert_allclose(matched, [e[1] for e in expected], rtol=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_sets())
+def test_outflow_after_matches_oracle(ev: dict) -> None:  # type: ignore[type-arg]
+    s, offsets = _sorted(ev)
+    got = outflow_after(offsets, s["ts"], s["amount"], s["outflow"], s["flag"], ev["window"])
+    for a in range(ev["n_acc"]):
+        for i in range(offsets[a], offsets[a + 1]):
+            if s["flag"][i] and not s["outflow"][i]:
+                t = s["ts"][i]
+                seg = range(offsets[a], offsets[a + 1])
+                expected = sum(
+                    s["amount"][j]
+                    for j in seg
+                    if s["outflow"][j] and t < s["ts"][j] <= t + ev["window"]
+                )
+                assert abs(got[i] - expected) <= 1e-9 * max(1.0, expected)
+            else:
+                assert np.isnan(got[i])
 
 
 def test_edge_cases() -> None:

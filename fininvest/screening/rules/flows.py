@@ -19,7 +19,7 @@ from fininvest.screening.engine import (
     distinct_count_rule,
     rule,
 )
-from fininvest.screening.kernels import window_distinct_max
+from fininvest.screening.kernels import outflow_after, window_distinct_max
 
 
 @rule("third_party_cash_multi_loc")
@@ -291,3 +291,107 @@ def male_p2p_fan_in(ctx: Context) -> list[Hit]:
             h.detail += f"; {males} of {len(known)} senders of known sex are male"
             kept.append(h)
     return kept
+
+
+@rule("wage_in_fast_out")
+def wage_in_fast_out(ctx: Context) -> list[Hit]:
+    """Wages that leave as soon as they arrive, cycle after cycle (F20 p.4)."""
+    p = ctx.params["wage_in_fast_out"]
+    ev = ctx.ev
+    payroll = (~ev.outflow) & (ev.col("channel") == "payroll").fill_null(False).to_numpy()
+    after = outflow_after(
+        ev.offsets, ev.ts, ev.amount, ev.outflow, payroll, int(p["within_hours"] * 3600)
+    )
+    hits = []
+    for a in np.unique(ev.account[payroll]):
+        lo, hi = ev.offsets[a], ev.offsets[a + 1]
+        wages = [i for i in range(lo, hi) if payroll[i]]
+        run, best, best_run = 0, 0, []
+        current: list[int] = []
+        for i in wages:
+            if ev.amount[i] > 0 and after[i] >= p["share_out"] * ev.amount[i]:
+                run += 1
+                current.append(i)
+                if run > best:
+                    best, best_run = run, list(current)
+            else:
+                run, current = 0, []
+        if best >= p["min_cycles"]:
+            hits.append(
+                Hit(
+                    int(a),
+                    "wage_in_fast_out",
+                    float(best),
+                    p["min_cycles"],
+                    f"{p['within_hours']:g} hours",
+                    ev.refs(np.array(best_run)),
+                    f"{best} consecutive wage credits of which at least "
+                    f"{p['share_out']:.0%} left within {p['within_hours']:g} hours",
+                )
+            )
+    return hits
+
+
+@rule("recruitment_fee_payments", needs=("accounts", "parties"))
+def recruitment_fee_payments(ctx: Context) -> list[Hit]:
+    """Recurring payments to an employment or recruitment agency (recruitment "debts").
+
+    Uses the recurrence clause of the red flag; the licence-registry clause needs a registry
+    of licensed agencies, which no case holds yet.
+    """
+    p = ctx.params["recruitment_fee_payments"]
+    ev = ctx.ev
+    parties = ctx.kyc["parties"].filter(
+        pl.col("occupation").str.to_lowercase().str.contains("agency|recruit").fill_null(False)
+    )
+    agency_accounts = set(
+        ctx.kyc["accounts"].filter(pl.col("holder_id").is_in(parties["party_id"].implode()))[
+            "account_id"
+        ]
+    )
+    code = {acc: i for i, acc in enumerate(ev.accounts)}
+    agencies = np.array(sorted(code[a] for a in agency_accounts if a in code), np.int64)
+    if not len(agencies):
+        return []
+    pay = ev.outflow & np.isin(ev.counterparty, agencies)
+    idx = np.flatnonzero(pay)
+    rows = pl.DataFrame(
+        {
+            "a": ev.account[idx],
+            "cp": ev.counterparty[idx],
+            "e": idx,
+            "month": (ev.ts[idx] // (30 * DAY)).astype(np.int64),
+        }
+    )
+    recurring = (
+        rows.group_by("a", "cp")
+        .agg(pl.col("month").n_unique().alias("months"), pl.col("e"))
+        .filter(pl.col("months") >= p["min_months"])
+    )
+    hits = []
+    for a, cp, months, e in recurring.iter_rows():
+        refs = ev.refs(np.array(e))
+        hits.append(
+            Hit(
+                int(a),
+                "recruitment_fee_payments",
+                float(months),
+                p["min_months"],
+                "months",
+                refs,
+                f"paid the employment agency {ev.accounts[cp]} in {months} different months",
+            )
+        )
+    for cp, payers in recurring.group_by("cp").agg(pl.col("a")).iter_rows():
+        hits.append(
+            Hit(
+                int(cp),
+                "recruitment_fee_payments",
+                float(len(payers)),
+                p["min_months"],
+                "months",
+                [f"account:{ev.accounts[x]}" for x in payers],
+                f"employment agency paid month after month by {len(payers)} account(s)",
+            )
+        )
+    return hits
