@@ -30,10 +30,8 @@ def store(sample_ws: Workspace, server: None) -> Iterator[FalkorStore]:
 
 
 def _counts(store: FalkorStore) -> tuple[dict[str, int], dict[str, int]]:
-    return (
-        {r["label"]: r["n"] for r in store.run("counts_by_label")},
-        {r["type"]: r["n"] for r in store.run("counts_by_type")},
-    )
+    c = store.counts()
+    return c["nodes"], c["relationships"]
 
 
 def test_load_is_complete_and_idempotent(sample_ws: Workspace, store: FalkorStore) -> None:

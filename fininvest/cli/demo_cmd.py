@@ -58,10 +58,7 @@ def demo(case_dir: Path, fmt: str) -> None:
         was_running = embedded.running(ws) is not None
         store = open_store(ws)
         load_graph(ws, store)
-        graph = {
-            "nodes": {r["label"]: r["n"] for r in store.run("counts_by_label")},
-            "relationships": {r["type"]: r["n"] for r in store.run("counts_by_type")},
-        }
+        graph = store.counts()
         if not was_running:  # leave no server behind; `fininvest graph start` brings it back
             embedded.stop(ws)
     ws.audit("demo", {"origin": origin})

@@ -68,12 +68,7 @@ def status(case_dir: Path, fmt: str) -> None:
     data: dict[str, object] = {"running": info is not None}
     if info is not None:
         store = open_store(ws)
-        data.update(
-            pid=info.pid,
-            uri=f"unix://{info.socket}",
-            nodes={r["label"]: r["n"] for r in store.run("counts_by_label")},
-            relationships={r["type"]: r["n"] for r in store.run("counts_by_type")},
-        )
+        data.update(pid=info.pid, uri=f"unix://{info.socket}", **store.counts())
 
     def render(c: Console) -> None:
         if info is None:
@@ -100,10 +95,10 @@ def load(case_dir: Path, fmt: str) -> None:
 
     ws = open_workspace(case_dir)
     store = open_store(ws)
-    before = _counts(store)
+    before = store.counts()
     with stages(16) as say:
         sent = load_graph(ws, store, say)
-    after = _counts(store)
+    after = store.counts()
     data = {
         "rows_sent": sent,
         "nodes": after["nodes"],
@@ -128,10 +123,3 @@ def load(case_dir: Path, fmt: str) -> None:
             f"relationships added; now {data['nodes']} and {data['relationships']}"
         ),
     )
-
-
-def _counts(store) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]
-    return {
-        "nodes": {r["label"]: r["n"] for r in store.run("counts_by_label")},
-        "relationships": {r["type"]: r["n"] for r in store.run("counts_by_type")},
-    }

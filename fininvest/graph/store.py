@@ -57,6 +57,13 @@ class FalkorStore:
         header = [h[1] if isinstance(h, list | tuple) else h for h in res.header]
         return [dict(zip(header, (_plain(v) for v in row), strict=True)) for row in res.result_set]
 
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Node counts per label and relationship counts per type."""
+        return {
+            "nodes": {r["label"]: r["n"] for r in self.run("counts_by_label")},
+            "relationships": {r["type"]: r["n"] for r in self.run("counts_by_type")},
+        }
+
     def compact(self) -> None:
         """Rewrite the append-only file as a snapshot after a bulk load, so that a restart loads
         the graph instead of replaying every batch (measured: > 20 s for the sample case)."""

@@ -264,6 +264,7 @@ def _store(
     rejected_parts: list[pl.DataFrame] = []
     labels_parts: list[pl.DataFrame] = []
     files: list[Path] = []
+    rows: list[int] = []  # rows in each part file
     hashes: list[pl.DataFrame] = []
     # a small pipeline: the next chunk is parsed and the previous one written (both release
     # the GIL) while this one is validated
@@ -282,6 +283,7 @@ def _store(
             out = conform(_with_provenance(out, kind, path, s), table)
             files.append(tmp / f"{i:05d}.parquet")
             writes.append(writer.submit(_write, out, files[-1]))
+            rows.append(out.height)
             hashes.append(_key_hashes(out, key))
             i += 1
         for w in writes:
@@ -293,13 +295,13 @@ def _store(
             [rejected, drop.filter(pl.col("reason").is_not_null()).select(list(REJECTED_SCHEMA))]
         )
         gone = drop["record_no"].implode()
-        for f in files:
-            part = pl.read_parquet(f)
-            kept = part.filter(~pl.col("record_no").is_in(gone))
-            if kept.height != part.height:
+        for i, f in enumerate(files):  # rewrite only the parts that hold dropped records
+            if hashes[i]["record_no"].is_in(gone).any():
+                kept = pl.read_parquet(f).filter(~pl.col("record_no").is_in(gone))
                 _write(kept, f)
-    added = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in files)
-    _replace_parts(ws, table, s.sha256, kind.name, files)
+                rows[i] = kept.height
+    added = sum(rows)
+    _replace_parts(ws, table, s.sha256, kind.name, files, rows)
     shutil.rmtree(tmp, ignore_errors=True)
     if labels_parts:
         label_rows = pl.concat(labels_parts)
@@ -309,7 +311,7 @@ def _store(
         lab_file = ws.table_dir("labels") / f".tmp-{s.sha256[:16]}-{kind.name}.parquet"
         lab_file.parent.mkdir(parents=True, exist_ok=True)
         _write(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
-        _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file])
+        _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file], [label_rows.height])
     accepted_n = raw.records - rejected.height
     s.read += raw.records
     s.rejected += rejected.height
@@ -477,14 +479,17 @@ def _write(df: pl.DataFrame, target: Path) -> None:
     os.replace(tmp, target)
 
 
-def _replace_parts(ws: Workspace, table: str, sha: str, kind: str, files: list[Path]) -> None:
-    """Make ``files`` the parts of ``table`` that come from this source file and kind."""
+def _replace_parts(
+    ws: Workspace, table: str, sha: str, kind: str, files: list[Path], rows: list[int]
+) -> None:
+    """Make ``files`` (holding ``rows`` rows each) the parts of ``table`` that come from this
+    source file and kind; empty files are dropped."""
     prefix = f"part-{sha[:16]}-{kind}"
     for old in ws.table_parts(table):
         if old.name.startswith(prefix):
             old.unlink()
-    for i, f in enumerate(files):
-        if pl.scan_parquet(f).select(pl.len()).collect().item():
+    for i, (f, n) in enumerate(zip(files, rows, strict=True)):
+        if n:
             os.replace(f, ws.table_dir(table) / f"{prefix}-{i:05d}.parquet")
         else:
             f.unlink()
