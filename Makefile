@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 CASE ?= demo-case
 
 .PHONY: demo test lint typecheck docs clean-demo sample-data
+CYPHERLINT := tools/cypherlint/node_modules/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,8 +19,13 @@ demo: $(STAMP)
 	$(BIN)/fininvest demo $(CASE)
 
 ## test: the whole suite (lint, types, docs drift, unit, integration, install)
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(CYPHERLINT) lint typecheck
 	$(BIN)/python -m pytest
+
+## Neo4j's Cypher parser (npm), used by tests/test_cypher_lint.py on every file in cypher/
+$(CYPHERLINT): tools/cypherlint/package.json
+	npm install --prefix tools/cypherlint --no-audit --no-fund --loglevel=error
+	touch $(CYPHERLINT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check fininvest tests
