@@ -8,14 +8,17 @@ Run ``python -m fininvest.docgen`` (``make docs``); ``tests/test_docs.py`` fails
 
 from __future__ import annotations
 
+import functools
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from fininvest.formats.declarations import KINDS, PROVENANCE, TABLE_KEYS, table_schema
 from fininvest.formats.fields import TYPE_DOCS, RecordKind
+from fininvest.graph.model import generated_cypher
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD_INPUTS = ROOT / "tests" / "data" / "bad" / "EXPECTED.toml"
@@ -240,18 +243,39 @@ def graph_model_md() -> str:
     return model_md()
 
 
-GENERATED = {
+GENERATED: dict[str, Callable[[], str]] = {
     "docs/formats.md": formats_md,
     "docs/cli.md": cli_md,
     "docs/indicators.md": indicators_md,
     "docs/graph-model.md": graph_model_md,
+    **{
+        f"cypher/{rel}": functools.partial(lambda rel: generated_cypher()[rel], rel)
+        for rel in generated_cypher()
+    },
 }
+# Cypher files that only the generator may write: anything else here is stale.
+GENERATED_CYPHER_GLOBS = ("schema/*/*.cypher", "load/uses_*.cypher", "load/intel_*.cypher")
+
+
+def stale_cypher() -> list[Path]:
+    """Files matching the generated patterns that the model no longer produces."""
+    made = set(generated_cypher())
+    return sorted(
+        p
+        for g in GENERATED_CYPHER_GLOBS
+        for p in (ROOT / "cypher").glob(g)
+        if p.relative_to(ROOT / "cypher").as_posix() not in made
+    )
 
 
 def main() -> None:
     for rel, make in GENERATED.items():
+        (ROOT / rel).parent.mkdir(parents=True, exist_ok=True)
         (ROOT / rel).write_text(make(), "utf-8")
         sys.stderr.write(f"wrote {rel}\n")
+    for path in stale_cypher():
+        path.unlink()
+        sys.stderr.write(f"removed stale {path.relative_to(ROOT)}\n")
 
 
 if __name__ == "__main__":

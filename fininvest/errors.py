@@ -94,3 +94,10 @@ class GraphUnavailable(FininvestError):
 
     exit_code = EXIT_GRAPH_UNREACHABLE
     kind = "graph_unreachable"
+
+
+class GraphWriteFailed(FininvestError):
+    """The graph store refused a batch; the message names the load, the batch and its records."""
+
+    exit_code = EXIT_GRAPH_UNREACHABLE
+    kind = "graph_write"

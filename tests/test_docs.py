@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fininvest.docgen import GENERATED, ROOT
+from fininvest.docgen import GENERATED, ROOT, stale_cypher
 
 
 @pytest.mark.parametrize("rel", sorted(GENERATED))
@@ -21,3 +21,7 @@ def test_every_kind_and_command_is_documented() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     for cmd in ("init", "sample", "ingest", "status"):
         assert f"fininvest {cmd}" in readme
+
+
+def test_no_stale_generated_cypher() -> None:
+    assert stale_cypher() == [], "run make docs"

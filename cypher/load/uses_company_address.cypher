@@ -1,4 +1,5 @@
-// Company uses Address: $rows = [{owner, value, source_sha256, record_ids}]
+// Company uses Address — generated from cypher/model.toml
+// $rows = [{owner, value, source_sha256, record_ids}]
 UNWIND $rows AS r
 MATCH (o:Company {id: r.owner})
 MERGE (i:Address {value: r.value})

@@ -1,4 +1,5 @@
-// Company uses Email: $rows = [{owner, value, source_sha256, record_ids}]
+// Company uses Email — generated from cypher/model.toml
+// $rows = [{owner, value, source_sha256, record_ids}]
 UNWIND $rows AS r
 MATCH (o:Company {id: r.owner})
 MERGE (i:Email {value: r.value})

@@ -1,4 +1,5 @@
-// Person uses Address: $rows = [{owner, value, source_sha256, record_ids}]
+// Person uses Address — generated from cypher/model.toml
+// $rows = [{owner, value, source_sha256, record_ids}]
 UNWIND $rows AS r
 MATCH (o:Person {id: r.owner})
 MERGE (i:Address {value: r.value})

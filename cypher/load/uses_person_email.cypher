@@ -1,4 +1,5 @@
-// Person uses Email: $rows = [{owner, value, source_sha256, record_ids}]
+// Person uses Email — generated from cypher/model.toml
+// $rows = [{owner, value, source_sha256, record_ids}]
 UNWIND $rows AS r
 MATCH (o:Person {id: r.owner})
 MERGE (i:Email {value: r.value})

@@ -1,9 +1,11 @@
 """``graph load``: the workspace tables into the graph, in batches, idempotently.
 
 Every write is an ``UNWIND $rows … MERGE`` from ``cypher/load/``, so loading twice adds nothing,
-and a load cut off half-way finishes when it is run again. Money flows are aggregated per
-account pair and calendar month (count, total in the base currency, first and last time, up to
-50 evidence transaction ids) before they reach the graph.
+and a load cut off half-way (the loader or the database killed) finishes when it is run again
+with exactly the counts of an uninterrupted load. Money flows are aggregated per account pair
+and calendar month (count, total in the base currency, first and last time, up to 50 evidence
+transaction ids) before they reach the graph. This module holds the parties, accounts and money;
+:mod:`fininvest.graph.load_case` the intelligence, assets, reports and alerts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 import polars as pl
 
-from fininvest.graph.store import FalkorStore
+from fininvest.errors import GraphWriteFailed
+from fininvest.graph.model import IDENTIFIER_LABELS, PARTY_LABELS
+from fininvest.graph.store import GraphStore
 from fininvest.resources import resource_dir
 from fininvest.workspace import Workspace
 
@@ -21,11 +25,11 @@ BATCH = 10_000
 EVIDENCE = 50
 
 
-def ensure_schema(store: FalkorStore) -> None:
-    """Indexes on every merge key (FalkorDB variants; an existing index is skipped)."""
-    for path in sorted((resource_dir("cypher") / "schema" / "falkordb").glob("*.cypher")):
+def ensure_schema(store: GraphStore) -> None:
+    """Indexes on every merge key (the backend's variant; an existing index is skipped)."""
+    for path in sorted((resource_dir("cypher") / "schema" / store.dialect).glob("*.cypher")):
         try:
-            store.run(f"schema/falkordb/{path.stem}")
+            store.run(f"schema/{store.dialect}/{path.stem}")
         except Exception as exc:  # FalkorDB: "Attribute 'id' is already indexed"
             if "already indexed" not in str(exc):
                 raise
@@ -70,22 +74,37 @@ def paid_rows(ws: Workspace) -> pl.DataFrame:
     )
 
 
-def load_graph(
-    ws: Workspace, store: FalkorStore, progress: Callable[[str], None] | None = None
-) -> dict[str, int]:
-    """Load parties, accounts, holdings, identifiers and money flows; returns rows sent per file."""
-    say = progress or (lambda _m: None)
-    ensure_schema(store)
-    sent: dict[str, int] = {}
+class Sender:
+    """Sends a table to one load file in batches, counting rows; names the batch on failure."""
 
-    def send(name: str, df: pl.DataFrame) -> None:
-        say(f"{name}: {df.height:,} rows")
-        for rows in _batches(df):
-            store.run(f"load/{name}", {"rows": rows})
-        sent[name] = sent.get(name, 0) + df.height
+    def __init__(self, store: GraphStore, say: Callable[[str], None], key: str = "id") -> None:
+        self.store, self.say = store, say
+        self.sent: dict[str, int] = {}
+        self.key = key
 
-    if ws.has_table("parties"):
-        parties = ws.scan("parties").collect()
+    def __call__(self, name: str, df: pl.DataFrame, key: str | None = None) -> None:
+        self.say(f"{name}: {df.height:,} rows")
+        for i, rows in enumerate(_batches(df)):
+            try:
+                self.store.run(f"load/{name}", {"rows": rows})
+            except GraphWriteFailed:
+                raise
+            except Exception as exc:
+                k = key or next(iter(rows[0]))
+                ids = [str(r.get(k)) for r in rows]
+                raise GraphWriteFailed(
+                    f"graph load {name}: batch {i + 1} ({len(rows)} records, {k} "
+                    f"{ids[0]} … {ids[-1]}) was refused: {exc}",
+                    hint="Fix the records named above (or the graph store) and run "
+                    "`fininvest graph load` again; batches already written are kept.",
+                ) from exc
+        self.sent[name] = self.sent.get(name, 0) + df.height
+
+
+def load_parties_and_accounts(ws: Workspace, send: Sender) -> None:
+    """Persons, companies, accounts, holdings, jurisdictions and identifier use."""
+    parties = ws.scan("parties").collect() if ws.has_table("parties") else None
+    if parties is not None:
         send(
             "persons",
             parties.filter(pl.col("kind") == "person").select(
@@ -129,7 +148,7 @@ def load_graph(
             "account_jurisdiction",
             kyc.filter(pl.col("country").is_not_null()).select("id", "country"),
         )
-        if ws.has_table("parties"):
+        if parties is not None:
             kinds = parties.select(pl.col("party_id").alias("holder"), "kind")
             holds = acc.select(
                 pl.col("holder_id").alias("holder"),
@@ -139,7 +158,7 @@ def load_graph(
             ).join(kinds, on="holder")
             for kind in ("person", "company"):
                 send(f"holds_{kind}", holds.filter(pl.col("kind") == kind).drop("kind"))
-    if ws.has_table("identifiers") and ws.has_table("parties"):
+    if ws.has_table("identifiers") and parties is not None:
         ident = (
             ws.scan("identifiers")
             .filter(pl.col("owner_kind") == "party")
@@ -151,15 +170,52 @@ def load_graph(
                 on="owner_id",
             )
         )
-        for party_kind in ("person", "company"):
-            for ident_kind in ("phone", "email", "address"):
+        for party_kind in PARTY_LABELS:
+            for ident_kind in IDENTIFIER_LABELS:
                 send(
                     f"uses_{party_kind}_{ident_kind}",
                     ident.filter(
                         (pl.col("party_kind") == party_kind) & (pl.col("kind") == ident_kind)
                     ).select(pl.col("owner_id").alias("owner"), "value", *_provenance()),
                 )
+
+
+def deposit_rows(ws: Workspace) -> pl.DataFrame:
+    """Cash deposits with a named depositor, aggregated per depositor and account."""
+    return (
+        ws.scan("transactions")
+        .filter(pl.col("depositor_id").is_not_null() & pl.col("to_account").is_not_null())
+        .group_by(pl.col("depositor_id").alias("depositor"), pl.col("to_account").alias("account"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("count"),
+            pl.col("amount_base").sum().alias("total"),
+            pl.col("ts").min().dt.epoch("ms").alias("first_ms"),
+            pl.col("ts").max().dt.epoch("ms").alias("last_ms"),
+            pl.col("txn_id").sort_by("ts").head(EVIDENCE).alias("evidence"),
+            pl.col("source_sha256").cast(pl.String).first(),
+        )
+        .sort("depositor", "account")
+        .collect()
+    )
+
+
+def load_graph(
+    ws: Workspace, store: GraphStore, progress: Callable[[str], None] | None = None
+) -> dict[str, int]:
+    """Load the whole case; returns rows sent per load file.
+
+    Parties, accounts, holdings and identifiers first, then intelligence, assets, reports and
+    alerts (:mod:`fininvest.graph.load_case`), then money flows. Each step is idempotent, so a
+    rerun after an interruption repeats what was written and completes the rest.
+    """
+    from fininvest.graph import load_case
+
+    send = Sender(store, progress or (lambda _m: None))
+    ensure_schema(store)
+    load_parties_and_accounts(ws, send)
+    load_case.load_case_records(ws, send)
     if ws.has_table("transactions"):
-        send("paid", paid_rows(ws))
+        send("paid", paid_rows(ws), key="src")
+        send("deposited", deposit_rows(ws), key="depositor")
     store.compact()
-    return sent
+    return send.sent

@@ -84,3 +84,100 @@ def model_md() -> str:
             out += [f"| `{k}` | {v} |" for k, v in spec["properties"].items()]
             out.append("")
     return "\n".join(out)
+
+
+IDENTIFIER_LABELS = {"phone": "Phone", "email": "Email", "address": "Address",
+                     "device": "Device", "ip": "IP"}  # fmt: skip
+PARTY_LABELS = {"person": "Person", "company": "Company"}
+INTEL_FIELDS = ("link_id", "date", "date_ms", "place", "from_country", "to_country",
+                "jurisdiction", "source", "grading", "handling_code")  # fmt: skip
+
+
+def _schema_files(m: Model) -> dict[str, str]:
+    out = {}
+    for label, spec in m.nodes.items():
+        key = spec["key"]
+        name = f"{label.lower()}_{key}"
+        head = f"// Index on the merge key of :{label} — generated from cypher/model.toml\n"
+        out[f"schema/neo4j/{name}.cypher"] = (
+            head + f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{key})\n"
+        )
+        out[f"schema/falkordb/{name}.cypher"] = (
+            head.rstrip("\n")
+            + " (FalkorDB has no IF NOT EXISTS; an existing index is reported and skipped)\n"
+            + f"CREATE INDEX FOR (n:{label}) ON (n.{key})\n"
+        )
+    return out
+
+
+def _uses_files(m: Model) -> dict[str, str]:
+    out = {}
+    spec = m.relationships["USES"]
+    for party in spec["from"]:
+        for ident in spec["to"]:
+            kind = next(k for k, v in IDENTIFIER_LABELS.items() if v == ident)
+            pkind = next(k for k, v in PARTY_LABELS.items() if v == party)
+            key = m.nodes[ident]["key"]
+            out[f"load/uses_{pkind}_{kind}.cypher"] = (
+                f"// {party} uses {ident} — generated from cypher/model.toml\n"
+                "// $rows = [{owner, value, source_sha256, record_ids}]\n"
+                "UNWIND $rows AS r\n"
+                f"MATCH (o:{party} {{id: r.owner}})\n"
+                f"MERGE (i:{ident} {{{key}: r.value}})\n"
+                "MERGE (o)-[u:USES]->(i)\n"
+                "SET u.source_sha256 = r.source_sha256, u.record_ids = r.record_ids\n"
+                "RETURN count(u) AS n\n"
+            )
+    return out
+
+
+def intel_relations(m: Model) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Intelligence relation (as in intel records) → (relationship type, its declaration)."""
+    return {
+        spec["intel_relation"]: (rtype, spec)
+        for rtype, spec in m.relationships.items()
+        if "intel_relation" in spec
+    }
+
+
+def _intel_files(m: Model) -> dict[str, str]:
+    out = {}
+    for relation, (rtype, spec) in intel_relations(m).items():
+        (a,), (b,) = spec["from"], spec["to"]
+        ka, kb = m.nodes[a]["key"], m.nodes[b]["key"]
+        roles = []
+        if "subject_role" in spec:
+            roles.append(f"s.role = '{spec['subject_role']}', s.role_source = 'intelligence'")
+        if "object_role" in spec:
+            roles.append(f"o.role = '{spec['object_role']}', o.role_source = 'intelligence'")
+        names_a = (
+            "\nON CREATE SET s.name = r.subject_name" if "name" in m.nodes[a]["properties"] else ""
+        )
+        names_b = (
+            "\nON CREATE SET o.name = r.object_name" if "name" in m.nodes[b]["properties"] else ""
+        )
+        sets = ", ".join(f"x.{f} = r.{f}" for f in INTEL_FIELDS if f != "link_id")
+        out[f"load/intel_{relation}.cypher"] = (
+            f"// Intelligence '{relation}': (:{a})-[:{rtype}]->(:{b}), one relationship per "
+            "record — generated from cypher/model.toml\n"
+            "// $rows = [{subject_id, subject_name, object_id, object_name, "
+            + ", ".join(INTEL_FIELDS)
+            + ", source_sha256, record_ids}]\n"
+            "UNWIND $rows AS r\n"
+            f"MERGE (s:{a} {{{ka}: r.subject_id}}){names_a}\n"
+            f"MERGE (o:{b} {{{kb}: r.object_id}}){names_b}\n"
+            + (f"SET {', '.join(roles)}\n" if roles else "")
+            + f"MERGE (s)-[x:{rtype} {{link_id: r.link_id}}]->(o)\n"
+            f"SET {sets},\n"
+            "    x.source_sha256 = r.source_sha256, x.record_ids = r.record_ids\n"
+            "RETURN count(x) AS n\n"
+        )
+    return out
+
+
+def generated_cypher() -> dict[str, str]:
+    """Cypher files derived from the model (path under ``cypher/`` → text): index DDL for both
+    backends, identifier-use loads and intelligence loads. ``make docs`` writes them; a test
+    fails when they drift from the model."""
+    m = load_model()
+    return {**_schema_files(m), **_uses_files(m), **_intel_files(m)}

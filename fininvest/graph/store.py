@@ -8,7 +8,7 @@ engine answered.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from fininvest.errors import GraphUnavailable
 from fininvest.graph import embedded
@@ -40,8 +40,40 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class GraphStore(Protocol):
+    """What every backend offers; nothing above this interface knows which engine answers."""
+
+    name: str
+    dialect: str  # "falkordb" or "neo4j": picks the per-backend DDL variant in cypher/schema/
+
+    def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run ``cypher/<name>.cypher`` with parameters; rows of plain Python values."""
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Node counts per label and relationship counts per type."""
+
+    def compact(self) -> None:
+        """Make a bulk load durable and quick to restart from (no-op where not needed)."""
+
+    def delete(self) -> None:
+        """Remove the whole graph (tests, benchmarks)."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def counts(store: GraphStore) -> dict[str, dict[str, int]]:
+    """Node counts per label and relationship counts per type, through the named queries."""
+    return {
+        "nodes": {r["label"]: r["n"] for r in store.run("counts_by_label")},
+        "relationships": {r["type"]: r["n"] for r in store.run("counts_by_type")},
+    }
+
+
 class FalkorStore:
     """The embedded FalkorDB backend (Redis protocol over the workspace's unix socket)."""
+
+    dialect = "falkordb"
 
     def __init__(self, ws: Workspace, graph: str = "case") -> None:
         info = embedded.running(ws) or embedded.start(ws)
@@ -59,10 +91,7 @@ class FalkorStore:
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Node counts per label and relationship counts per type."""
-        return {
-            "nodes": {r["label"]: r["n"] for r in self.run("counts_by_label")},
-            "relationships": {r["type"]: r["n"] for r in self.run("counts_by_type")},
-        }
+        return counts(self)
 
     def compact(self) -> None:
         """Rewrite the append-only file as a snapshot after a bulk load, so that a restart loads
@@ -82,16 +111,36 @@ class FalkorStore:
         except Exception:  # an empty graph does not exist yet
             pass
 
+    def close(self) -> None:
+        self._db.connection.close()
 
-def open_store(ws: Workspace, graph: str = "case") -> FalkorStore:
-    """The workspace's graph store (embedded default; Neo4j arrives with the graph issue)."""
-    backend = ws.config.get("graph", {}).get("backend", "embedded")
-    if backend != "embedded":
-        raise GraphUnavailable(
-            f"graph backend '{backend}' is not available yet",
-            hint='Use backend = "embedded" in fininvest.toml.',
+
+def open_store(
+    ws: Workspace,
+    graph: str = "case",
+    *,
+    uri: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+) -> GraphStore:
+    """The workspace's graph store: the embedded FalkorDB (default), or Neo4j when a
+    ``bolt://`` / ``neo4j://`` URI is given here, in ``FININVEST_NEO4J_URI`` or in
+    ``fininvest.toml`` (``[graph] uri``)."""
+    import os
+
+    conf = ws.config.get("graph", {})
+    uri = uri or os.environ.get("FININVEST_NEO4J_URI") or conf.get("uri")
+    if uri and not str(uri).startswith("embedded"):
+        from fininvest.graph.neo4j_store import Neo4jStore
+
+        return Neo4jStore(
+            str(uri),
+            user or os.environ.get("FININVEST_NEO4J_USER") or conf.get("user", "neo4j"),
+            password or os.environ.get("FININVEST_NEO4J_PASSWORD") or "",
+            database=conf.get("database") or None,
+            graph=graph,
         )
     return FalkorStore(ws, graph)
 
 
-__all__ = ["FalkorStore", "open_store", "cypher"]
+__all__ = ["GraphStore", "FalkorStore", "open_store", "cypher", "counts"]

@@ -1,2 +1,2 @@
-// Index on the merge key of :Account (FalkorDB has no IF NOT EXISTS; an existing index is reported and skipped)
+// Index on the merge key of :Account — generated from cypher/model.toml (FalkorDB has no IF NOT EXISTS; an existing index is reported and skipped)
 CREATE INDEX FOR (n:Account) ON (n.id)

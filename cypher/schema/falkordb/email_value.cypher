@@ -1,2 +1,2 @@
-// Index on the merge key of :Email (FalkorDB has no IF NOT EXISTS; an existing index is reported and skipped)
+// Index on the merge key of :Email — generated from cypher/model.toml (FalkorDB has no IF NOT EXISTS; an existing index is reported and skipped)
 CREATE INDEX FOR (n:Email) ON (n.value)

@@ -1,2 +1,2 @@
-// Index on the merge key of :Address
+// Index on the merge key of :Address — generated from cypher/model.toml
 CREATE INDEX address_value IF NOT EXISTS FOR (n:Address) ON (n.value)

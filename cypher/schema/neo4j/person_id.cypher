@@ -1,2 +1,2 @@
-// Index on the merge key of :Person
+// Index on the merge key of :Person — generated from cypher/model.toml
 CREATE INDEX person_id IF NOT EXISTS FOR (n:Person) ON (n.id)

@@ -1,0 +1,8 @@
+// Company uses Device — generated from cypher/model.toml
+// $rows = [{owner, value, source_sha256, record_ids}]
+UNWIND $rows AS r
+MATCH (o:Company {id: r.owner})
+MERGE (i:Device {value: r.value})
+MERGE (o)-[u:USES]->(i)
+SET u.source_sha256 = r.source_sha256, u.record_ids = r.record_ids
+RETURN count(u) AS n

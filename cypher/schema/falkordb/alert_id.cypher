@@ -1,0 +1,2 @@
+// Index on the merge key of :Alert — generated from cypher/model.toml (FalkorDB has no IF NOT EXISTS; an existing index is reported and skipped)
+CREATE INDEX FOR (n:Alert) ON (n.id)
