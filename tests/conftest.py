@@ -7,13 +7,18 @@ committed ``sample_data/`` case is ingested once per session for end-to-end chec
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from fininvest.cli import cli
+from fininvest.graph import embedded
+from fininvest.graph.store import FalkorStore, GraphStore
 from fininvest.sample import generate_case
 from fininvest.workspace import Workspace, init_workspace
 
@@ -54,3 +59,81 @@ def sample_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
         shutil.copy(f, ws.path("raw", f.name))
     ingest_files(ws, sorted(ws.path("raw").iterdir()))
     return ws
+
+
+# The graph tests run one body on every backend: the embedded FalkorDB always, and a real
+# Neo4j 5 when FININVEST_TEST_NEO4J_URI is set (its database is wiped after each test, so give
+# a throw-away one). Otherwise the Neo4j runs are reported as skipped.
+NEO4J_URI = os.environ.get("FININVEST_TEST_NEO4J_URI")
+BACKENDS = [
+    "embedded",
+    pytest.param(
+        "neo4j",
+        marks=pytest.mark.skipif(
+            not NEO4J_URI,
+            reason="no Neo4j: set FININVEST_TEST_NEO4J_URI (+ _USER, _PASSWORD, _DATABASE) "
+            "to run the graph tests on a real Neo4j 5 too",
+        ),
+    ),
+]
+
+
+def new_store(backend: str, ws: Workspace) -> GraphStore:
+    """A fresh, empty graph on the given backend (one graph name per test)."""
+    if backend == "neo4j":
+        from fininvest.graph.neo4j_store import Neo4jStore
+
+        store: GraphStore = Neo4jStore(
+            str(NEO4J_URI),
+            os.environ.get("FININVEST_TEST_NEO4J_USER", "neo4j"),
+            os.environ.get("FININVEST_TEST_NEO4J_PASSWORD", ""),
+            database=os.environ.get("FININVEST_TEST_NEO4J_DATABASE"),
+        )
+        store.delete()
+        return store
+    return FalkorStore(ws, graph=f"test_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def sample_server(sample_ws: Workspace) -> Iterator[None]:
+    embedded.start(sample_ws)
+    yield
+    embedded.stop(sample_ws)
+
+
+@pytest.fixture(params=BACKENDS)
+def sample_store(
+    request: pytest.FixtureRequest, sample_ws: Workspace, sample_server: None
+) -> Iterator[GraphStore]:
+    """An empty graph for the sample case, on each backend."""
+    store = new_store(request.param, sample_ws)
+    yield store
+    store.delete()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def traced_graph(
+    sample_ws: Workspace, sample_server: None
+) -> Iterator[tuple[GraphStore, list[str]]]:
+    """The sample case loaded once into the embedded store, with accounts that pay out."""
+    import polars as pl
+
+    from fininvest.graph.load import load_graph
+
+    store = new_store("embedded", sample_ws)
+    load_graph(sample_ws, store)
+    payers = (
+        sample_ws.scan("transactions")
+        .filter(pl.col("to_account").is_not_null())
+        .group_by("from_account")
+        .len()
+        .drop_nulls()
+        .sort("len", "from_account", descending=[True, False])
+        .head(400)
+        .collect()["from_account"]
+        .to_list()
+    )
+    yield store, payers
+    store.delete()
+    store.close()

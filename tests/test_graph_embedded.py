@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
 
 from fininvest.graph import embedded
-from fininvest.graph.store import FalkorStore
+from fininvest.graph.store import GraphStore
 from fininvest.workspace import Workspace, init_workspace
 
-from .conftest import invoke
+from .conftest import BACKENDS, invoke, new_store
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +25,12 @@ def gws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     embedded.stop(ws)
 
 
-@pytest.fixture
-def store(gws: Workspace) -> Iterator[FalkorStore]:
-    s = FalkorStore(gws, graph=f"test_{uuid.uuid4().hex[:12]}")
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, gws: Workspace) -> Iterator[GraphStore]:
+    s = new_store(request.param, gws)
     yield s
     s.delete()
+    s.close()
 
 
 def test_server_is_private(gws: Workspace) -> None:
@@ -57,7 +57,7 @@ def test_start_is_idempotent_and_stale_pid_files_are_cleared(gws: Workspace) -> 
     assert embedded.running(other) is None and not pid_file.exists()
 
 
-def test_strings_round_trip_and_cannot_alter_the_query(store: FalkorStore) -> None:
+def test_strings_round_trip_and_cannot_alter_the_query(store: GraphStore) -> None:
     names = [
         "O'Brien",
         'say "hi"',

@@ -54,6 +54,7 @@ def cli() -> None:
 
 def _register() -> None:
     from fininvest.cli import (
+        analytics_cmd,
         bench_cmd,
         demo_cmd,
         evaluate_cmd,
@@ -76,6 +77,8 @@ def _register() -> None:
     cli.add_command(screen_cmd.screen)
     cli.add_command(evaluate_cmd.evaluate)
     cli.add_command(graph_cmd.graph)
+    cli.add_command(analytics_cmd.chains)
+    cli.add_command(analytics_cmd.trace)
 
 
 _register()

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.graph.quality import evaluate_chains
 from fininvest.screening.evaluate import evaluate as run_evaluate
 from fininvest.workspace import open_workspace
 
@@ -33,9 +34,17 @@ def evaluate(case_dir: Path, truth_dir: Path | None, fmt: str) -> None:
     Precision, recall and average precision of the ranked suspects (k = 2 × true suspect
     accounts), per scenario and per role; victims ranked as suspects; how often each
     look-alike group is flagged; and per-indicator hit rates on true and look-alike accounts.
+    When `fininvest chains` has run: recall of the planted chains of trafficking with every
+    link correct, and precision of the chains found.
     """
     ws = open_workspace(case_dir)
-    res = run_evaluate(ws, truth_dir or ws.path("truth"))
+    truth = truth_dir or ws.path("truth")
+    res = run_evaluate(ws, truth)
+    chains_file, truth_chains = ws.path("results", "chains.json"), truth / "chains.json"
+    if chains_file.exists() and truth_chains.exists():
+        res["chains"] = evaluate_chains(
+            json.loads(chains_file.read_text("utf-8")), json.loads(truth_chains.read_text("utf-8"))
+        )
     ws.path("results", "evaluation.json").write_text(json.dumps(res, indent=2), "utf-8")
     ws.audit(
         "evaluate",
@@ -70,5 +79,15 @@ def evaluate(case_dir: Path, truth_dir: Path | None, fmt: str) -> None:
         for name, v in {**res["recall_at_k_by_scenario"], **res["recall_at_k_by_role"]}.items():
             r.add_row(name, _pct(v))
         c.print(r)
+        ch = res.get("chains")
+        if ch is None:
+            c.print("chains: not evaluated (run fininvest graph load and fininvest chains first)")
+        else:
+            c.print(
+                f"chains of trafficking: {ch['recovered_exactly']} of {ch['planted']} planted "
+                f"chains recovered with every link correct (recall {_pct(ch['recall'])}); "
+                f"{ch['found']} chains found (precision {_pct(ch['precision'])}); links correct "
+                f"{ch['links_correct']} of {ch['links_planted']}"
+            )
 
     emit(fmt, res, render)

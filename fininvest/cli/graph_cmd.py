@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from fininvest.cli.graph_options import graph_options, store_from
 from fininvest.cli.output import FORMAT_OPTION, emit
 from fininvest.graph import embedded
 from fininvest.graph.store import open_store
@@ -60,12 +61,20 @@ def stop(case_dir: Path, fmt: str) -> None:
 
 @graph.command()
 @CASE_DIR
+@graph_options
 @FORMAT_OPTION
-def status(case_dir: Path, fmt: str) -> None:
+def status(
+    case_dir: Path, uri: str | None, user: str | None, password: str | None, fmt: str
+) -> None:
     """Whether the server runs, where, and node and relationship counts."""
     ws = open_workspace(case_dir)
+    if uri:
+        data: dict[str, object] = {"running": True, "uri": uri}
+        data.update(store_from(ws, uri, user, password).counts())
+        emit(fmt, data, lambda c: c.print(f"{uri}: {data['nodes']}; {data['relationships']}"))
+        return
     info = embedded.running(ws)
-    data: dict[str, object] = {"running": info is not None}
+    data = {"running": info is not None}
     if info is not None:
         store = open_store(ws)
         data.update(pid=info.pid, uri=f"unix://{info.socket}", **store.counts())
@@ -84,19 +93,23 @@ def status(case_dir: Path, fmt: str) -> None:
 
 @graph.command()
 @CASE_DIR
+@graph_options
 @FORMAT_OPTION
-def load(case_dir: Path, fmt: str) -> None:
-    """Load parties, accounts, holdings, identifiers and monthly money flows into the graph.
+def load(case_dir: Path, uri: str | None, user: str | None, password: str | None, fmt: str) -> None:
+    """Load the case into the graph: parties, accounts, holdings, identifiers, intelligence
+    (graded), assets with their status, STRs, screening alerts, cash deposits and monthly
+    money flows.
 
-    Idempotent (every write is a MERGE) and resumable: run it again after an interruption.
+    Idempotent (every write is a MERGE) and resumable: run it again after an interruption
+    (of the loader or of the database) and it finishes with the counts of an uninterrupted load.
     """
     from fininvest.cli.output import stages
     from fininvest.graph.load import load_graph
 
     ws = open_workspace(case_dir)
-    store = open_store(ws)
+    store = store_from(ws, uri, user, password)
     before = store.counts()
-    with stages(16) as say:
+    with stages(40) as say:
         sent = load_graph(ws, store, say)
     after = store.counts()
     data = {

@@ -97,7 +97,19 @@ class FalkorStore:
         """Rewrite the append-only file as a snapshot after a bulk load, so that a restart loads
         the graph instead of replaying every batch (measured: > 20 s for the sample case)."""
         conn = self._db.connection
-        conn.bgrewriteaof()
+        for _attempt in range(2):
+            try:
+                conn.bgrewriteaof()
+            except Exception as exc:  # an automatic rewrite is running: wait, then ask again
+                if "already in progress" not in str(exc):
+                    raise
+                self._wait_for_rewrite()
+                continue
+            self._wait_for_rewrite()
+            return
+
+    def _wait_for_rewrite(self) -> None:
+        conn = self._db.connection
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:  # wait: a stop right after would keep the old file
             info = conn.info("persistence")

@@ -1,0 +1,182 @@
+"""``fininvest chains`` and ``fininvest trace``: analytics over the case graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from fininvest.cli.graph_options import graph_options, store_from
+from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.workspace import open_workspace
+
+
+@click.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--min-jurisdictions",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 50),
+    help="Keep chains whose acts span at least this many countries.",
+)
+@graph_options
+@FORMAT_OPTION
+def chains(
+    case_dir: Path,
+    min_jurisdictions: int,
+    uri: str | None,
+    user: str | None,
+    password: str | None,
+    fmt: str,
+) -> None:
+    """Reconstruct chains of trafficking: recruiter → transporter → exploiter (→ controller).
+
+    Built from intelligence links (graded) and from money and KYC records: accounts opened for
+    victims by a third person, victims' earnings swept to a controller, transport and
+    recruitment paid for by the controller, cash paid in by the exploiter. Each link names the
+    records that support it and where the act took place. Needs `fininvest graph load` first;
+    writes results/chains.json (chain ids are stable across runs).
+    """
+    from fininvest.graph.chains import chains_of_trafficking
+
+    ws = open_workspace(case_dir)
+    found = chains_of_trafficking(store_from(ws, uri, user, password), min_jurisdictions)
+    ws.path("results").mkdir(exist_ok=True)
+    ws.path("results", "chains.json").write_text(json.dumps(found, indent=2), "utf-8")
+    ws.audit("chains", {"min_jurisdictions": min_jurisdictions}, counts={"chains": len(found)})
+
+    def render(c: Console) -> None:
+        if not found:
+            c.print("no chain of trafficking found (is the graph loaded? fininvest graph load)")
+            return
+        for ch in found:
+            t = Table(
+                "from", "act", "to", "where", "basis", "records",
+                title=f"{ch['id']} · {' → '.join(ch['jurisdictions'])} · "
+                f"{len(ch['victims'])} victims",
+                title_justify="left",
+            )  # fmt: skip
+            for link in ch["links"]:
+                kinds = sorted({r["kind"] for r in link["records"]})
+                t.add_row(
+                    f"{link['from']} ({link['from_role']})",
+                    link["act"],
+                    f"{link['to']} ({link['to_role']})",
+                    link["jurisdiction"] or "?",
+                    link["basis"],
+                    f"{len(link['records'])} ({', '.join(kinds)})",
+                )
+            c.print(t)
+        c.print(f"{len(found)} chains; details in {ws.path('results', 'chains.json')}")
+
+    emit(fmt, found, render)
+
+
+def _duration_ms(text: str) -> int:
+    units = {"d": 86_400_000, "h": 3_600_000, "m": 60_000}
+    try:
+        return int(float(text[:-1]) * units[text[-1]])
+    except (KeyError, ValueError, IndexError):
+        raise click.BadParameter(f"'{text}': write a number and d, h or m, e.g. 30d") from None
+
+
+@click.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    required=True,
+    help="Where the money starts: an account id (IBAN or bank:number) or a person or company "
+    "id (all its accounts). Repeat for several.",
+)
+@click.option("--max-hops", default=6, show_default=True, type=click.IntRange(1, 20))
+@click.option(
+    "--window",
+    default="30d",
+    show_default=True,
+    help="Each hop must start within this time after the money arrived (d, h or m).",
+)
+@click.option(
+    "--min-amount",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Drop traced shares below this amount (base currency).",
+)
+@click.option("--paths", "max_paths", default=20, show_default=True, help="Paths to list.")
+@graph_options
+@FORMAT_OPTION
+def trace(
+    case_dir: Path,
+    sources: tuple[str, ...],
+    max_hops: int,
+    window: str,
+    min_amount: float,
+    max_paths: int,
+    uri: str | None,
+    user: str | None,
+    password: str | None,
+    fmt: str,
+) -> None:
+    """Follow the money forward from buyers', victims' or suspects' accounts.
+
+    Time-respecting: every hop happens after the money arrived and within --window of it.
+    Amount-aware: each arrival is shared among the flows that leave after it, in proportion to
+    their totals, and never more than arrived or than a flow carried (traced out ≤ traced in at
+    every account). Prints the largest paths with amounts and times and the accounts reached,
+    with their holders and roles. Needs `fininvest graph load` first.
+    """
+    from datetime import UTC, datetime
+
+    from fininvest.graph.trace import TraceParams, source_accounts, trace_money
+
+    ws = open_workspace(case_dir)
+    store = store_from(ws, uri, user, password)
+    named = source_accounts(store, list(sources))
+    accounts = sorted({a for accs in named.values() for a in accs})
+    params = TraceParams(
+        max_hops=max_hops,
+        window_ms=_duration_ms(window),
+        min_amount=min_amount,
+        max_paths=max_paths,
+    )
+    res = trace_money(store, accounts, params)
+    top = [r["account"] for r in res["reached"][:200]]
+    holders = {r["account"]: r for r in store.run("query/account_holders", {"ids": top})}
+    for r in res["reached"]:
+        r.update({k: v for k, v in holders.get(r["account"], {}).items() if k != "account"})
+    res["from"] = named
+    ws.audit(
+        "trace",
+        {"from": list(sources), "max_hops": max_hops, "window": window},
+        counts={"edges": len(res["edges"]), "reached": len(res["reached"])},
+    )
+
+    def when(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
+
+    def render(c: Console) -> None:
+        c.print(f"traced from {len(accounts)} accounts: {len(res['edges'])} flows, "
+                f"{len(res['reached'])} accounts reached")  # fmt: skip
+        t = Table("amount", "path (account @ arrival date)", title="largest paths")
+        for p in res["paths"]:
+            hops = " → ".join(f"{h['to']} @ {when(h['arrival_ms'])}" for h in p["hops"])
+            t.add_row(f"{p['amount']:,.2f}", f"{p['hops'][0]['from']} → {hops}")
+        c.print(t)
+        r = Table("account", "country", "holder", "role", "received", "first", "hops")
+        for x in res["reached"][:20]:
+            role = x.get("role") or (
+                f"{x['inferred_role']} (inferred)" if x.get("inferred_role") else ""
+            )
+            r.add_row(x["account"], x.get("country") or "", x.get("holder") or "", role,
+                      f"{x['amount']:,.2f}", when(x["first_ms"]), str(x["hops"]))  # fmt: skip
+        c.print(r)
+        if res["truncated"]:
+            c.print(f"[yellow]frontier cut to the largest arrivals at hops {res['truncated']}")
+
+    emit(fmt, res, render)
