@@ -124,3 +124,26 @@ def test_unknown_source_is_a_clear_error(loaded: GraphStore) -> None:
 
     with pytest.raises(FininvestError, match="NO-SUCH-ID"):
         source_accounts(loaded, ["NO-SUCH-ID"])
+
+
+def test_network_infers_roles_without_overwriting_intelligence(
+    sample_ws: Workspace, loaded: GraphStore
+) -> None:
+    from fininvest.graph.network import analyse_network
+
+    first = analyse_network(sample_ws, loaded)
+    inferred = {r["id"]: r for r in first["inferred_roles"]}
+    for t in _truth():
+        ctl = inferred[t["members"]["controller"]]  # no intelligence names the controllers
+        assert ctl["role"] == "controller" and 0 < ctl["confidence"] <= 1
+    intel_people = sorted({p for t in _truth() for p in [*t["members"].values(), *t["victims"]]})
+    rows = loaded.run("query/person_roles", {"ids": intel_people})
+    for r in rows:
+        if r["role_source"] == "intelligence":
+            assert r["inferred_role"] is None and r["role"] in {
+                "recruiter", "transporter", "exploiter", "victim"
+            }  # fmt: skip
+        assert r["community"] is not None and 0 <= r["broker_score"] <= 1
+    assert first["intelligence_roles_kept"] > 0
+    again = analyse_network(sample_ws, loaded)
+    assert again["largest_communities"] == first["largest_communities"]  # stable seed

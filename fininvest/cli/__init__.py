@@ -79,6 +79,7 @@ def _register() -> None:
     cli.add_command(graph_cmd.graph)
     cli.add_command(analytics_cmd.chains)
     cli.add_command(analytics_cmd.trace)
+    cli.add_command(analytics_cmd.network)
 
 
 _register()
