@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fininvest.graph import embedded
 from fininvest.graph.store import GraphStore
@@ -93,3 +95,46 @@ def test_cli_status_and_stop(tmp_path, runner: CliRunner) -> None:  # type: igno
         stopped = json.loads(invoke(runner, "graph", "stop", case, "--format", "json").stdout)
     assert stopped == {"stopped": True}
     assert not embedded._alive(started["pid"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    names=st.lists(
+        st.text(
+            st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=40
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    numbers=st.lists(st.integers(-(2**53), 2**53), min_size=20, max_size=20),
+)
+def test_bulk_parameters_round_trip(gws: Workspace, names: list[str], numbers: list[int]) -> None:
+    """Batched writes encode parameters with Polars: every string comes back unchanged."""
+    import polars as pl
+
+    store = new_store("embedded", gws)
+    try:
+        df = pl.DataFrame(
+            {"id": [f"P{i}" for i in range(len(names))], "name": names},
+            schema={"id": pl.String, "name": pl.String},
+        )
+        assert store.write("upsert_persons", df, batch=7) == len(names)
+        for i, n in enumerate(names):
+            assert store.run("person_by_id", {"id": f"P{i}"}) == [{"id": f"P{i}", "name": n}]
+        assert store.counts()["nodes"] == {"Person": len(names)}
+    finally:
+        store.delete()
+
+
+def test_a_nul_character_is_refused_with_its_row(gws: Workspace) -> None:
+    import polars as pl
+
+    from fininvest.graph.store import BatchFailed
+
+    store = new_store("embedded", gws)
+    try:
+        df = pl.DataFrame({"id": ["P1", "P2"], "name": ["fine", "bad\x00name"]})
+        with pytest.raises(BatchFailed, match="NUL character"):
+            store.write("upsert_persons", df)
+    finally:
+        store.delete()

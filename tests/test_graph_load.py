@@ -59,3 +59,30 @@ def test_paid_carries_evidence_and_provenance(sample_ws: Workspace, store: Graph
     )
     assert row["count"] == tx.height and abs(row["total"] - tx["amount_base"].sum()) < 1e-6
     assert set(row["evidence"]) <= set(tx["txn_id"]) and row["source_sha256"]
+    flow = {"from": row["src"], "to": row["dst"], "month": row["month"]}
+    [stored] = store.run("query/paid_evidence", {"flows": [flow]})
+    assert stored["evidence"] == row["evidence"]  # what the graph holds is the evidence
+
+
+def test_case_records_carry_grading_status_and_provenance(
+    sample_ws: Workspace, store: GraphStore
+) -> None:
+    load_graph(sample_ws, store)
+    acts = store.run("query/chain_acts")
+    intel = sample_ws.scan("intel_links").collect()
+    assert {a["link_id"] for a in acts} == set(
+        intel.filter(
+            pl.col("relation")
+            .cast(pl.String)
+            .is_in(["recruited", "transported", "exploited", "controlled"])
+        )["link_id"]  # fmt: skip
+    )
+    graded = {r["link_id"]: r for r in intel.iter_rows(named=True)}
+    for a in acts:
+        src = graded[a["link_id"]]
+        assert a["grading"] == f"{src['source_reliability']}{src['info_credibility']}"
+        assert a["jurisdiction"] == src["jurisdiction"]
+    nodes, rels = _counts(store)
+    assert nodes["Asset"] == sample_ws.scan("assets").select(pl.len()).collect().item()
+    assert nodes["STR"] == sample_ws.scan("str_reports").select(pl.len()).collect().item()
+    assert nodes["Case"] == 1 and rels["OWNS"] == nodes["Asset"]

@@ -4,5 +4,5 @@ UNWIND $rows AS r
 MATCH (p:Person {id: r.depositor}), (a:Account {id: r.account})
 MERGE (p)-[d:DEPOSITED]->(a)
 SET d.count = r.count, d.total = r.total, d.first_ms = r.first_ms, d.last_ms = r.last_ms,
-    d.evidence = r.evidence, d.record_ids = r.evidence, d.source_sha256 = r.source_sha256
+    d.record_ids = r.evidence, d.source_sha256 = r.source_sha256
 RETURN count(d) AS n

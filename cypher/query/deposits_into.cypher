@@ -3,5 +3,5 @@ UNWIND $ids AS pid
 MATCH (d:Person)-[x:DEPOSITED]->(a:Account)<-[:HOLDS]-(p:Person {id: pid})
 WHERE d.id <> pid
 RETURN d.id AS depositor, pid AS holder, sum(x.total) AS total, sum(x.count) AS count,
-       collect(x.evidence) AS evidence
+       collect(x.record_ids) AS evidence
 ORDER BY depositor, holder

@@ -17,7 +17,7 @@ import polars as pl
 
 from fininvest.errors import GraphWriteFailed
 from fininvest.graph.model import IDENTIFIER_LABELS, PARTY_LABELS
-from fininvest.graph.store import GraphStore
+from fininvest.graph.store import BatchFailed, GraphStore
 from fininvest.resources import resource_dir
 from fininvest.workspace import Workspace
 
@@ -84,20 +84,17 @@ class Sender:
 
     def __call__(self, name: str, df: pl.DataFrame, key: str | None = None) -> None:
         self.say(f"{name}: {df.height:,} rows")
-        for i, rows in enumerate(_batches(df)):
-            try:
-                self.store.run(f"load/{name}", {"rows": rows})
-            except GraphWriteFailed:
-                raise
-            except Exception as exc:
-                k = key or next(iter(rows[0]))
-                ids = [str(r.get(k)) for r in rows]
-                raise GraphWriteFailed(
-                    f"graph load {name}: batch {i + 1} ({len(rows)} records, {k} "
-                    f"{ids[0]} … {ids[-1]}) was refused: {exc}",
-                    hint="Fix the records named above (or the graph store) and run "
-                    "`fininvest graph load` again; batches already written are kept.",
-                ) from exc
+        try:
+            self.store.write(f"load/{name}", df, BATCH)
+        except BatchFailed as exc:
+            k = key or df.columns[0]
+            ids = df[k].slice(exc.start, exc.size).cast(pl.String).to_list()
+            raise GraphWriteFailed(
+                f"graph load {name}: batch {exc.index + 1} ({exc.size} records, {k} "
+                f"{ids[0]} … {ids[-1]}) was refused: {exc.cause}",
+                hint="Fix the records named above (or the graph store) and run "
+                "`fininvest graph load` again; batches already written are kept.",
+            ) from exc
         self.sent[name] = self.sent.get(name, 0) + df.height
 
 

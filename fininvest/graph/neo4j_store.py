@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
+
 from fininvest.errors import GraphUnavailable
-from fininvest.graph.store import counts, cypher
+from fininvest.graph.store import BatchFailed, counts, cypher
 
 WRITES = ("load", "schema", "admin", "write")
 
@@ -78,6 +80,19 @@ class Neo4jStore:
 
     def counts(self) -> dict[str, dict[str, int]]:
         return counts(self)
+
+    def write(self, name: str, df: pl.DataFrame, batch: int = 10_000) -> int:
+        written = 0
+        for i, start in enumerate(range(0, df.height, batch)):
+            part = df.slice(start, batch)
+            try:
+                rows = self.run(name, {"rows": part.to_dicts()})
+            except GraphUnavailable:
+                raise
+            except Exception as exc:
+                raise BatchFailed(i, start, part.height, exc) from exc
+            written += int(rows[0]["n"]) if rows else 0
+        return written
 
     def compact(self) -> None:
         """Neo4j's transaction log needs no compaction after a load."""

@@ -8,10 +8,14 @@ engine answered.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
+
+import polars as pl
 
 from fininvest.errors import GraphUnavailable
 from fininvest.graph import embedded
+from fininvest.graph.falkor_params import rows_header
 from fininvest.resources import resource_dir
 from fininvest.workspace import Workspace
 
@@ -52,6 +56,10 @@ class GraphStore(Protocol):
     def counts(self) -> dict[str, dict[str, int]]:
         """Node counts per label and relationship counts per type."""
 
+    def write(self, name: str, df: pl.DataFrame, batch: int = 10_000) -> int:
+        """Send ``df`` to ``cypher/<name>.cypher`` as ``$rows`` in batches; rows written.
+        A failing batch raises :class:`BatchFailed` naming its position."""
+
     def compact(self) -> None:
         """Make a bulk load durable and quick to restart from (no-op where not needed)."""
 
@@ -60,6 +68,14 @@ class GraphStore(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+class BatchFailed(Exception):
+    """Batch ``index`` (rows ``start`` to ``start + size``) was refused by the database."""
+
+    def __init__(self, index: int, start: int, size: int, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.index, self.start, self.size, self.cause = index, start, size, cause
 
 
 def counts(store: GraphStore) -> dict[str, dict[str, int]]:
@@ -92,6 +108,29 @@ class FalkorStore:
     def counts(self) -> dict[str, dict[str, int]]:
         """Node counts per label and relationship counts per type."""
         return counts(self)
+
+    def write(self, name: str, df: pl.DataFrame, batch: int = 10_000) -> int:
+        """Batched ``UNWIND $rows`` writes. Parameters are encoded by Polars, and the next
+        batch is encoded while the server executes the current one (measured: 2× the
+        throughput of the client's own per-value encoding, see docs/performance.md)."""
+        text = cypher(name)
+        starts = list(range(0, df.height, batch))
+        written = 0
+        with ThreadPoolExecutor(1) as pool:
+            nxt = pool.submit(rows_header, df.slice(0, batch)) if starts else None
+            for i, start in enumerate(starts):
+                assert nxt is not None
+                current = nxt
+                if i + 1 < len(starts):
+                    nxt = pool.submit(rows_header, df.slice(starts[i + 1], batch))
+                try:
+                    res = self._graph.query(current.result() + text)
+                except ConnectionError as exc:
+                    raise GraphUnavailable(f"graph write {name} failed: {exc}") from exc
+                except Exception as exc:
+                    raise BatchFailed(i, start, min(batch, df.height - start), exc) from exc
+                written += int(res.result_set[0][0]) if res.result_set else 0
+        return written
 
     def compact(self) -> None:
         """Rewrite the append-only file as a snapshot after a bulk load, so that a restart loads
