@@ -34,3 +34,13 @@ def test_bench_ingest_agrees_with_reference(runner: CliRunner) -> None:
     assert {"rows", "seconds", "rows_per_s", "peak_rss_mb", "reference_seconds", "ratio"} <= set(
         doc
     )
+
+
+def test_bench_graph_loads_and_finds_the_planted_chains(runner: CliRunner) -> None:
+    out = invoke(runner, "bench", "graph", "--edges", "20000", "--format", "json")
+    res = json.loads(out.stdout)
+    assert res["edges"] == 20_000 and res["agree"] is True
+    assert res["chains_found"] == res["chains_planted"]
+    for key in ("rels_per_s", "reference_rels_per_s", "ratio", "chains_seconds",
+                "trace_seconds", "server_peak_rss_mb"):  # fmt: skip
+        assert res[key] > 0

@@ -86,6 +86,9 @@ def counts(store: GraphStore) -> dict[str, dict[str, int]]:
     }
 
 
+WRITERS = 2
+
+
 class FalkorStore:
     """The embedded FalkorDB backend (Redis protocol over the workspace's unix socket)."""
 
@@ -114,23 +117,28 @@ class FalkorStore:
         batch is encoded while the server executes the current one (measured: 2× the
         throughput of the client's own per-value encoding, see docs/performance.md)."""
         text = cypher(name)
-        starts = list(range(0, df.height, batch))
-        written = 0
-        with ThreadPoolExecutor(1) as pool:
-            nxt = pool.submit(rows_header, df.slice(0, batch)) if starts else None
-            for i, start in enumerate(starts):
-                assert nxt is not None
-                current = nxt
-                if i + 1 < len(starts):
-                    nxt = pool.submit(rows_header, df.slice(starts[i + 1], batch))
-                try:
-                    res = self._graph.query(current.result() + text)
-                except ConnectionError as exc:
-                    raise GraphUnavailable(f"graph write {name} failed: {exc}") from exc
-                except Exception as exc:
-                    raise BatchFailed(i, start, min(batch, df.height - start), exc) from exc
-                written += int(res.result_set[0][0]) if res.result_set else 0
-        return written
+
+        def one(i: int, start: int) -> int:
+            part = df.slice(start, batch)
+            try:
+                res = self._graph.query(rows_header(part) + text)
+            except ConnectionError as exc:
+                raise GraphUnavailable(f"graph write {name} failed: {exc}") from exc
+            except Exception as exc:
+                raise BatchFailed(i, start, part.height, exc) from exc
+            return int(res.result_set[0][0]) if res.result_set else 0
+
+        # two batches in flight: one being encoded or parsed while the other executes
+        with ThreadPoolExecutor(WRITERS) as pool:
+            futures = [
+                pool.submit(one, i, start) for i, start in enumerate(range(0, df.height, batch))
+            ]
+            try:
+                return sum(f.result() for f in futures)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
 
     def compact(self) -> None:
         """Rewrite the append-only file as a snapshot after a bulk load, so that a restart loads
