@@ -194,8 +194,12 @@ def bench_graph(
             sources = sorted(rng.choice(payers, size=min(100, len(payers)), replace=False).tolist())
             params = TraceParams(max_hops=6)
             trace_s, traced = _median_time(lambda: trace_money(store, sources, params))
-            res.update(trace_seconds=round(trace_s, 3), trace_sources=len(sources),
-                       trace_edges=len(traced["edges"]), trace_truncated=traced["truncated"])  # fmt: skip
+            res.update(
+                trace_seconds=round(trace_s, 3),
+                trace_sources=len(sources),
+                trace_edges=len(traced["edges"]),
+                trace_truncated=traced["truncated"],
+            )
             if reference:
                 say("reference load")
                 ref = FalkorStore(ws, graph="reference")
