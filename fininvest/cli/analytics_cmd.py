@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -49,31 +50,33 @@ def chains(
     ws.path("results", "chains.json").write_text(json.dumps(found, indent=2), "utf-8")
     ws.audit("chains", {"min_jurisdictions": min_jurisdictions}, counts={"chains": len(found)})
 
-    def render(c: Console) -> None:
-        if not found:
-            c.print("no chain of trafficking found (is the graph loaded? fininvest graph load)")
-            return
-        for ch in found:
-            t = Table(
-                "from", "act", "to", "where", "basis", "records",
-                title=f"{ch['id']} · {' → '.join(ch['jurisdictions'])} · "
-                f"{len(ch['victims'])} victims",
-                title_justify="left",
-            )  # fmt: skip
-            for link in ch["links"]:
-                kinds = sorted({r["kind"] for r in link["records"]})
-                t.add_row(
-                    f"{link['from']} ({link['from_role']})",
-                    link["act"],
-                    f"{link['to']} ({link['to_role']})",
-                    link["jurisdiction"] or "?",
-                    link["basis"],
-                    f"{len(link['records'])} ({', '.join(kinds)})",
-                )
-            c.print(t)
-        c.print(f"{len(found)} chains; details in {ws.path('results', 'chains.json')}")
+    emit(fmt, found, lambda c: render_chains(found, c, ws.path("results", "chains.json")))
 
-    emit(fmt, found, render)
+
+def render_chains(found: list[dict[str, Any]], c: Console, where: Path) -> None:
+    """One table per chain: who did what to whom, where, on what evidence."""
+    if not found:
+        c.print("no chain of trafficking found (is the graph loaded? fininvest graph load)")
+        return
+    for ch in found:
+        t = Table(
+            "from", "act", "to", "where", "basis", "records",
+            title=f"{ch['id']} · {' → '.join(ch['jurisdictions'])} · "
+            f"{len(ch['victims'])} victims",
+            title_justify="left",
+        )  # fmt: skip
+        for link in ch["links"]:
+            kinds = sorted({r["kind"] for r in link["records"]})
+            t.add_row(
+                f"{link['from']} ({link['from_role']})",
+                link["act"],
+                f"{link['to']} ({link['to_role']})",
+                link["jurisdiction"] or "?",
+                link["basis"],
+                f"{len(link['records'])} ({', '.join(kinds)})",
+            )
+        c.print(t)
+    c.print(f"{len(found)} chains; details in {where}")
 
 
 def _duration_ms(text: str) -> int:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from fininvest.cli.analytics_cmd import render_chains
 from fininvest.cli.ingest_cmd import render_summaries, run_ingest
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
 from fininvest.cli.screen_cmd import render_screen
 from fininvest.cli.workspace_cmds import workspace_status
 from fininvest.graph import embedded
+from fininvest.graph.chains import chains_of_trafficking
 from fininvest.graph.load import load_graph
+from fininvest.graph.network import analyse_network
+from fininvest.graph.quality import evaluate_chains
 from fininvest.graph.store import open_store
 from fininvest.resources import source_root
 from fininvest.sample import generate_case
@@ -29,9 +34,9 @@ def demo(case_dir: Path, fmt: str) -> None:
 
     \b
     Today: sample case → ingest (validate, normalise, quarantine) → screening (ranked,
-    explained alerts) → graph load into the embedded store. Chains, evidence packs and the
-    app join as they land.
-    Safe to run again: ingest is idempotent.
+    explained alerts) → graph load into the embedded store → chains of trafficking →
+    communities and inferred roles. Evidence packs and the app join as they land.
+    Safe to run again: ingest and graph load are idempotent.
     """
     ws = (
         open_workspace(case_dir)
@@ -59,9 +64,15 @@ def demo(case_dir: Path, fmt: str) -> None:
         store = open_store(ws)
         load_graph(ws, store)
         graph = store.counts()
+        found = chains_of_trafficking(store)
+        ws.path("results", "chains.json").write_text(json.dumps(found, indent=2), "utf-8")
+        network = analyse_network(ws, store, chains=found)
         if not was_running:  # leave no server behind; `fininvest graph start` brings it back
             embedded.stop(ws)
-    ws.audit("demo", {"origin": origin})
+    quality = None
+    if ws.path("truth", "chains.json").exists():
+        quality = evaluate_chains(found, json.loads(ws.path("truth", "chains.json").read_text()))
+    ws.audit("demo", {"origin": origin}, counts={"chains": len(found)})
 
     def render(c: Console) -> None:
         c.print(f"[bold]Demo case[/bold] in {ws.root} (sample: {origin})")
@@ -81,7 +92,21 @@ def demo(case_dir: Path, fmt: str) -> None:
                 f"{k} {v:,}" for k, v in {**graph["nodes"], **graph["relationships"]}.items()
             )
         )
+        render_chains(found, c, ws.path("results", "chains.json"))
+        if quality is not None:
+            c.print(
+                f"Against the sample's ground truth: {quality['recovered_exactly']} of "
+                f"{quality['planted']} planted chains recovered with every link correct."
+            )
+        inferred = ", ".join(
+            f"{r['id']} {r['role']}" for r in network["inferred_roles"] if r["role"] != "victim"
+        )
+        c.print(
+            f"Network: {network['communities']} communities; roles inferred without "
+            f"intelligence: {inferred or 'none'}."
+        )
         c.print(f"Next: fininvest screen {case_dir} --format json  (every alert explained)")
+        c.print(f"      fininvest trace {case_dir} --from <account or person id>")
 
     emit(
         fmt,
@@ -92,6 +117,9 @@ def demo(case_dir: Path, fmt: str) -> None:
             "status": status,
             "screen": screened,
             "graph": graph,
+            "chains": found,
+            "chain_quality": quality,
+            "network": {k: v for k, v in network.items() if k != "brokers"},
         },
         render,
     )
