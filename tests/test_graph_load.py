@@ -86,3 +86,26 @@ def test_case_records_carry_grading_status_and_provenance(
     assert nodes["Asset"] == sample_ws.scan("assets").select(pl.len()).collect().item()
     assert nodes["STR"] == sample_ws.scan("str_reports").select(pl.len()).collect().item()
     assert nodes["Case"] == 1 and rels["OWNS"] == nodes["Asset"]
+
+
+def test_every_node_and_relationship_has_provenance(
+    sample_ws: Workspace, store: GraphStore
+) -> None:
+    load_graph(sample_ws, store)
+    assert store.run("query/missing_provenance") == []
+
+
+def test_a_refused_batch_names_the_load_the_batch_and_its_records(
+    sample_ws: Workspace, store: GraphStore
+) -> None:
+    from fininvest.errors import GraphWriteFailed
+    from fininvest.graph.load import Sender
+
+    rows = pl.DataFrame(
+        {"id": ["P-OK-1", "P-BAD-2"], "name": ["fine", "nul\x00inside"], "nationality": None,
+         "residence": None, "source_sha256": "0" * 64, "record_ids": [["a#1"], ["a#2"]]},
+        schema_overrides={"nationality": pl.String, "residence": pl.String},
+    )  # fmt: skip
+    with pytest.raises(GraphWriteFailed) as err:
+        Sender(store, lambda _m: None)("persons", rows)
+    assert "persons: batch 1" in str(err.value) and "P-OK-1 … P-BAD-2" in str(err.value)

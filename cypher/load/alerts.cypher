@@ -7,5 +7,6 @@ SET al.rank = r.rank, al.score = r.score, al.classification = r.classification,
     al.source_sha256 = r.source_sha256, al.record_ids = r.record_ids
 MERGE (a)-[f:FLAGGED_BY]->(al)
 SET f.source_sha256 = r.source_sha256, f.record_ids = r.record_ids
-MERGE (al)-[:PART_OF]->(c)
+MERGE (al)-[x:PART_OF]->(c)
+SET x.source_sha256 = r.source_sha256, x.record_ids = r.record_ids
 RETURN count(al) AS n

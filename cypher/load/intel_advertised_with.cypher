@@ -2,7 +2,9 @@
 // $rows = [{subject_id, subject_name, object_id, object_name, link_id, date, date_ms, place, from_country, to_country, jurisdiction, source, grading, handling_code, source_sha256, record_ids}]
 UNWIND $rows AS r
 MERGE (s:Ad {id: r.subject_id})
+ON CREATE SET s.source_sha256 = r.source_sha256, s.record_ids = r.record_ids
 MERGE (o:Phone {value: r.object_id})
+ON CREATE SET o.source_sha256 = r.source_sha256, o.record_ids = r.record_ids
 MERGE (s)-[x:ADVERTISED {link_id: r.link_id}]->(o)
 SET x.date = r.date, x.date_ms = r.date_ms, x.place = r.place, x.from_country = r.from_country, x.to_country = r.to_country, x.jurisdiction = r.jurisdiction, x.source = r.source, x.grading = r.grading, x.handling_code = r.handling_code,
     x.source_sha256 = r.source_sha256, x.record_ids = r.record_ids

@@ -126,8 +126,20 @@ def load_parties_and_accounts(ws: Workspace, send: Sender) -> None:
         )
     ends: list[pl.DataFrame] = []
     if ws.has_table("transactions"):
-        tx = ws.scan("transactions").select("from_account", "to_account").collect()
-        ends = [tx.select(pl.col(c).alias("id")).drop_nulls() for c in tx.columns]
+        tx = ws.scan("transactions").select(
+            "from_account", "to_account", "txn_id", pl.col("source_sha256").cast(pl.String)
+        )
+        ends = [  # an account known only from transactions: provenance of its first one
+            tx.select(
+                pl.col(c).alias("id"),
+                "source_sha256",
+                pl.concat_list("txn_id").alias("record_ids"),
+            )
+            .drop_nulls("id")
+            .unique("id", keep="first")
+            .collect()
+            for c in ("from_account", "to_account")
+        ]
     if ws.has_table("accounts"):
         acc = ws.scan("accounts").collect()
         kyc = acc.select(
@@ -139,13 +151,19 @@ def load_parties_and_accounts(ws: Workspace, send: Sender) -> None:
         )
     else:
         acc, kyc = None, pl.DataFrame(schema={"id": pl.String})
-    others = pl.concat(ends).unique() if ends else pl.DataFrame(schema={"id": pl.String})
+    others = (
+        pl.concat(ends).unique("id", keep="first", maintain_order=True)
+        if ends
+        else pl.DataFrame(schema={"id": pl.String})
+    )
     others = others.join(kyc.select("id"), on="id", how="anti")
     send("accounts", pl.concat([kyc, others], how="diagonal_relaxed").sort("id"))
     if acc is not None:
         send(
             "account_jurisdiction",
-            kyc.filter(pl.col("country").is_not_null()).select("id", "country"),
+            kyc.filter(pl.col("country").is_not_null()).select(
+                "id", "country", "source_sha256", "record_ids"
+            ),
         )
         if parties is not None:
             kinds = parties.select(pl.col("party_id").alias("holder"), "kind")

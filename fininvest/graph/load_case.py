@@ -113,7 +113,18 @@ def asset_rows(ws: Workspace) -> pl.DataFrame:
 def load_case_records(ws: Workspace, send: Sender) -> None:
     """The case node, intelligence, assets, STRs with their accounts, and screening alerts."""
     case = ws.name
-    send("case", pl.DataFrame({"id": [case], "base_currency": [ws.base_currency]}))
+    config = ws.path("fininvest.toml")
+    send(
+        "case",
+        pl.DataFrame(
+            {
+                "id": [case],
+                "base_currency": [ws.base_currency],
+                "source_sha256": [file_sha256(config)],
+                "record_ids": [[config.name]],
+            }
+        ),
+    )
     if ws.has_table("intel_links"):
         for relation, rows in intel_rows(ws).items():
             if relation:

@@ -124,6 +124,7 @@ def _uses_files(m: Model) -> dict[str, str]:
                 "UNWIND $rows AS r\n"
                 f"MATCH (o:{party} {{id: r.owner}})\n"
                 f"MERGE (i:{ident} {{{key}: r.value}})\n"
+                "ON CREATE SET i.source_sha256 = r.source_sha256, i.record_ids = r.record_ids\n"
                 "MERGE (o)-[u:USES]->(i)\n"
                 "SET u.source_sha256 = r.source_sha256, u.record_ids = r.record_ids\n"
                 "RETURN count(u) AS n\n"
@@ -150,12 +151,15 @@ def _intel_files(m: Model) -> dict[str, str]:
             roles.append(f"s.role = '{spec['subject_role']}', s.role_source = 'intelligence'")
         if "object_role" in spec:
             roles.append(f"o.role = '{spec['object_role']}', o.role_source = 'intelligence'")
-        names_a = (
-            "\nON CREATE SET s.name = r.subject_name" if "name" in m.nodes[a]["properties"] else ""
+        prov = "{v}.source_sha256 = r.source_sha256, {v}.record_ids = r.record_ids"
+        names_a = "\nON CREATE SET " + (
+            "s.name = r.subject_name, " * ("name" in m.nodes[a]["properties"])
         )
-        names_b = (
-            "\nON CREATE SET o.name = r.object_name" if "name" in m.nodes[b]["properties"] else ""
+        names_a += prov.format(v="s")
+        names_b = "\nON CREATE SET " + (
+            "o.name = r.object_name, " * ("name" in m.nodes[b]["properties"])
         )
+        names_b += prov.format(v="o")
         sets = ", ".join(f"x.{f} = r.{f}" for f in INTEL_FIELDS if f != "link_id")
         out[f"load/intel_{relation}.cypher"] = (
             f"// Intelligence '{relation}': (:{a})-[:{rtype}]->(:{b}), one relationship per "

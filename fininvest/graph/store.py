@@ -7,6 +7,7 @@ engine answered.
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -86,7 +87,7 @@ def counts(store: GraphStore) -> dict[str, dict[str, int]]:
     }
 
 
-WRITERS = 2
+WRITERS = int(os.environ.get("FININVEST_GRAPH_WRITERS", "2"))
 
 
 class FalkorStore:
