@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 
 from fininvest.screening.engine import (
     DAY,
@@ -11,6 +12,7 @@ from fininvest.screening.engine import (
     Context,
     Hit,
     NotEvaluated,
+    _accounts_of_parties,
     _cash_in,
     _mcc_flag,
     _window_evidence,
@@ -18,7 +20,7 @@ from fininvest.screening.engine import (
     distinct_count_rule,
     rule,
 )
-from fininvest.screening.kernels import window_count_max, window_sum_max
+from fininvest.screening.kernels import window_count_max, window_distinct_max, window_sum_max
 
 
 @rule("ad_micropayments")
@@ -217,3 +219,89 @@ def subsistence_spend(ctx: Context) -> list[Hit]:
 
 
 # ----------------------------------------------------------------------------- transfer structures
+
+
+@rule("lodging_deposit_colocation", needs=("card_transactions",))
+def lodging_deposit_colocation(ctx: Context) -> list[Hit]:
+    """Cash paid in (by the holder, into any account) in the cities where the holder books
+    lodging, within a few days of the stay, across several cities in 30 days.
+
+    Who paid the cash in: the named depositor's accounts (KYC holdings) when the deposit names
+    one, else the receiving account itself. A pair-level join (stays × deposits on account and
+    city), then the windowed distinct-count kernel over the matches.
+    """
+    p = ctx.params["lodging_deposit_colocation"]
+    ev = ctx.ev
+    tol = int(p["tolerance_days"] * DAY)
+    stay_idx = np.flatnonzero(_mcc_flag(ev, LODGING) & (ev.city >= 0))
+    cash_idx = np.flatnonzero(_cash_in(ev) & (ev.city >= 0))
+    if len(stay_idx) == 0 or len(cash_idx) == 0:
+        return []
+    deposits = pl.DataFrame(
+        {
+            "dest": ev.account[cash_idx],
+            "city": ev.city[cash_idx],
+            "t_dep": ev.ts[cash_idx],
+            "e_dep": cash_idx,
+            "depositor": ev.col("depositor_id").gather(cash_idx),
+        }
+    )
+    code = {a: i for i, a in enumerate(ev.accounts)}
+    if "accounts" in ctx.kyc:
+        held = pl.DataFrame(
+            [
+                (h, code[a])
+                for h, accs in _accounts_of_parties(ctx).items()
+                for a in accs
+                if a in code
+            ],  # fmt: skip
+            schema={"depositor": pl.String, "by": pl.Int64},
+            orient="row",
+        )
+        deposits = deposits.join(held, on="depositor", how="left")
+    else:
+        deposits = deposits.with_columns(pl.lit(None, pl.Int64).alias("by"))
+    deposits = deposits.with_columns(pl.col("by").fill_null(pl.col("dest")))
+    stays = pl.DataFrame(
+        {
+            "by": ev.account[stay_idx],
+            "city": ev.city[stay_idx],
+            "t": ev.ts[stay_idx],
+            "e_stay": stay_idx,
+        }  # fmt: skip
+    )
+    matches = (
+        stays.join(deposits, on=["by", "city"])
+        .filter((pl.col("t_dep") - pl.col("t")).abs() <= tol)
+        .sort("by", "t_dep")
+    )
+    if matches.height == 0:
+        return []
+    acc = matches["by"].to_numpy()
+    offsets = np.searchsorted(acc, np.arange(len(ev.accounts) + 1)).astype(np.int64)
+    ts = matches["t_dep"].to_numpy()
+    best, at = window_distinct_max(
+        offsets, ts, np.ones(len(ts), np.bool_), matches["city"].to_numpy(), len(ev.cities),
+        30 * DAY,
+    )  # fmt: skip
+    hits = []
+    for a in np.flatnonzero(best >= p["min_cities"]):
+        rows = matches.slice(int(offsets[a]), int(offsets[a + 1] - offsets[a])).filter(
+            (pl.col("t_dep") <= ts[at[a]]) & (pl.col("t_dep") > ts[at[a]] - 30 * DAY)
+        )
+        refs = ev.refs(np.unique(np.concatenate([rows["e_stay"].to_numpy(),
+                                                 rows["e_dep"].to_numpy()])))  # fmt: skip
+        cities = sorted({ev.cities[c] for c in rows["city"].to_list()})
+        hits.append(
+            Hit(
+                int(a),
+                "lodging_deposit_colocation",
+                float(best[a]),
+                float(p["min_cities"]),
+                f"30 days / ±{p['tolerance_days']:g} days",
+                refs,
+                f"cash paid in within {p['tolerance_days']:g} days of lodging booked in the same "
+                f"city, in {best[a]} cities ({', '.join(cities)})",
+            )
+        )
+    return hits
