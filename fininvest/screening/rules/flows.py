@@ -14,6 +14,7 @@ from fininvest.screening.engine import (
     _codes,
     _inflow_refs,
     _pass_through,
+    _transfers,
     _window_evidence,
     count_rule,
     distinct_count_rule,
@@ -392,6 +393,87 @@ def recruitment_fee_payments(ctx: Context) -> list[Hit]:
                 "months",
                 [f"account:{ev.accounts[x]}" for x in payers],
                 f"employment agency paid month after month by {len(payers)} account(s)",
+            )
+        )
+    return hits
+
+
+@rule("wage_kickback_cycle")
+def wage_kickback_cycle(ctx: Context) -> list[Hit]:
+    """Wages that go back, within days, to the employer or to an account the employer deals
+    with (pays or is paid by: its housing provider, its owner), cycle after cycle.
+
+    Pair-level joins in Polars: payroll credits (worker ← employer) × the worker's transfers out
+    in ``within_days`` × the employer's counterparties. A pay cycle counts when at least
+    ``share_back`` of the wage went to them; each recipient of such money in at least
+    ``min_cycles`` cycles is flagged. The workers themselves are not (they fit victims).
+    """
+    p = ctx.params["wage_kickback_cycle"]
+    ev = ctx.ev
+    transfers = _transfers(ev)
+    if len(transfers) == 0:
+        return []
+    edges = pl.DataFrame(
+        {
+            "a": ev.account[transfers],
+            "b": ev.counterparty[transfers],
+            "t": ev.ts[transfers],
+            "x": ev.amount[transfers],
+            "e": transfers,
+        }  # fmt: skip
+    )
+    payroll = (ev.col("channel") == "payroll").fill_null(False).to_numpy()
+    wage_idx = np.flatnonzero((~ev.outflow) & (ev.counterparty >= 0) & payroll)
+    if len(wage_idx) == 0:
+        return []
+    wages = pl.DataFrame(
+        {
+            "w": ev.account[wage_idx],
+            "emp": ev.counterparty[wage_idx],
+            "tw": ev.ts[wage_idx],
+            "wage": ev.amount[wage_idx],
+            "ew": wage_idx,
+        }  # fmt: skip
+    )
+    deals = pl.concat(  # the employer itself and every account it pays or is paid by
+        [
+            edges.select(pl.col("a").alias("emp"), pl.col("b").alias("r")),
+            edges.select(pl.col("b").alias("emp"), pl.col("a").alias("r")),
+            wages.select("emp", pl.col("emp").alias("r")),
+        ]
+    ).unique()
+    w = int(p["within_days"] * DAY)
+    legs = (
+        wages.join(edges.rename({"a": "w", "b": "r", "t": "to", "x": "y", "e": "eo"}), on="w")
+        .filter((pl.col("to") > pl.col("tw")) & (pl.col("to") <= pl.col("tw") + w))
+        .filter(pl.col("r") != pl.col("w"))
+        .join(deals, on=["emp", "r"], how="semi")
+    )
+    cycles = (
+        legs.group_by("ew")
+        .agg(pl.col("y").sum().alias("back"), pl.col("wage").first(), pl.col("r"), pl.col("eo"))
+        .filter(pl.col("back") >= p["share_back"] * pl.col("wage"))
+        .explode("r", "eo")
+    )
+    per_recipient = (
+        cycles.group_by("r")
+        .agg(pl.col("ew").n_unique().alias("n"), pl.col("ew").unique(), pl.col("eo").unique())
+        .filter(pl.col("n") >= p["min_cycles"])
+        .sort("r")
+    )
+    hits = []
+    for r, n, ew, eo in per_recipient.iter_rows():
+        hits.append(
+            Hit(
+                int(r),
+                "wage_kickback_cycle",
+                float(n),
+                float(p["min_cycles"]),
+                f"{p['within_days']:g} days after each wage",
+                ev.refs(np.unique(np.array(ew + eo))),
+                f"received at least {p['share_back']:.0%} of workers' wages (together with the "
+                f"employer's other counterparties) within {p['within_days']:g} days, in {n} "
+                "pay cycles",
             )
         )
     return hits
