@@ -37,7 +37,8 @@ TICKETS = {*range(3000, 3351), 4511, 4112, 4131, 4722}
 
 @dataclass
 class Hit:
-    """One indicator firing on one account, with what proves it."""
+    """One indicator firing on one account (or, for merchant-level indicators, on a merchant:
+    then ``entity`` holds the merchant id and ``account`` is -1), with what proves it."""
 
     account: int
     indicator: str
@@ -46,6 +47,8 @@ class Hit:
     window: str
     evidence: list[str]
     detail: str
+    entity: str | None = None
+    entity_kind: str = "account"
 
 
 @dataclass

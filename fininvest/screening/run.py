@@ -54,6 +54,12 @@ def screen(ws: Workspace) -> ScreenResult:
         for t in ("accounts", "identifiers", "parties", "intel_links")
         if t in tables
     }
+    if "card_transactions" in tables:  # merchant-level indicators read the card records
+        kyc["card_transactions"] = (
+            ws.scan("card_transactions")
+            .select("txn_id", "merchant_id", "merchant_name", "mcc", "ts", "ts_offset_min")
+            .collect()
+        )
     ctx = Context(ev, params, kyc, cash_thresholds(ws))
     hits, status = evaluate(ctx, catalogue, tables)
     holders: dict[str, str] = (

@@ -61,17 +61,21 @@ def build_alerts(
     hits: list[Hit], catalogue: dict[str, Indicator], accounts: list[str], holders: dict[str, str]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ranked alert list and one explanation row per fired indicator."""
-    per_account: dict[int, list[Hit]] = defaultdict(list)
+
+    def entity(h: Hit) -> tuple[str, str]:
+        return (h.entity_kind, h.entity if h.entity is not None else accounts[h.account])
+
+    per_entity: dict[tuple[str, str], list[Hit]] = defaultdict(list)
     for h in hits:
-        per_account[h.account].append(h)
+        per_entity[entity(h)].append(h)
     rows: list[dict[str, Any]] = []
-    for a, hs in per_account.items():
+    for (kind, eid), hs in per_entity.items():
         score, families = score_hits(hs, catalogue)
         rows.append(
             {
-                "entity_id": accounts[a],
-                "entity_kind": "account",
-                "holder_id": holders.get(accounts[a]),
+                "entity_id": eid,
+                "entity_kind": kind,
+                "holder_id": holders.get(eid) if kind == "account" else None,
                 "score": round(score, 4),
                 "classification": classify(hs, catalogue),
                 "indicators": sorted({h.indicator for h in hs}),
@@ -99,7 +103,7 @@ def build_alerts(
     explanations = pl.DataFrame(
         [
             {
-                "entity_id": accounts[h.account],
+                "entity_id": entity(h)[1],
                 "indicator": h.indicator,
                 "family": catalogue[h.indicator].families[0],
                 "weight": catalogue[h.indicator].weight,

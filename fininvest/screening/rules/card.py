@@ -305,3 +305,51 @@ def lodging_deposit_colocation(ctx: Context) -> list[Hit]:
             )
         )
     return hits
+
+
+@rule("after_hours_venue_card", needs=("card_transactions",))
+def after_hours_venue_card(ctx: Context) -> list[Hit]:
+    """Venues (massage parlours, nail salons, bars) taking a large share of their card payments
+    at night, local time (UTC time plus the record's own offset). Merchant level: the alert is
+    on the merchant id, and its evidence is the night payments."""
+    p = ctx.params["after_hours_venue_card"]
+    card = ctx.kyc["card_transactions"].filter(pl.col("mcc").is_in(list(p["mccs"])))
+    start, end = int(p["night_start_hour"]), int(p["night_end_hour"])
+    local_hour = (
+        pl.col("ts") + pl.duration(minutes=pl.col("ts_offset_min").fill_null(0))
+    ).dt.hour()
+    night = (
+        (local_hour >= start) | (local_hour < end)
+        if start > end
+        else (local_hour >= start) & (local_hour < end)
+    )
+    per_merchant = (
+        card.with_columns(night.alias("night"))
+        .group_by("merchant_id")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("night").sum().alias("at_night"),
+            pl.col("merchant_name").first(),
+            pl.col("txn_id").filter(pl.col("night")).sort().head(50).alias("evidence"),
+        )
+        .filter(
+            (pl.col("n") >= p["min_payments"])
+            & (pl.col("at_night") >= p["min_night_share"] * pl.col("n"))
+        )
+        .sort("merchant_id")
+    )
+    return [
+        Hit(
+            -1,
+            "after_hours_venue_card",
+            round(at_night / n, 4),
+            float(p["min_night_share"]),
+            f"{start:02d}:00–{end:02d}:00 local",
+            evidence,
+            f"{name or merchant}: {at_night} of {n} card payments between {start:02d}:00 and "
+            f"{end:02d}:00 local time",
+            entity=merchant,
+            entity_kind="merchant",
+        )
+        for merchant, n, at_night, name, evidence in per_merchant.iter_rows()
+    ]
