@@ -1,0 +1,182 @@
+"""Indicators on business accounts: front businesses and businesses that keep their workers.
+
+Both compare a company's account with what its line of business (KYC ``occupation`` and
+``business_mcc``) explains. Pair- and peer-level computations in Polars over the event arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from fininvest.screening.engine import LODGING, Context, Hit, _cash_in, rule
+
+# What keeping people costs: lodging and long-term rentals, vehicle rental, groceries
+# (Visa MDSM titles, research/indicators.md §2)
+SUSTENANCE_MCC = {*LODGING, 6513, *range(3351, 3442), 7512, 5411}
+SUSTENANCE_WORDS = (
+    "accommodation",
+    "lodging",
+    "hotel",
+    "hostel",
+    "housing",
+    "real estate",
+    "rental",
+    "landlord",
+    "grocery",
+    "supermarket",
+    "car rental",
+)
+
+
+def _companies(ctx: Context) -> pl.DataFrame:
+    """Account code, holder, occupation and business MCC of every company-held account."""
+    code = {a: i for i, a in enumerate(ctx.ev.accounts)}
+    parties = ctx.kyc["parties"].filter(pl.col("kind").cast(pl.String) == "company")
+    return (
+        ctx.kyc["accounts"]
+        .select("account_id", "holder_id")
+        .join(
+            parties.select(
+                pl.col("party_id").alias("holder_id"),
+                pl.col("occupation").fill_null("").str.to_lowercase(),
+                pl.col("business_mcc").cast(pl.Int64),
+            ),
+            on="holder_id",
+        )
+        .filter(pl.col("account_id").is_in(list(code)))
+        .with_columns(pl.col("account_id").replace_strict(code, return_dtype=pl.Int64).alias("a"))
+    )
+
+
+def _sustenance_business(occupation: pl.Expr, mcc: pl.Expr) -> pl.Expr:
+    words = pl.any_horizontal([occupation.str.contains(w, literal=True) for w in SUSTENANCE_WORDS])
+    return words | mcc.is_in(list(SUSTENANCE_MCC)).fill_null(False)
+
+
+@rule("business_sustenance", needs=("accounts", "parties"))
+def business_sustenance(ctx: Context) -> list[Hit]:
+    """A company whose debits go, in a notable share, to lodging, housing, vehicle rental or
+    groceries — card payments in those categories, or transfers to businesses whose line of
+    business is one of them — when that is not its own line of business. Judged over
+    consecutive periods of ``window_days`` from the first event."""
+    p = ctx.params["business_sustenance"]
+    ev = ctx.ev
+    firms = _companies(ctx)
+    own = firms.filter(~_sustenance_business(pl.col("occupation"), pl.col("business_mcc")))
+    keepers = firms.filter(_sustenance_business(pl.col("occupation"), pl.col("business_mcc")))
+    out_idx = np.flatnonzero(ev.outflow & np.isin(ev.account, own["a"].to_numpy()))
+    if len(out_idx) == 0:
+        return []
+    to_keeper = np.isin(ev.counterparty[out_idx], keepers["a"].to_numpy())
+    by_mcc = np.isin(ev.mcc[out_idx], np.fromiter(SUSTENANCE_MCC, np.int64))
+    period = int(p["window_days"] * 86_400)
+    t0 = int(ev.ts.min())
+    debits = pl.DataFrame(
+        {
+            "a": ev.account[out_idx],
+            "x": ev.amount[out_idx],
+            "e": out_idx,
+            "keep": to_keeper | by_mcc,
+            "period": (ev.ts[out_idx] - t0) // period,
+        }
+    )
+    per = (
+        debits.group_by("a", "period")
+        .agg(
+            pl.col("x").sum().alias("all"),
+            pl.col("x").filter(pl.col("keep")).sum().alias("kept"),
+            pl.col("e").filter(pl.col("keep")).alias("ev"),
+        )
+        .filter((pl.col("kept") > 0) & (pl.col("kept") >= p["min_share"] * pl.col("all")))
+        .sort("a", "kept", descending=[False, True])
+        .unique("a", keep="first")
+        .sort("a")
+    )
+    return [
+        Hit(
+            int(a),
+            "business_sustenance",
+            round(kept / total, 4),
+            float(p["min_share"]),
+            f"{p['window_days']:g} days",
+            ev.refs(np.array(evs[:50])),
+            f"{kept / total:.0%} of the company's debits ({kept:,.2f}) went to lodging, housing, "
+            "vehicle rental or groceries, outside its own line of business",
+        )
+        for a, _period, total, kept, evs in per.iter_rows()
+    ]
+
+
+@rule("front_business", needs=("accounts", "parties"))
+def front_business(ctx: Context) -> list[Hit]:
+    """A massage, nail, hair, escort or hospitality business whose share of cash among its
+    credits is above the ``peer_quantile`` of businesses of the same kind (same business MCC,
+    else same occupation), or which shares its owner or address with ``min_shared`` other such
+    businesses."""
+    p = ctx.params["front_business"]
+    ev = ctx.ev
+    firms = _companies(ctx).with_columns(
+        pl.coalesce(pl.col("business_mcc").cast(pl.String), pl.col("occupation")).alias("peer")
+    )
+    venues = firms.filter(
+        pl.col("business_mcc").is_in([7297, 7298, 7230, 7273, 5813, 5812, 7011]).fill_null(False)
+        | pl.col("occupation").str.contains("massage|nail|hair|beauty|escort|bar|restaurant")
+    )
+    credit = ~ev.outflow
+    cash = _cash_in(ev)
+    frame = pl.DataFrame({"a": ev.account[credit], "x": ev.amount[credit], "cash": cash[credit]})
+    shares = (
+        frame.group_by("a")
+        .agg(pl.col("x").filter(pl.col("cash")).sum().alias("cash"), pl.col("x").sum().alias("all"))
+        .with_columns((pl.col("cash") / pl.col("all")).alias("share"))
+        .join(venues.select("a", "peer", "holder_id"), on="a")
+        .with_columns(
+            pl.col("share").quantile(p["peer_quantile"], "linear").over("peer").alias("q"),
+            pl.len().over("peer").alias("peers"),
+        )
+    )
+    hits = []
+    for a, cash_sum, total, share, peer, _h, q, peers in (
+        shares.filter(
+            (pl.col("peers") >= 5) & (pl.col("share") > pl.col("q")) & (pl.col("cash") > 0)
+        )
+        .sort("a")
+        .iter_rows()
+    ):
+        lo, hi = ev.offsets[a], ev.offsets[a + 1]
+        idx = np.flatnonzero(cash[lo:hi]) + lo
+        hits.append(
+            Hit(
+                int(a),
+                "front_business",
+                round(share, 4),
+                round(q, 4),
+                f"case period, {peers} peers ({peer})",
+                ev.refs(idx[:50]),
+                f"{share:.0%} of credits in cash ({cash_sum:,.2f} of {total:,.2f}), above the "
+                f"p{p['peer_quantile'] * 100:g} of {peers} businesses of the same kind ({q:.0%})",
+            )
+        )
+    if "identifiers" in ctx.kyc:  # owners or addresses shared by several such businesses
+        ident = ctx.kyc["identifiers"].filter(pl.col("kind").cast(pl.String) == "address")
+        shared = (
+            ident.join(venues.select(pl.col("holder_id").alias("owner_id"), "a"), on="owner_id")
+            .group_by("value")
+            .agg(pl.col("a").unique())
+            .filter(pl.col("a").list.len() > p["min_shared"])
+        )
+        for value, accs in shared.iter_rows():
+            for a in accs:
+                hits.append(
+                    Hit(
+                        int(a),
+                        "front_business",
+                        float(len(accs) - 1),
+                        float(p["min_shared"]),
+                        "KYC addresses",
+                        [f"address:{value}"],
+                        f"address shared with {len(accs) - 1} other businesses of this kind",
+                    )
+                )
+    return hits
