@@ -63,12 +63,22 @@ class Events:
     Attributes (numpy arrays, one entry per event, in kernel order)
     ----------
     account, ts (seconds), outflow, amount (base currency), counterparty (account code or -1),
-    channel (text), mcc (-1 for bank events), city (code or -1), depositor (party id or None),
-    purpose (text or None), country, to_country, ref (transaction id: the evidence).
-    ``accounts`` maps codes back to account ids; ``offsets`` delimits each account's events.
+    mcc (-1 for bank events), city (code or -1). ``accounts`` maps codes back to account ids;
+    ``offsets`` delimits each account's events. Text columns (channel, purpose, depositor_id,
+    country, to_country, ref) stay in the source rows (``base``: one row per transaction, not
+    per event) and are gathered on demand by :meth:`col` and :meth:`refs`, so a transfer's
+    text is stored once although it makes two events.
     """
 
-    def __init__(self, frame: pl.DataFrame, accounts: list[str], cities: list[str]) -> None:
+    def __init__(
+        self,
+        frame: pl.DataFrame,
+        accounts: list[str],
+        cities: list[str],
+        *,
+        base: pl.DataFrame | None = None,
+        row: np.ndarray | None = None,
+    ) -> None:
         self.accounts = accounts
         self.cities = cities
         n_acc = len(accounts)
@@ -76,122 +86,129 @@ class Events:
         ts = frame["ts"].to_numpy()
         outflow = frame["outflow"].to_numpy()
         order, self.offsets = order_events(account, ts, outflow, n_acc)
-        self.frame = frame[order]
         self.ts = ts[order]
         self.outflow = outflow[order]
         self.account = account[order]
-        self.amount = self.frame["amount"].fill_null(0.0).to_numpy()
-        self.counterparty = self.frame["counterparty"].fill_null(-1).to_numpy()
-        self.mcc = self.frame["mcc"].fill_null(-1).to_numpy()
-        self.city = self.frame["city_code"].fill_null(-1).to_numpy()
-        self.ref = self.frame["ref"]  # transaction ids: gathered only for evidence
+        self.amount = frame["amount"].fill_null(0.0).to_numpy()[order]
+        self.counterparty = frame["counterparty"].fill_null(-1).to_numpy()[order]
+        self.mcc = frame["mcc"].fill_null(-1).to_numpy()[order]
+        self.city = frame["city_code"].fill_null(-1).to_numpy()[order]
+        self._base = base if base is not None else frame
+        rows = row if row is not None else np.arange(frame.height, dtype=np.int64)
+        self._row = rows[order]
+        self._cols: dict[str, pl.Series] = {}
 
     def refs(self, idx: np.ndarray) -> list[str]:
         """Transaction ids of the given event indices (the evidence of a hit)."""
-        return [str(r) for r in self.ref.gather(idx).to_list()]
+        rows = pl.Series(self._row[np.asarray(idx, dtype=np.int64)])
+        return [str(r) for r in self._base["ref"].gather(rows).to_list()]
 
     def col(self, name: str) -> pl.Series:
-        return self.frame[name]
+        """A text column in event order (gathered once, then kept)."""
+        if name not in self._cols:
+            self._cols[name] = self._base[name].gather(pl.Series(self._row))
+        return self._cols[name]
 
     def __len__(self) -> int:
-        return self.frame.height
+        return int(self.ts.shape[0])
 
 
 def load_events(ws: Workspace) -> Events | None:
     """Build the event streams from the ``transactions`` and ``card_transactions`` tables.
 
-    Returns None when the workspace has no money movements at all.
+    Account codes are assigned once per source row (two hash joins on the transactions, not
+    on the doubled event list); the event arrays are then assembled with numpy. Returns None
+    when the workspace has no money movements at all.
     """
-    parts = []
+    text = ["channel", "purpose", "depositor_id", "country", "to_country", "ref"]
+    bases: list[pl.DataFrame] = []
+    ends: list[tuple[pl.Series, pl.Series, pl.Series]] = []  # (account, counterparty, base row)
+    nums: list[pl.DataFrame] = []
     if ws.has_table("transactions"):
         tx = (
             ws.scan("transactions")
             .select(
-                "txn_id",
-                "ts",
-                "from_account",
-                "to_account",
-                "amount_base",
-                pl.col("channel").cast(pl.String),
-                "city",
+                pl.col("from_account"),
+                pl.col("to_account"),
+                pl.col("ts").dt.epoch("s").alias("ts"),
+                pl.col("amount_base").alias("amount"),
+                pl.col("city"),
+                pl.lit(None, pl.Int64).alias("mcc"),
+                pl.col("channel").cast(pl.String).cast(pl.Categorical),
+                "purpose",
+                "depositor_id",
                 pl.col("country").cast(pl.String),
                 pl.col("to_country").cast(pl.String),
-                "depositor_id",
-                "purpose",
+                pl.col("txn_id").alias("ref"),
             )
             .collect()
         )
-        common: list[pl.Expr | str] = [
-            pl.col("ts").dt.epoch("s").alias("ts"),
-            pl.col("amount_base").alias("amount"),
-            "channel",
-            "city",
-            "country",
-            "to_country",
-            "depositor_id",
-            "purpose",
-            pl.col("txn_id").alias("ref"),
-            pl.lit(None, pl.Int16).alias("mcc"),
-            pl.lit("bank").alias("source"),
-        ]
-        parts.append(
-            tx.filter(pl.col("from_account").is_not_null()).select(
-                pl.col("from_account").alias("account_id"),
-                pl.col("to_account").alias("cp_id"),
-                pl.lit(True).alias("outflow"),
-                *common,
-            )
-        )
-        parts.append(
-            tx.filter(pl.col("to_account").is_not_null()).select(
-                pl.col("to_account").alias("account_id"),
-                pl.col("from_account").alias("cp_id"),
-                pl.lit(False).alias("outflow"),
-                *common,
-            )
-        )
+        bases.append(tx)
     if ws.has_table("card_transactions"):
         card = (
             ws.scan("card_transactions")
             .filter(pl.col("payer_account").is_not_null())
             .select(
-                pl.col("payer_account").alias("account_id"),
-                pl.lit(None, pl.String).alias("cp_id"),
-                pl.lit(True).alias("outflow"),
+                pl.col("payer_account").alias("from_account"),
+                pl.lit(None, pl.String).alias("to_account"),
                 pl.col("ts").dt.epoch("s").alias("ts"),
                 pl.col("amount_base").alias("amount"),
-                pl.lit("card").alias("channel"),
                 pl.col("merchant_city").alias("city"),
+                pl.col("mcc").cast(pl.Int64),
+                pl.lit("card").cast(pl.Categorical).alias("channel"),
+                pl.col("merchant_name").alias("purpose"),
+                pl.lit(None, pl.String).alias("depositor_id"),
                 pl.col("merchant_country").cast(pl.String).alias("country"),
                 pl.lit(None, pl.String).alias("to_country"),
-                pl.lit(None, pl.String).alias("depositor_id"),
-                pl.col("merchant_name").alias("purpose"),
                 pl.col("txn_id").alias("ref"),
-                pl.col("mcc"),
-                pl.lit("card").alias("source"),
             )
             .collect()
         )
-        parts.append(card)
-    if not parts:
+        bases.append(card)
+    if not bases:
         return None
-    ev = pl.concat(parts, how="vertical_relaxed")
-    accounts = sorted(
-        set(ev["account_id"].unique().to_list()) | set(ev["cp_id"].drop_nulls().unique().to_list())
+    base = pl.concat(bases, how="vertical_relaxed")
+    del bases
+    accounts_s = (
+        pl.concat([base["from_account"].drop_nulls(), base["to_account"].drop_nulls()])
+        .unique()
+        .sort()
     )
-    codes = pl.DataFrame(
-        {"account_id": accounts, "code": range(len(accounts))},
-        schema={"account_id": pl.String, "code": pl.Int64},
-    )
-    cities = sorted(ev["city"].drop_nulls().unique().to_list())
+    accounts = accounts_s.to_list()
+    cities = base["city"].drop_nulls().unique().sort().to_list()
+    codes = pl.DataFrame({"id": accounts_s, "code": pl.int_range(len(accounts), eager=True)})
     city_codes = pl.DataFrame(
         {"city": cities, "city_code": range(len(cities))},
         schema={"city": pl.String, "city_code": pl.Int64},
     )
-    ev = (
-        ev.join(codes, on="account_id", how="left")
-        .join(codes.rename({"account_id": "cp_id", "code": "counterparty"}), on="cp_id", how="left")
+    coded = (
+        base.select("from_account", "to_account", "city")
+        .with_row_index("row")
+        .join(codes.rename({"id": "from_account", "code": "f"}), on="from_account", how="left")
+        .join(codes.rename({"id": "to_account", "code": "t"}), on="to_account", how="left")
         .join(city_codes, on="city", how="left")
-        .rename({"code": "account"})
+        .sort("row")
     )
-    return Events(ev, accounts, cities)
+    f = coded["f"].fill_null(-1).to_numpy()
+    t = coded["t"].fill_null(-1).to_numpy()
+    city = coded["city_code"].fill_null(-1).to_numpy()
+    row = np.arange(base.height, dtype=np.int64)
+    out_side, in_side = f >= 0, t >= 0
+    ts = base["ts"].to_numpy()
+    amount = base["amount"].fill_null(0.0).to_numpy()
+    mcc = base["mcc"].fill_null(-1).to_numpy()
+    frame = pl.DataFrame(
+        {
+            "account": np.concatenate([f[out_side], t[in_side]]),
+            "ts": np.concatenate([ts[out_side], ts[in_side]]),
+            "outflow": np.concatenate(
+                [np.ones(out_side.sum(), np.bool_), np.zeros(in_side.sum(), np.bool_)]
+            ),
+            "amount": np.concatenate([amount[out_side], amount[in_side]]),
+            "counterparty": np.concatenate([t[out_side], f[in_side]]),
+            "mcc": np.concatenate([mcc[out_side], mcc[in_side]]),
+            "city_code": np.concatenate([city[out_side], city[in_side]]),
+        }
+    )
+    rows = np.concatenate([row[out_side], row[in_side]])
+    return Events(frame, accounts, cities, base=base.select(text), row=rows)

@@ -383,7 +383,7 @@ def recruitment_fee_payments(ctx: Context) -> list[Hit]:
                 f"paid the employment agency {ev.accounts[cp]} in {months} different months",
             )
         )
-    for cp, payers in recurring.group_by("cp").agg(pl.col("a")).iter_rows():
+    for cp, payers in recurring.group_by("cp").agg(pl.col("a")).sort("cp").iter_rows():
         hits.append(
             Hit(
                 int(cp),
@@ -391,7 +391,7 @@ def recruitment_fee_payments(ctx: Context) -> list[Hit]:
                 float(len(payers)),
                 p["min_months"],
                 "months",
-                [f"account:{ev.accounts[x]}" for x in payers],
+                sorted(f"account:{ev.accounts[x]}" for x in payers),
                 f"employment agency paid month after month by {len(payers)} account(s)",
             )
         )
