@@ -122,8 +122,6 @@ def load_events(ws: Workspace) -> Events | None:
     """
     text = ["channel", "purpose", "depositor_id", "country", "to_country", "ref"]
     bases: list[pl.DataFrame] = []
-    ends: list[tuple[pl.Series, pl.Series, pl.Series]] = []  # (account, counterparty, base row)
-    nums: list[pl.DataFrame] = []
     if ws.has_table("transactions"):
         tx = (
             ws.scan("transactions")
