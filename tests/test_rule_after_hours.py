@@ -22,8 +22,14 @@ payment = st.tuples(
 )
 
 
-def _oracle(rows: list[tuple[int, int, int, int | None]], start: int, end: int, share: float,
-            min_n: int, mccs: list[int]) -> dict[str, float]:  # fmt: skip
+def _oracle(
+    rows: list[tuple[int, int, int, int | None]],
+    start: int,
+    end: int,
+    share: float,
+    min_n: int,
+    mccs: list[int],
+) -> dict[str, float]:
     counts: dict[str, list[int]] = {}
     for m, mcc, minutes, off in rows:
         if mcc not in mccs:
@@ -37,15 +43,21 @@ def _oracle(rows: list[tuple[int, int, int, int | None]], start: int, end: int, 
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=st.lists(payment, max_size=60), start=st.integers(0, 23), end=st.integers(0, 23),
-       share=st.sampled_from([0.0, 0.3, 0.6]), min_n=st.integers(1, 5))  # fmt: skip
+@given(
+    rows=st.lists(payment, max_size=60),
+    start=st.integers(0, 23),
+    end=st.integers(0, 23),
+    share=st.sampled_from([0.0, 0.3, 0.6]),
+    min_n=st.integers(1, 5),
+)
 def test_after_hours_venue_card_matches_oracle(
     rows: list[tuple[int, int, int, int | None]], start: int, end: int, share: float, min_n: int
 ) -> None:
     ind = load_catalogue()["after_hours_venue_card"]
     params = {p.name: p.default for p in ind.parameters.values()}
-    params.update(night_start_hour=start, night_end_hour=end, min_night_share=share,
-                  min_payments=min_n)  # fmt: skip
+    params.update(
+        night_start_hour=start, night_end_hour=end, min_night_share=share, min_payments=min_n
+    )
     card = pl.DataFrame(
         {
             "txn_id": [f"C{i}" for i in range(len(rows))],
@@ -62,7 +74,7 @@ def test_after_hours_venue_card_matches_oracle(
             "mcc": pl.Int64,
             "ts": pl.Datetime("ms", "UTC"),
             "ts_offset_min": pl.Int64,
-        },  # fmt: skip
+        },
     )
     ctx = Context(None, {"after_hours_venue_card": params}, {"card_transactions": card})  # type: ignore[arg-type]
     hits = after_hours_venue_card(ctx)

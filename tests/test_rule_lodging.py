@@ -53,13 +53,14 @@ def _events(rows: list[tuple[str, int, int, int, int, int | None]]) -> Events:
             "city_code": pl.Int64,
             "depositor_id": pl.String,
             "ref": pl.String,
-        },  # fmt: skip
+        },
     )
     return Events(frame, ACCOUNTS, CITIES)
 
 
-def _oracle(rows: list[tuple[str, int, int, int, int, int | None]], tol_days: float,
-            min_cities: int) -> dict[int, int]:  # fmt: skip
+def _oracle(
+    rows: list[tuple[str, int, int, int, int, int | None]], tol_days: float, min_cities: int
+) -> dict[int, int]:
     """Per lodging account: most distinct matched cities among matches in any 30-day window."""
     stays = [(a, d * DAY + h * 3600, c) for k, a, d, h, c, _p in rows if k == "stay"]
     matches: dict[int, list[tuple[int, int]]] = {}
@@ -80,8 +81,11 @@ def _oracle(rows: list[tuple[str, int, int, int, int, int | None]], tol_days: fl
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=st.lists(event, max_size=40), tol=st.sampled_from([0, 1, 2, 5]),
-       min_cities=st.integers(1, 3))  # fmt: skip
+@given(
+    rows=st.lists(event, max_size=40),
+    tol=st.sampled_from([0, 1, 2, 5]),
+    min_cities=st.integers(1, 3),
+)
 def test_lodging_deposit_colocation_matches_oracle(
     rows: list[tuple[str, int, int, int, int, int | None]], tol: int, min_cities: int
 ) -> None:

@@ -29,8 +29,9 @@ def _events(rows: list[tuple[int, int, int, int, float, bool]]) -> Events:
         if a == b:
             continue
         for acc, cp, out in ((a, b, True), (b, a, False)):  # both ends see the transfer
-            recs.append((acc, d * DAY + h * 3600, out, x, cp, "payroll" if pay else "sepa",
-                         f"T{i}"))  # fmt: skip
+            recs.append(
+                (acc, d * DAY + h * 3600, out, x, cp, "payroll" if pay else "sepa", f"T{i}")
+            )
     frame = pl.DataFrame(
         recs,
         schema={
@@ -41,7 +42,7 @@ def _events(rows: list[tuple[int, int, int, int, float, bool]]) -> Events:
             "counterparty": pl.Int64,
             "channel": pl.String,
             "ref": pl.String,
-        },  # fmt: skip
+        },
         orient="row",
     ).with_columns(
         pl.lit(None, pl.Int64).alias("mcc"),
@@ -50,8 +51,9 @@ def _events(rows: list[tuple[int, int, int, int, float, bool]]) -> Events:
     return Events(frame, [f"A{i}" for i in range(N)], [])
 
 
-def _oracle(rows: list[tuple[int, int, int, int, float, bool]], share: float, days: float,
-            min_cycles: int) -> dict[int, int]:  # fmt: skip
+def _oracle(
+    rows: list[tuple[int, int, int, int, float, bool]], share: float, days: float, min_cycles: int
+) -> dict[int, int]:
     tx = [(a, b, d * DAY + h * 3600, x, pay) for a, b, d, h, x, pay in rows if a != b]
     deals = {(a, b) for a, b, *_ in tx} | {(b, a) for a, b, *_ in tx}
     cycles: dict[int, set[int]] = {}
@@ -59,9 +61,10 @@ def _oracle(rows: list[tuple[int, int, int, int, float, bool]], share: float, da
         if not pay:
             continue
         legs = [
-            (r, y) for (s, r, t, y, _p) in tx
+            (r, y)
+            for (s, r, t, y, _p) in tx
             if s == w and r != w and tw < t <= tw + days * DAY and (r == emp or (emp, r) in deals)
-        ]  # fmt: skip
+        ]
         if legs and sum(y for _r, y in legs) >= share * wage:
             for r, _y in legs:
                 cycles.setdefault(r, set()).add(i)
@@ -69,8 +72,12 @@ def _oracle(rows: list[tuple[int, int, int, int, float, bool]], share: float, da
 
 
 @settings(max_examples=200, deadline=None)
-@given(rows=st.lists(transfer, max_size=30), share=st.sampled_from([0.1, 0.5, 0.9]),
-       days=st.sampled_from([1, 7]), min_cycles=st.integers(1, 3))  # fmt: skip
+@given(
+    rows=st.lists(transfer, max_size=30),
+    share=st.sampled_from([0.1, 0.5, 0.9]),
+    days=st.sampled_from([1, 7]),
+    min_cycles=st.integers(1, 3),
+)
 def test_wage_kickback_cycle_matches_oracle(
     rows: list[tuple[int, int, int, int, float, bool]], share: float, days: int, min_cycles: int
 ) -> None:

@@ -254,7 +254,7 @@ def lodging_deposit_colocation(ctx: Context) -> list[Hit]:
                 for h, accs in _accounts_of_parties(ctx).items()
                 for a in accs
                 if a in code
-            ],  # fmt: skip
+            ],
             schema={"depositor": pl.String, "by": pl.Int64},
             orient="row",
         )
@@ -268,7 +268,7 @@ def lodging_deposit_colocation(ctx: Context) -> list[Hit]:
             "city": ev.city[stay_idx],
             "t": ev.ts[stay_idx],
             "e_stay": stay_idx,
-        }  # fmt: skip
+        }
     )
     matches = (
         stays.join(deposits, on=["by", "city"])
@@ -281,16 +281,21 @@ def lodging_deposit_colocation(ctx: Context) -> list[Hit]:
     offsets = np.searchsorted(acc, np.arange(len(ev.accounts) + 1)).astype(np.int64)
     ts = matches["t_dep"].to_numpy()
     best, at = window_distinct_max(
-        offsets, ts, np.ones(len(ts), np.bool_), matches["city"].to_numpy(), len(ev.cities),
+        offsets,
+        ts,
+        np.ones(len(ts), np.bool_),
+        matches["city"].to_numpy(),
+        len(ev.cities),
         30 * DAY,
-    )  # fmt: skip
+    )
     hits = []
     for a in np.flatnonzero(best >= p["min_cities"]):
         rows = matches.slice(int(offsets[a]), int(offsets[a + 1] - offsets[a])).filter(
             (pl.col("t_dep") <= ts[at[a]]) & (pl.col("t_dep") > ts[at[a]] - 30 * DAY)
         )
-        refs = ev.refs(np.unique(np.concatenate([rows["e_stay"].to_numpy(),
-                                                 rows["e_dep"].to_numpy()])))  # fmt: skip
+        refs = ev.refs(
+            np.unique(np.concatenate([rows["e_stay"].to_numpy(), rows["e_dep"].to_numpy()]))
+        )
         cities = sorted({ev.cities[c] for c in rows["city"].to_list()})
         hits.append(
             Hit(
@@ -353,3 +358,71 @@ def after_hours_venue_card(ctx: Context) -> list[Hit]:
         )
         for merchant, n, at_night, name, evidence in per_merchant.iter_rows()
     ]
+
+
+FOOD = {5812, 5814}  # restaurants (incl. food delivery), fast food — Visa MDSM titles
+
+
+@rule("provisioning_food", needs=("card_transactions",))
+def provisioning_food(ctx: Context) -> list[Hit]:
+    """Days with at least two restaurant or fast-food orders, many times in the window.
+
+    Each day that has a second food order contributes one flagged event (that second order),
+    so the windowed count kernel counts qualifying days.
+    """
+    p = ctx.params["provisioning_food"]
+    ev = ctx.ev
+    food = np.flatnonzero(_mcc_flag(ev, FOOD))
+    second = np.zeros(len(ev), np.bool_)
+    if len(food):
+        rank = (
+            pl.DataFrame({"a": ev.account[food], "day": ev.ts[food] // DAY})
+            .select(pl.int_range(pl.len()).over("a", "day").alias("k"))["k"]
+            .to_numpy()
+        )
+        second[food[rank == 1]] = True
+    return count_rule(
+        ctx,
+        "provisioning_food",
+        second,
+        p["window_days"],
+        p["min_days"],
+        "days with two or more food orders",
+    )
+
+
+@rule("geo_mobility", needs=("card_transactions", "accounts", "parties"))
+def geo_mobility(ctx: Context) -> list[Hit]:
+    """Card payments in many different cities outside the holder's country of residence."""
+    p = ctx.params["geo_mobility"]
+    ev = ctx.ev
+    code = {a: i for i, a in enumerate(ev.accounts)}
+    residence = np.full(len(ev.accounts), "", dtype=object)
+    homes = ctx.kyc["accounts"].join(
+        ctx.kyc["parties"].select(pl.col("party_id").alias("holder_id"), "residence_country"),
+        on="holder_id",
+    )
+    for account, country in homes.select("account_id", "residence_country").iter_rows():
+        if account in code and country is not None:
+            residence[code[account]] = str(country)
+    country = ev.col("country").cast(pl.String).fill_null("").to_numpy()
+    known_home = residence[ev.account] != ""
+    abroad = (
+        (ev.mcc >= 0)
+        & ev.outflow
+        & (ev.city >= 0)
+        & known_home
+        & (country != residence[ev.account])
+    )
+    return distinct_count_rule(
+        ctx,
+        "geo_mobility",
+        abroad.astype(np.bool_),
+        ev.city,
+        len(ev.cities),
+        p["window_days"],
+        p["min_cities"],
+        p["min_cities"],
+        "card payments outside the country of residence",
+        "cities",
+    )

@@ -420,7 +420,7 @@ def wage_kickback_cycle(ctx: Context) -> list[Hit]:
             "t": ev.ts[transfers],
             "x": ev.amount[transfers],
             "e": transfers,
-        }  # fmt: skip
+        }
     )
     payroll = (ev.col("channel") == "payroll").fill_null(False).to_numpy()
     wage_idx = np.flatnonzero((~ev.outflow) & (ev.counterparty >= 0) & payroll)
@@ -433,7 +433,7 @@ def wage_kickback_cycle(ctx: Context) -> list[Hit]:
             "tw": ev.ts[wage_idx],
             "wage": ev.amount[wage_idx],
             "ew": wage_idx,
-        }  # fmt: skip
+        }
     )
     deals = pl.concat(  # the employer itself and every account it pays or is paid by
         [
@@ -477,3 +477,61 @@ def wage_kickback_cycle(ctx: Context) -> list[Hit]:
             )
         )
     return hits
+
+
+@rule("payouts_to_workers", needs=("accounts", "parties"))
+def payouts_to_workers(ctx: Context) -> list[Hit]:
+    """A personal account that pays the same several people month after month and shows no
+    normal expenses of a business (no card payments, no payments to companies): a coordinator
+    paying workers. Companies paying staff are payroll, the normal case, and are left out."""
+    p = ctx.params["payouts_to_workers"]
+    ev = ctx.ev
+    code = {a: i for i, a in enumerate(ev.accounts)}
+    kinds = ctx.kyc["accounts"].join(
+        ctx.kyc["parties"].select(pl.col("party_id").alias("holder_id"), "kind"), on="holder_id"
+    )
+    person = np.zeros(len(ev.accounts), np.bool_)
+    company = np.zeros(len(ev.accounts), np.bool_)
+    for account, kind in kinds.select("account_id", pl.col("kind").cast(pl.String)).iter_rows():
+        if account in code:
+            (person if kind == "person" else company)[code[account]] = kind in ("person", "company")
+    idx = _transfers(ev)
+    to_person = idx[person[ev.account[idx]] & person[ev.counterparty[idx]]]
+    business = (ev.outflow & (ev.mcc >= 0)) | (
+        ev.outflow & (ev.counterparty >= 0) & company[np.maximum(ev.counterparty, 0)]
+    )
+    has_business = np.zeros(len(ev.accounts), np.bool_)
+    has_business[ev.account[business]] = True
+    pays = pl.DataFrame(
+        {
+            "a": ev.account[to_person],
+            "b": ev.counterparty[to_person],
+            "e": to_person,
+            "month": ev.ts[to_person] // (30 * DAY),
+        }
+    ).filter(~pl.Series(has_business[ev.account[to_person]]))
+    recurring = (
+        pays.group_by("a", "b")
+        .agg(pl.col("month").n_unique().alias("months"), pl.col("e"))
+        .filter(pl.col("months") >= p["min_months"])
+        .group_by("a")
+        .agg(
+            pl.len().alias("payees"),
+            pl.col("e").list.explode(keep_nulls=False, empty_as_null=False),
+        )
+        .filter(pl.col("payees") >= p["min_payees"])
+        .sort("a")
+    )
+    return [
+        Hit(
+            int(a),
+            "payouts_to_workers",
+            float(n),
+            float(p["min_payees"]),
+            f"{p['min_months']:g} months of 30 days",
+            ev.refs(np.sort(np.array(e))[:50]),
+            f"paid {n} people in at least {p['min_months']:g} different months, with no card "
+            "payments and no payments to companies",
+        )
+        for a, n, e in recurring.iter_rows()
+    ]
