@@ -43,6 +43,8 @@ def test_chains_match_the_planted_chains(loaded: GraphStore) -> None:
             for r in link["records"]:
                 if r["kind"] == "intelligence":
                     assert len(r["grading"]) == 2  # e.g. "B2"
+    kinds = {r["kind"] for c in found for link in c["links"] for r in link["records"]}
+    assert kinds == {"intelligence", "kyc", "transaction", "str"}
     assert chains_of_trafficking(loaded) == found  # stable ids and content
     assert chains_of_trafficking(loaded, min_jurisdictions=4) == [
         c for c in found if len(c["jurisdictions"]) >= 4

@@ -15,6 +15,9 @@ graded record each) and from the money and KYC records:
   controller's accounts, a known associate, or the person the controller pays in the
   destination country.
 
+Suspicious transaction reports that name an account of either person of a link are listed
+among the link's records too.
+
 Victims with the same controller (or, without one, the same exploiter) form one chain. Every
 link lists the records that support it — intelligence records with their grading, transaction
 ids, KYC records — and the jurisdiction where the act took place. A chain's id is derived from
@@ -268,6 +271,15 @@ class ChainBuilder:
             return None
         roles = [r for r in ROLES if r in m]
         self.profiles(m.values())
+        reports: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in self.store.run("query/strs_of_persons", {"ids": sorted(set(m.values()))}):
+            reports[r["person"]].append(
+                {
+                    "kind": "str",
+                    "id": r["report"],
+                    "note": f"{r['report_code']} naming account {r['account']} of {r['person']}",
+                }  # fmt: skip
+            )
         links = []
         for a, b in zip(roles, roles[1:], strict=False):
             where = _mode(g.places[b]) if b != "controller" else None
@@ -280,7 +292,7 @@ class ChainBuilder:
                     "act": ACT_OF[b],
                     "jurisdiction": where or self.country(m[b]),
                     "basis": g.basis[b],
-                    "records": g.records[b],
+                    "records": g.records[b] + reports[m[a]] + reports[m[b]],
                 }
             )
         recruited_in = _mode(g.places["recruiter"]) or self.country(m["recruiter"])
