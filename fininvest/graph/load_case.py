@@ -127,12 +127,29 @@ def load_case_records(ws: Workspace, send: Sender) -> None:
     )
     if ws.has_table("intel_links"):
         for relation, rows in intel_rows(ws).items():
-            if relation:
-                send(f"intel_{relation}", rows, key="link_id")
-            elif rows.height:
-                send.say(f"intel: {rows.height} records with a relation the graph model does "
-                         "not declare stay in the workspace only")  # fmt: skip
-                send.sent["intel_not_in_model"] = rows.height
+            if not relation:
+                if rows.height:
+                    send.say(f"intel: {rows.height} records with a relation the graph model does "
+                             "not declare stay in the workspace only")  # fmt: skip
+                    send.sent["intel_not_in_model"] = rows.height
+                continue
+            send(f"intel_{relation}", rows, key="link_id")
+            if relation == "transported":  # the victim's journey, where the countries are known
+                send(
+                    "trips",
+                    rows.filter(
+                        pl.col("from_country").is_not_null() | pl.col("to_country").is_not_null()
+                    ).select(
+                        pl.format("TRIP-{}", "link_id").alias("id"),
+                        pl.col("object_id").alias("person"),
+                        "from_country",
+                        "to_country",
+                        "date",
+                        "source_sha256",
+                        "record_ids",
+                    ),
+                    key="id",
+                )
     if ws.has_table("assets"):
         assets = asset_rows(ws)
         if ws.has_table("parties"):
