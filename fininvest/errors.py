@@ -101,3 +101,10 @@ class GraphWriteFailed(FininvestError):
 
     exit_code = EXIT_GRAPH_UNREACHABLE
     kind = "graph_write"
+
+
+class UnknownEntity(FininvestError):
+    """An id given on the command line matches nothing in the case (a usage error)."""
+
+    exit_code = EXIT_USAGE
+    kind = "unknown_entity"

@@ -122,10 +122,11 @@ def test_trace_respects_time_and_conservation(
 
 
 def test_unknown_source_is_a_clear_error(loaded: GraphStore) -> None:
-    from fininvest.errors import FininvestError
+    from fininvest.errors import EXIT_USAGE, UnknownEntity
 
-    with pytest.raises(FininvestError, match="NO-SUCH-ID"):
+    with pytest.raises(UnknownEntity, match="NO-SUCH-ID") as err:
         source_accounts(loaded, ["NO-SUCH-ID"])
+    assert err.value.exit_code == EXIT_USAGE
 
 
 def test_network_infers_roles_without_overwriting_intelligence(

@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from fininvest.errors import FininvestError
+from fininvest.errors import UnknownEntity
 from fininvest.graph.store import GraphStore
 
 DAY_MS = 86_400_000
@@ -48,7 +48,7 @@ def source_accounts(store: GraphStore, ids: list[str]) -> dict[str, list[str]]:
         out[r["id"]] = sorted(set(accounts))
     unknown = [i for i in ids if not out.get(i)]
     if unknown:
-        raise FininvestError(
+        raise UnknownEntity(
             f"trace: no account, person or company with accounts in the graph for: "
             f"{', '.join(unknown[:10])}",
             hint="Give account ids (IBAN or bank:number) or party ids; is the graph loaded?",
