@@ -85,3 +85,27 @@ def test_cycle_needs_increasing_times() -> None:
         False,
         False,
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(0, 40),
+    edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=80),
+)
+def test_connected_components_match_networkx(n: int, edges: list[tuple[int, int]]) -> None:
+    """The union-find kernel against networkx on random graphs (self-loops, repeats, isolated
+    nodes and the empty graph included)."""
+    import networkx as nx
+
+    from fininvest.screening.graph_kernels import connected_components
+
+    edges = [(x, y) for x, y in edges if x < n and y < n]
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(edges)
+    want = np.empty(n, np.int64)
+    for comp in nx.connected_components(g):
+        want[list(comp)] = min(comp)
+    a = np.array([x for x, _ in edges], np.int64)
+    b = np.array([y for _, y in edges], np.int64)
+    assert connected_components(n, a, b).tolist() == want.tolist()

@@ -13,6 +13,7 @@ from fininvest.screening.engine import (
     _pass_through,
     rule,
 )
+from fininvest.screening.graph_kernels import connected_components
 
 
 @rule("third_party_control", needs=("accounts",))
@@ -84,28 +85,48 @@ def swept_to_third_party(ctx: Context) -> list[Hit]:
 
 @rule("shared_identifier_cluster", needs=("accounts", "identifiers"))
 def shared_identifier_cluster(ctx: Context) -> list[Hit]:
-    """Phones, e-mails, addresses, devices or IPs used by several apparently unrelated parties."""
+    """Phones, e-mails, addresses, devices or IPs used by several apparently unrelated parties.
+
+    Fires on the accounts of the parties of an identifier shared by ``min_accounts`` or more;
+    the explanation names the whole cluster those parties belong to: the connected component
+    of the party–identifier graph (union-find kernel, checked against networkx), which links
+    parties through chains of shared identifiers.
+    """
     p = ctx.params["shared_identifier_cluster"]
-    shared = (
-        ctx.kyc["identifiers"]
-        .group_by("kind", "value")
-        .agg(pl.col("owner_id").unique())
-        .filter(pl.col("owner_id").list.len() >= p["min_accounts"])
-    )
+    ident = ctx.kyc["identifiers"].select(pl.col("kind").cast(pl.String), "value", "owner_id")
+    by_identifier = ident.group_by("kind", "value").agg(pl.col("owner_id").unique().sort())
+    owners = sorted(ident["owner_id"].unique().to_list())
+    node = {o: i for i, o in enumerate(owners)}
+    a, b = [], []
+    for _k, _v, members in by_identifier.filter(pl.col("owner_id").list.len() > 1).iter_rows():
+        first = node[members[0]]
+        for m in members[1:]:
+            a.append(first)
+            b.append(node[m])
+    label = connected_components(len(owners), np.array(a, np.int64), np.array(b, np.int64))
+    size = np.bincount(label, minlength=len(owners)) if len(owners) else np.zeros(0, np.int64)
+    links: dict[int, list[str]] = {}
+    for kind, value, members in by_identifier.iter_rows():
+        if len(members) > 1:
+            links.setdefault(int(label[node[members[0]]]), []).append(f"{kind}:{value}")
+    shared = by_identifier.filter(pl.col("owner_id").list.len() >= p["min_accounts"])
     by_party = _accounts_of_parties(ctx)
-    code = {a: i for i, a in enumerate(ctx.ev.accounts)}
+    code = {acc: i for i, acc in enumerate(ctx.ev.accounts)}
     hits = []
-    for kind, value, owners in shared.iter_rows():
-        for a in (a for o in owners for a in by_party.get(o, [o]) if a in code):
+    for kind, value, members in shared.iter_rows():
+        comp = int(label[node[members[0]]])
+        others = [x for x in links[comp] if x != f"{kind}:{value}"][:20]
+        for acc in (x for o in members for x in by_party.get(o, [o]) if x in code):
             hits.append(
                 Hit(
-                    code[a],
+                    code[acc],
                     "shared_identifier_cluster",
-                    float(len(owners)),
+                    float(len(members)),
                     float(p["min_accounts"]),
                     "KYC identifiers",
-                    [f"{kind}:{value}"] + [f"party:{o}" for o in owners],
-                    f"{kind} {value} is used by {len(owners)} parties",
+                    [f"{kind}:{value}"] + [f"party:{o}" for o in members] + others,
+                    f"{kind} {value} is used by {len(members)} parties, part of a cluster of "
+                    f"{size[comp]} parties linked by {len(links[comp])} shared identifiers",
                 )
             )
     return hits
