@@ -97,5 +97,6 @@ def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
     not_run = {k: v for k, v in doc["indicator_status"].items() if not v.startswith("evaluated")}
     c.print(
         f"{len(doc['indicator_status']) - len(not_run)} indicators evaluated; "
-        f"{len(not_run)} not: " + "; ".join(f"{k} ({v})" for k, v in sorted(not_run.items()))
+        f"{len(not_run)} not: " + "; ".join(f"{k} ({v})" for k, v in sorted(not_run.items())),
+        markup=False,  # the reasons quote fininvest.toml sections such as [thresholds.XX]
     )

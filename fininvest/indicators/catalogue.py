@@ -33,7 +33,7 @@ FAMILIES = {
 LEVELS = ("account", "pair", "merchant", "graph")
 SIGNALS = ("suspect", "victim", "both")
 UNITS = ("days", "hours", "hour", "months", "count", "share", "share of threshold", "amount",
-         "quantile", "multiple", "hops", "MCC list", "country list")  # fmt: skip
+         "quantile", "multiple", "hops", "MCC list", "country list", "account list")  # fmt: skip
 BASES = ("source", "proposed")
 READ = ("primary", "secondary")
 TOP_KEYS = {"id", "title", "families", "level", "signals", "weight", "description", "fields",

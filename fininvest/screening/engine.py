@@ -59,6 +59,8 @@ class Context:
     params: dict[str, Any]
     kyc: dict[str, pl.DataFrame] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
+    #: identification / record-keeping thresholds per jurisdiction (base currency)
+    id_thresholds: dict[str, float] = field(default_factory=dict)
 
 
 class NotEvaluated(Exception):

@@ -30,10 +30,14 @@ def cash_thresholds(ws: Workspace) -> dict[str, float]:
     A threshold stated in another currency is left out (the indicator then uses DEFAULT) until
     FX-aware thresholds are needed.
     """
+    return _thresholds(ws, "cash")
+
+
+def _thresholds(ws: Workspace, kind: str) -> dict[str, float]:
     out = {}
     for country, rule in ws.thresholds().items():
-        if rule.get("currency", ws.base_currency) == ws.base_currency:
-            out[country] = float(rule["cash"])
+        if kind in rule and rule.get("currency", ws.base_currency) == ws.base_currency:
+            out[country] = float(rule[kind])
     return out
 
 
@@ -60,7 +64,7 @@ def screen(ws: Workspace) -> ScreenResult:
             .select("txn_id", "merchant_id", "merchant_name", "mcc", "ts", "ts_offset_min")
             .collect()
         )
-    ctx = Context(ev, params, kyc, cash_thresholds(ws))
+    ctx = Context(ev, params, kyc, cash_thresholds(ws), _thresholds(ws, "id"))
     hits, status = evaluate(ctx, catalogue, tables)
     holders: dict[str, str] = (
         dict(kyc["accounts"].select("account_id", "holder_id").iter_rows())

@@ -535,3 +535,42 @@ def payouts_to_workers(ctx: Context) -> list[Hit]:
         )
         for a, n, e in recurring.iter_rows()
     ]
+
+
+@rule("id_threshold_avoidance")
+def id_threshold_avoidance(ctx: Context) -> list[Hit]:
+    """Repeated transactions just below the identification or record-keeping threshold of the
+    jurisdiction where they happen (``id`` under ``[thresholds.XX]`` in the workspace)."""
+    if not ctx.id_thresholds:
+        raise NotEvaluated(
+            "no identification thresholds configured (add id = <amount> under [thresholds.XX] "
+            "in fininvest.toml)"
+        )
+    p = ctx.params["id_threshold_avoidance"]
+    ev = ctx.ev
+    limit = (
+        ev.col("country")
+        .cast(pl.String)
+        .replace_strict(ctx.id_thresholds, default=None, return_dtype=pl.Float64)
+        .fill_null(float("inf"))
+        .to_numpy()
+    )
+    near = (ev.mcc < 0) & (ev.amount >= p["band_low"] * limit) & (ev.amount < limit)
+    counts = np.bincount(ev.account[near], minlength=len(ev.accounts))
+    hits = []
+    for a in np.flatnonzero(counts >= p["min_count"]):
+        lo, hi = ev.offsets[a], ev.offsets[a + 1]
+        idx = np.flatnonzero(near[lo:hi]) + lo
+        hits.append(
+            Hit(
+                int(a),
+                "id_threshold_avoidance",
+                float(counts[a]),
+                float(p["min_count"]),
+                "case period",
+                ev.refs(idx[:50]),
+                f"{counts[a]} transactions between {p['band_low']:.0%} of the identification "
+                "threshold and the threshold",
+            )
+        )
+    return hits

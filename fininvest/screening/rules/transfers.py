@@ -11,6 +11,7 @@ from fininvest.screening.engine import (
     MAX_INTERMEDIARY_PAIRS,
     Context,
     Hit,
+    NotEvaluated,
     _transfers,
     _window_evidence,
     rule,
@@ -151,6 +152,58 @@ def gather_scatter(ctx: Context) -> list[Hit]:
                 refs,
                 f"{senders[a]} senders gathered, then {payees[a]} payees paid, "
                 f"within {p['window_days']:g} days",
+            )
+        )
+    return hits
+
+
+@rule("crypto_illicit_services")
+def crypto_illicit_services(ctx: Context) -> list[Hit]:
+    """Accounts within ``max_hops`` transfers (either direction) of an account tagged as a
+    darknet market or a service hosting illicit ads. Breadth-first over the transfer graph."""
+    p = ctx.params["crypto_illicit_services"]
+    tagged = set(p["tagged_accounts"])
+    if not tagged:
+        raise NotEvaluated(
+            "no tagged illicit services configured ([indicators.crypto_illicit_services] "
+            "tagged_accounts in fininvest.toml)"
+        )
+    ev = ctx.ev
+    code = {a: i for i, a in enumerate(ev.accounts)}
+    seeds = [code[t] for t in sorted(tagged) if t in code]
+    idx = _transfers(ev)
+    a, b = ev.account[idx], ev.counterparty[idx]
+    n = len(ev.accounts)
+    # undirected adjacency in CSR form, each entry remembering its transfer
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    via = np.concatenate([idx, idx])
+    order = np.argsort(src, kind="stable")
+    indptr = np.searchsorted(src[order], np.arange(n + 1))
+    dist = np.full(n, -1, np.int64)
+    came = np.full(n, -1, np.int64)  # the transfer that reached the account
+    frontier = np.array(seeds, np.int64)
+    dist[frontier] = 0
+    for hop in range(1, int(p["max_hops"]) + 1):
+        nxt = []
+        for u in frontier:
+            for k in order[indptr[u] : indptr[u + 1]]:
+                v = dst[k]
+                if dist[v] < 0:
+                    dist[v], came[v] = hop, via[k]
+                    nxt.append(v)
+        frontier = np.array(nxt, np.int64)
+    hits = []
+    for v in np.flatnonzero(dist > 0):
+        hits.append(
+            Hit(
+                int(v),
+                "crypto_illicit_services",
+                float(dist[v]),
+                float(p["max_hops"]),
+                f"{dist[v]} hop(s)",
+                ev.refs(np.array([came[v]])),
+                f"{dist[v]} transfer(s) away from an account tagged as an illicit service",
             )
         )
     return hits
