@@ -105,3 +105,30 @@ def test_front_business_cash_outlier_and_shared_address() -> None:
     ev, kyc = _case(same, firms, {"V1": "1 Main St", "V2": "1 Main St", "V3": "1 Main St"})
     hits = front_business(Context(ev, _params("front_business"), kyc))
     assert sorted(ev.accounts[h.account] for h in hits) == ["V1", "V2", "V3"]
+
+
+def test_low_payroll_business_against_peers() -> None:
+    from fininvest.screening.rules.business import low_payroll_business
+
+    payroll_share = {"S1": 0.4, "S2": 0.35, "S3": 0.3, "S4": 0.3, "S5": 0.25, "S6": 0.0}
+    transfers = []
+    for firm, share in payroll_share.items():
+        transfers.append(("CLIENT", firm, 1000.0, "wire"))
+        if share:
+            transfers.append((firm, "WORKER", 1000.0 * share, "payroll"))
+    firms = {f: ("construction", None) for f in payroll_share} | {"CLIENT": ("retail", None)}
+    ev, kyc = _case(transfers, firms)
+    hits = low_payroll_business(Context(ev, _params("low_payroll_business"), kyc))
+    assert [(ev.accounts[h.account], h.observed) for h in hits] == [("S6", 0.0)]
+
+
+def test_tppp_opacity_counts_payments_sent_through_processors() -> None:
+    from fininvest.screening.rules.business import tppp_opacity
+
+    transfers = [("PAYER", "PSP", 100.0, "wire") for _ in range(5)]
+    transfers += [("PSP", "SHOP", 100.0, "wire") for _ in range(6)]  # settlements: not counted
+    transfers += [("OTHER", "SHOP", 100.0, "wire") for _ in range(6)]
+    firms = {"PSP": ("payment processor", None), "SHOP": ("retail", None)}
+    ev, kyc = _case(transfers, firms)
+    hits = tppp_opacity(Context(ev, _params("tppp_opacity", window_days=30), kyc))
+    assert [(ev.accounts[h.account], h.observed) for h in hits] == [("PAYER", 5.0)]

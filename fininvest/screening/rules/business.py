@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from fininvest.screening.engine import LODGING, Context, Hit, _cash_in, rule
+from fininvest.screening.engine import LODGING, Context, Hit, _cash_in, count_rule, rule
 
 # What keeping people costs: lodging and long-term rentals, vehicle rental, groceries
 # (Visa MDSM titles, research/indicators.md §2)
@@ -180,3 +180,99 @@ def front_business(ctx: Context) -> list[Hit]:
                     )
                 )
     return hits
+
+
+PROCESSOR_WORDS = (
+    "payment processor",
+    "payment service",
+    "payment institution",
+    "money transfer",
+    "money remitter",
+    "psp",
+)
+
+
+@rule("tppp_opacity", needs=("accounts", "parties"))
+def tppp_opacity(ctx: Context) -> list[Hit]:
+    """Frequent payments sent through third-party payment processors (counterparties whose KYC
+    line of business is a payment processor, payment institution or money transfer service),
+    which hide the real beneficiary. Settlements *from* processors (a merchant's card takings)
+    do not count."""
+    p = ctx.params["tppp_opacity"]
+    ev = ctx.ev
+    firms = _companies(ctx)
+    words = "|".join(PROCESSOR_WORDS)
+    processors = firms.filter(pl.col("occupation").str.contains(words))["a"].to_numpy()
+    flag = ev.outflow & (ev.counterparty >= 0) & np.isin(ev.counterparty, processors)
+    return count_rule(
+        ctx,
+        "tppp_opacity",
+        flag,
+        p["window_days"],
+        p["min_wires"],
+        "payments through third-party payment processors",
+    )
+
+
+@rule("low_payroll_business", needs=("accounts", "parties"))
+def low_payroll_business(ctx: Context) -> list[Hit]:
+    """A company whose payroll is small for its revenue compared with companies in the same
+    line of business: payroll / revenue below the ``peer_quantile`` of its peers (at least five
+    companies with revenue), in its busiest period of ``window_days``."""
+    p = ctx.params["low_payroll_business"]
+    ev = ctx.ev
+    firms = (
+        _companies(ctx)
+        .with_columns(
+            pl.coalesce(pl.col("business_mcc").cast(pl.String), pl.col("occupation")).alias("peer")
+        )
+        .filter(pl.col("peer") != "")
+    )
+    mine = np.isin(ev.account, firms["a"].to_numpy())
+    payroll = (ev.col("channel").cast(pl.String) == "payroll").fill_null(False).to_numpy()
+    revenue = mine & ~ev.outflow
+    paid = mine & ev.outflow & payroll
+    period = int(p["window_days"] * 86_400)
+    t0 = int(ev.ts.min()) if len(ev) else 0
+    idx = np.flatnonzero(revenue | paid)
+    frame = pl.DataFrame(
+        {
+            "a": ev.account[idx],
+            "x": ev.amount[idx],
+            "e": idx,
+            "pay": paid[idx],
+            "period": (ev.ts[idx] - t0) // period,
+        }
+    )
+    per = (
+        frame.group_by("a", "period")
+        .agg(
+            pl.col("x").filter(~pl.col("pay")).sum().alias("revenue"),
+            pl.col("x").filter(pl.col("pay")).sum().alias("payroll"),
+            pl.col("e").filter(~pl.col("pay")).alias("ev"),
+        )
+        .filter(pl.col("revenue") > 0)
+        .sort("a", "revenue", descending=[False, True])
+        .unique("a", keep="first")
+        .with_columns((pl.col("payroll") / pl.col("revenue")).alias("ratio"))
+        .join(firms.select("a", "peer"), on="a")
+        .with_columns(
+            pl.col("ratio").quantile(p["peer_quantile"], "linear").over("peer").alias("q"),
+            pl.len().over("peer").alias("peers"),
+        )
+        .filter((pl.col("peers") >= 5) & (pl.col("ratio") < pl.col("q")))
+        .sort("a")
+    )
+    return [
+        Hit(
+            int(a),
+            "low_payroll_business",
+            round(ratio, 4),
+            round(q, 4),
+            f"{p['window_days']:g} days, {peers} peers ({peer})",
+            ev.refs(np.array(evs[:50])),
+            f"payroll {payroll:,.2f} on revenue {revenue:,.2f} ({ratio:.1%}), below the "
+            f"p{p['peer_quantile'] * 100:g} of {peers} companies of the same kind ({q:.1%})",
+        )
+        for a, _period, revenue, payroll, evs, ratio, peer, q, peers in per.iter_rows()
+    ]
