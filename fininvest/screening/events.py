@@ -179,13 +179,24 @@ def load_events(ws: Workspace) -> Events | None:
         {"city": cities, "city_code": range(len(cities))},
         schema={"city": pl.String, "city_code": pl.Int64},
     )
-    coded = (
-        base.select("from_account", "to_account", "city")
-        .with_row_index("row")
-        .join(codes.rename({"id": "from_account", "code": "f"}), on="from_account", how="left")
-        .join(codes.rename({"id": "to_account", "code": "t"}), on="to_account", how="left")
-        .join(city_codes, on="city", how="left")
-        .sort("row")
+    coded = (  # left joins that keep the row order: no index and re-sort needed
+        base.lazy()
+        .select("from_account", "to_account", "city")
+        .join(
+            codes.lazy().rename({"id": "from_account", "code": "f"}),
+            on="from_account",
+            how="left",
+            maintain_order="left",
+        )
+        .join(
+            codes.lazy().rename({"id": "to_account", "code": "t"}),
+            on="to_account",
+            how="left",
+            maintain_order="left",
+        )
+        .join(city_codes.lazy(), on="city", how="left", maintain_order="left")
+        .select("f", "t", "city_code")
+        .collect()
     )
     f = coded["f"].fill_null(-1).to_numpy()
     t = coded["t"].fill_null(-1).to_numpy()
