@@ -248,10 +248,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/cli.md": cli_md,
     "docs/indicators.md": indicators_md,
     "docs/graph-model.md": graph_model_md,
-    **{
-        f"cypher/{rel}": functools.partial(lambda rel: generated_cypher()[rel], rel)
-        for rel in generated_cypher()
-    },
+    **{f"cypher/{rel}": functools.partial(str, text) for rel, text in generated_cypher().items()},
 }
 # Cypher files that only the generator may write: anything else here is stale.
 GENERATED_CYPHER_GLOBS = ("schema/*/*.cypher", "load/uses_*.cypher", "load/intel_*.cypher")

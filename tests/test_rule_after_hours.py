@@ -8,9 +8,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fininvest.indicators.catalogue import load_catalogue
 from fininvest.screening.engine import Context
 from fininvest.screening.rules.card import after_hours_venue_card
+
+from .rule_cases import params
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 # (merchant, mcc, minutes after T0, offset minutes)
@@ -53,10 +54,12 @@ def _oracle(
 def test_after_hours_venue_card_matches_oracle(
     rows: list[tuple[int, int, int, int | None]], start: int, end: int, share: float, min_n: int
 ) -> None:
-    ind = load_catalogue()["after_hours_venue_card"]
-    params = {p.name: p.default for p in ind.parameters.values()}
-    params.update(
-        night_start_hour=start, night_end_hour=end, min_night_share=share, min_payments=min_n
+    p = params(
+        "after_hours_venue_card",
+        night_start_hour=start,
+        night_end_hour=end,
+        min_night_share=share,
+        min_payments=min_n,
     )
     card = pl.DataFrame(
         {
@@ -76,8 +79,8 @@ def test_after_hours_venue_card_matches_oracle(
             "ts_offset_min": pl.Int64,
         },
     )
-    ctx = Context(None, {"after_hours_venue_card": params}, {"card_transactions": card})  # type: ignore[arg-type]
+    ctx = Context(None, p, {"card_transactions": card})  # type: ignore[arg-type]
     hits = after_hours_venue_card(ctx)
     got = {h.entity: h.observed for h in hits}
-    assert got == _oracle(rows, start, end, share, min_n, params["mccs"])
+    assert got == _oracle(rows, start, end, share, min_n, p["after_hours_venue_card"]["mccs"])
     assert all(h.entity_kind == "merchant" and h.account == -1 for h in hits)

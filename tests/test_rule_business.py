@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from fininvest.indicators.catalogue import load_catalogue
 from fininvest.screening.engine import DAY, Context
 from fininvest.screening.events import Events
 from fininvest.screening.rules.business import business_sustenance, front_business
 
-
-def _params(ind: str, **over: object) -> dict[str, dict[str, object]]:
-    p = {x.name: x.default for x in load_catalogue()[ind].parameters.values()}
-    return {ind: {**p, **over}}
+from .rule_cases import events, params
 
 
 def _case(
@@ -34,19 +30,6 @@ def _case(
             recs.append((code[a], t, True, x, code.get(b or "", -1), ch, f"T{i}"))
         if b:
             recs.append((code[b], t, False, x, code.get(a, -1), ch, f"T{i}"))
-    frame = pl.DataFrame(
-        recs,
-        orient="row",
-        schema={
-            "account": pl.Int64,
-            "ts": pl.Int64,
-            "outflow": pl.Boolean,
-            "amount": pl.Float64,
-            "counterparty": pl.Int64,
-            "channel": pl.String,
-            "ref": pl.String,
-        },
-    ).with_columns(pl.lit(None, pl.Int64).alias("mcc"), pl.lit(None, pl.Int64).alias("city_code"))
     kyc = {
         "accounts": pl.DataFrame(
             {"account_id": accounts, "holder_id": [f"H-{a}" for a in accounts]}
@@ -69,7 +52,8 @@ def _case(
             schema_overrides={"value": pl.String, "owner_id": pl.String},
         ),
     }
-    return Events(frame, accounts, []), kyc
+    columns = ["account", "ts", "outflow", "amount", "counterparty", "channel", "ref"]
+    return events(recs, columns, accounts), kyc
 
 
 def test_business_sustenance() -> None:
@@ -88,7 +72,7 @@ def test_business_sustenance() -> None:
             "SHOP": ("retail", None),
         },
     )
-    hits = business_sustenance(Context(ev, _params("business_sustenance"), kyc))
+    hits = business_sustenance(Context(ev, params("business_sustenance"), kyc))
     assert [(ev.accounts[h.account], h.observed) for h in hits] == [("BUILD", 0.3)]
 
 
@@ -99,11 +83,11 @@ def test_front_business_cash_outlier_and_shared_address() -> None:
         transfers += [("CASH", v, 1000 * s, "cash"), ("ACQ", v, 1000 * (1 - s), "wire")]
     firms = {v: ("massage", 7297) for v in shares}
     ev, kyc = _case(transfers, firms)
-    hits = front_business(Context(ev, _params("front_business"), kyc))
+    hits = front_business(Context(ev, params("front_business"), kyc))
     assert [ev.accounts[h.account] for h in hits] == ["V6"]
     same = [(a, b, 100.0, ch) for a, b, _x, ch in transfers]  # equal cash shares: no outlier
     ev, kyc = _case(same, firms, {"V1": "1 Main St", "V2": "1 Main St", "V3": "1 Main St"})
-    hits = front_business(Context(ev, _params("front_business"), kyc))
+    hits = front_business(Context(ev, params("front_business"), kyc))
     assert sorted(ev.accounts[h.account] for h in hits) == ["V1", "V2", "V3"]
 
 
@@ -118,7 +102,7 @@ def test_low_payroll_business_against_peers() -> None:
             transfers.append((firm, "WORKER", 1000.0 * share, "payroll"))
     firms = {f: ("construction", None) for f in payroll_share} | {"CLIENT": ("retail", None)}
     ev, kyc = _case(transfers, firms)
-    hits = low_payroll_business(Context(ev, _params("low_payroll_business"), kyc))
+    hits = low_payroll_business(Context(ev, params("low_payroll_business"), kyc))
     assert [(ev.accounts[h.account], h.observed) for h in hits] == [("S6", 0.0)]
 
 
@@ -130,5 +114,5 @@ def test_tppp_opacity_counts_payments_sent_through_processors() -> None:
     transfers += [("OTHER", "SHOP", 100.0, "wire") for _ in range(6)]
     firms = {"PSP": ("payment processor", None), "SHOP": ("retail", None)}
     ev, kyc = _case(transfers, firms)
-    hits = tppp_opacity(Context(ev, _params("tppp_opacity", window_days=30), kyc))
+    hits = tppp_opacity(Context(ev, params("tppp_opacity", window_days=30), kyc))
     assert [(ev.accounts[h.account], h.observed) for h in hits] == [("PAYER", 5.0)]

@@ -6,10 +6,11 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fininvest.indicators.catalogue import load_catalogue
 from fininvest.screening.engine import DAY, Context
 from fininvest.screening.events import Events
 from fininvest.screening.rules.card import lodging_deposit_colocation
+
+from .rule_cases import events, params
 
 CITIES = ["Berlin", "Munich", "Hamburg", "Cologne"]
 ACCOUNTS = ["A0", "A1", "A2", "A3"]
@@ -26,36 +27,49 @@ event = st.tuples(
 )
 
 
+COLUMNS = [
+    "account",
+    "ts",
+    "outflow",
+    "amount",
+    "channel",
+    "mcc",
+    "city_code",
+    "depositor_id",
+    "ref",
+]
+
+
 def _events(rows: list[tuple[str, int, int, int, int, int | None]]) -> Events:
-    frame = pl.DataFrame(
-        {
-            "account": [a for _k, a, *_ in rows],
-            "ts": [d * DAY + h * 3600 for _k, _a, d, h, _c, _p in rows],
-            "outflow": [k == "stay" for k, *_ in rows],
-            "amount": [100.0] * len(rows),
-            "counterparty": [None] * len(rows),
-            "channel": ["card" if k == "stay" else "cash" for k, *_ in rows],
-            "mcc": [7011 if k == "stay" else None for k, *_ in rows],
-            "city_code": [c for *_, c, _p in rows],
-            "depositor_id": [
-                f"P{p}" if (k == "cash" and p is not None) else None for k, *_, p in rows
-            ],
-            "ref": [f"T{i}" for i in range(len(rows))],
-        },
-        schema={
-            "account": pl.Int64,
-            "ts": pl.Int64,
-            "outflow": pl.Boolean,
-            "amount": pl.Float64,
-            "counterparty": pl.Int64,
-            "channel": pl.String,
-            "mcc": pl.Int64,
-            "city_code": pl.Int64,
-            "depositor_id": pl.String,
-            "ref": pl.String,
-        },
+    return events(
+        [
+            (
+                a,
+                d * DAY + h * 3600,
+                k == "stay",
+                100.0,
+                "card" if k == "stay" else "cash",
+                7011 if k == "stay" else None,
+                c,
+                f"P{p}" if (k == "cash" and p is not None) else None,
+                f"T{i}",
+            )  # fmt: skip
+            for i, (k, a, d, h, c, p) in enumerate(rows)
+        ],
+        [
+            "account",
+            "ts",
+            "outflow",
+            "amount",
+            "channel",
+            "mcc",
+            "city_code",
+            "depositor_id",
+            "ref",
+        ],
+        ACCOUNTS,
+        CITIES,
     )
-    return Events(frame, ACCOUNTS, CITIES)
 
 
 def _oracle(
@@ -89,15 +103,13 @@ def _oracle(
 def test_lodging_deposit_colocation_matches_oracle(
     rows: list[tuple[str, int, int, int, int, int | None]], tol: int, min_cities: int
 ) -> None:
-    ind = load_catalogue()["lodging_deposit_colocation"]
-    params = {p.name: p.default for p in ind.parameters.values()}
-    params.update(tolerance_days=tol, min_cities=min_cities)
     kyc = {
         "accounts": pl.DataFrame(
             {"account_id": ACCOUNTS, "holder_id": [HOLDER[a] for a in ACCOUNTS]}
         )
     }
-    ctx = Context(_events(rows), {"lodging_deposit_colocation": params}, kyc)
+    p = params("lodging_deposit_colocation", tolerance_days=tol, min_cities=min_cities)
+    ctx = Context(_events(rows), p, kyc)
     hits = lodging_deposit_colocation(ctx)
     assert {h.account: int(h.observed) for h in hits} == _oracle(rows, tol, min_cities)
     for h in hits:

@@ -6,10 +6,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fininvest.indicators.catalogue import load_catalogue
 from fininvest.screening.engine import DAY, Context
-from fininvest.screening.events import Events
 from fininvest.screening.rules.flows import payouts_to_workers
+
+from .rule_cases import events, params
 
 N = 7
 # (from, to, day, card payment instead of a transfer)
@@ -33,20 +33,8 @@ def test_payouts_to_workers_matches_oracle(
         elif a != b:
             recs.append((a, d * DAY, True, 10.0, b, None, f"T{i}"))
             recs.append((b, d * DAY, False, 10.0, a, None, f"T{i}"))
-    frame = pl.DataFrame(
-        recs,
-        orient="row",
-        schema={
-            "account": pl.Int64,
-            "ts": pl.Int64,
-            "outflow": pl.Boolean,
-            "amount": pl.Float64,
-            "counterparty": pl.Int64,
-            "mcc": pl.Int64,
-            "ref": pl.String,
-        },
-    ).with_columns(pl.lit(None, pl.Int64).alias("city_code"))
     accounts = [f"A{i}" for i in range(N)]
+    columns = ["account", "ts", "outflow", "amount", "counterparty", "mcc", "ref"]
     kyc = {
         "accounts": pl.DataFrame(
             {"account_id": accounts, "holder_id": [f"P{i}" for i in range(N)]}
@@ -58,9 +46,8 @@ def test_payouts_to_workers_matches_oracle(
             }
         ),
     }
-    p = {x.name: x.default for x in load_catalogue()["payouts_to_workers"].parameters.values()}
-    p.update(min_payees=min_payees, min_months=min_months)
-    hits = payouts_to_workers(Context(Events(frame, accounts, []), {"payouts_to_workers": p}, kyc))
+    p = params("payouts_to_workers", min_payees=min_payees, min_months=min_months)
+    hits = payouts_to_workers(Context(events(recs, columns, accounts), p, kyc))
 
     want = {}
     for a in range(N):

@@ -4,25 +4,20 @@
 from __future__ import annotations
 
 import networkx as nx
-import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fininvest.indicators.catalogue import load_catalogue
 from fininvest.screening.engine import DAY, Context, NotEvaluated
 from fininvest.screening.events import Events
 from fininvest.screening.rules.flows import id_threshold_avoidance
 from fininvest.screening.rules.transfers import crypto_illicit_services
 
+from .rule_cases import events, params
+
 N = 8
 ACCOUNTS = [f"A{i}" for i in range(N)]
 COUNTRIES = ["DE", "FR", "IT"]
-
-
-def _params(ind: str, **over: object) -> dict[str, dict[str, object]]:
-    p = {x.name: x.default for x in load_catalogue()[ind].parameters.values()}
-    return {ind: {**p, **over}}
 
 
 def _events(tx: list[tuple[int, int, float, int]]) -> Events:
@@ -32,20 +27,8 @@ def _events(tx: list[tuple[int, int, float, int]]) -> Events:
             continue
         for acc, cp, out in ((a, b, True), (b, a, False)):
             recs.append((acc, i * DAY, out, x, cp, COUNTRIES[c], f"T{i}"))
-    frame = pl.DataFrame(
-        recs,
-        orient="row",
-        schema={
-            "account": pl.Int64,
-            "ts": pl.Int64,
-            "outflow": pl.Boolean,
-            "amount": pl.Float64,
-            "counterparty": pl.Int64,
-            "country": pl.String,
-            "ref": pl.String,
-        },
-    ).with_columns(pl.lit(None, pl.Int64).alias("mcc"), pl.lit(None, pl.Int64).alias("city_code"))
-    return Events(frame, ACCOUNTS, [])
+    columns = ["account", "ts", "outflow", "amount", "counterparty", "country", "ref"]
+    return events(recs, columns, ACCOUNTS)
 
 
 transfer = st.tuples(
@@ -68,7 +51,7 @@ def test_crypto_illicit_services_matches_networkx(
     ev = _events(tx)
     tags = [f"A{t}" for t in tagged]
     hits = crypto_illicit_services(
-        Context(ev, _params("crypto_illicit_services", tagged_accounts=tags, max_hops=hops))
+        Context(ev, params("crypto_illicit_services", tagged_accounts=tags, max_hops=hops))
     )
     g = nx.Graph()
     g.add_nodes_from(range(N))
@@ -84,7 +67,7 @@ def test_id_threshold_avoidance_matches_count(
     tx: list[tuple[int, int, float, int]], min_count: int
 ) -> None:
     limits = {"DE": 1000.0, "FR": 1000.0}  # IT: none configured
-    ctx = Context(_events(tx), _params("id_threshold_avoidance", min_count=min_count))
+    ctx = Context(_events(tx), params("id_threshold_avoidance", min_count=min_count))
     ctx.id_thresholds = limits
     hits = id_threshold_avoidance(ctx)
     counts: dict[int, int] = {}
@@ -101,6 +84,6 @@ def test_id_threshold_avoidance_matches_count(
 def test_unconfigured_means_not_evaluated() -> None:
     ev = _events([(0, 1, 950.0, 0)])
     with pytest.raises(NotEvaluated, match="tagged_accounts"):
-        crypto_illicit_services(Context(ev, _params("crypto_illicit_services")))
+        crypto_illicit_services(Context(ev, params("crypto_illicit_services")))
     with pytest.raises(NotEvaluated, match="id = <amount>"):
-        id_threshold_avoidance(Context(ev, _params("id_threshold_avoidance")))
+        id_threshold_avoidance(Context(ev, params("id_threshold_avoidance")))

@@ -6,10 +6,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fininvest.indicators.catalogue import load_catalogue
 from fininvest.screening.engine import DAY, Context
-from fininvest.screening.events import Events
 from fininvest.screening.rules.card import geo_mobility, provisioning_food
+
+from .rule_cases import events, params
 
 ACCOUNTS = ["A0", "A1", "A2"]
 CITIES = ["Berlin", "Paris", "Rome", "Vienna", "Madrid"]
@@ -26,37 +26,15 @@ payment = st.tuples(
 )
 
 
-def _params(ind: str, **over: object) -> dict[str, dict[str, object]]:
-    p = {x.name: x.default for x in load_catalogue()[ind].parameters.values()}
-    return {ind: {**p, **over}}
-
-
-def _ctx(
-    rows: list[tuple[int, int, int, int, int]], params: dict[str, dict[str, object]]
-) -> Context:
-    frame = pl.DataFrame(
-        {
-            "account": [a for a, *_ in rows],
-            "ts": [d * DAY + h * 3600 for _a, d, h, _m, _c in rows],
-            "outflow": [True] * len(rows),
-            "amount": [20.0] * len(rows),
-            "counterparty": [-1] * len(rows),
-            "mcc": [m for *_, m, _c in rows],
-            "city_code": [c for *_, c in rows],
-            "country": [CITY_COUNTRY[c] if c >= 0 else None for *_, c in rows],
-            "ref": [f"C{i}" for i in range(len(rows))],
-        },
-        schema={
-            "account": pl.Int64,
-            "ts": pl.Int64,
-            "outflow": pl.Boolean,
-            "amount": pl.Float64,
-            "counterparty": pl.Int64,
-            "mcc": pl.Int64,
-            "city_code": pl.Int64,
-            "country": pl.String,
-            "ref": pl.String,
-        },
+def _ctx(rows: list[tuple[int, int, int, int, int]], p: dict[str, dict[str, object]]) -> Context:
+    ev = events(
+        [
+            (a, d * DAY + h * 3600, True, 20.0, m, c, CITY_COUNTRY[c] if c >= 0 else None, f"C{i}")
+            for i, (a, d, h, m, c) in enumerate(rows)
+        ],
+        ["account", "ts", "outflow", "amount", "mcc", "city_code", "country", "ref"],
+        ACCOUNTS,
+        CITIES,
     )
     kyc = {
         "accounts": pl.DataFrame({"account_id": ACCOUNTS, "holder_id": ["P0", "P1", "P2"]}),
@@ -65,7 +43,7 @@ def _ctx(
             schema_overrides={"residence_country": pl.String},
         ),
     }
-    return Context(Events(frame, ACCOUNTS, CITIES), params, kyc)
+    return Context(ev, p, kyc)
 
 
 def _window_max(times: list[int], values: list[int], window: int, distinct: bool) -> int:
@@ -84,7 +62,7 @@ def test_provisioning_food_matches_oracle(
     rows: list[tuple[int, int, int, int, int]], window: int, min_days: int
 ) -> None:
     hits = provisioning_food(
-        _ctx(rows, _params("provisioning_food", window_days=window, min_days=min_days))
+        _ctx(rows, params("provisioning_food", window_days=window, min_days=min_days))
     )
     want = {}
     for a in range(3):
@@ -107,7 +85,7 @@ def test_provisioning_food_matches_oracle(
 def test_geo_mobility_matches_oracle(
     rows: list[tuple[int, int, int, int, int]], window: int, k: int
 ) -> None:
-    hits = geo_mobility(_ctx(rows, _params("geo_mobility", window_days=window, min_cities=k)))
+    hits = geo_mobility(_ctx(rows, params("geo_mobility", window_days=window, min_cities=k)))
     want = {}
     for a, acc in enumerate(ACCOUNTS):
         home = HOME[acc]

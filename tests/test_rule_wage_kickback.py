@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fininvest.indicators.catalogue import load_catalogue
 from fininvest.screening.engine import DAY, Context
 from fininvest.screening.events import Events
 from fininvest.screening.rules.flows import wage_kickback_cycle
+
+from .rule_cases import events, params
 
 N = 6  # accounts 0..5
 # (from, to, day, hour, amount, is_payroll)
@@ -32,23 +32,8 @@ def _events(rows: list[tuple[int, int, int, int, float, bool]]) -> Events:
             recs.append(
                 (acc, d * DAY + h * 3600, out, x, cp, "payroll" if pay else "sepa", f"T{i}")
             )
-    frame = pl.DataFrame(
-        recs,
-        schema={
-            "account": pl.Int64,
-            "ts": pl.Int64,
-            "outflow": pl.Boolean,
-            "amount": pl.Float64,
-            "counterparty": pl.Int64,
-            "channel": pl.String,
-            "ref": pl.String,
-        },
-        orient="row",
-    ).with_columns(
-        pl.lit(None, pl.Int64).alias("mcc"),
-        pl.lit(None, pl.Int64).alias("city_code"),
-    )
-    return Events(frame, [f"A{i}" for i in range(N)], [])
+    columns = ["account", "ts", "outflow", "amount", "counterparty", "channel", "ref"]
+    return events(recs, columns, [f"A{i}" for i in range(N)])
 
 
 def _oracle(
@@ -81,8 +66,6 @@ def _oracle(
 def test_wage_kickback_cycle_matches_oracle(
     rows: list[tuple[int, int, int, int, float, bool]], share: float, days: int, min_cycles: int
 ) -> None:
-    ind = load_catalogue()["wage_kickback_cycle"]
-    params = {p.name: p.default for p in ind.parameters.values()}
-    params.update(share_back=share, within_days=days, min_cycles=min_cycles)
-    hits = wage_kickback_cycle(Context(_events(rows), {"wage_kickback_cycle": params}))
+    p = params("wage_kickback_cycle", share_back=share, within_days=days, min_cycles=min_cycles)
+    hits = wage_kickback_cycle(Context(_events(rows), p))
     assert {h.account: int(h.observed) for h in hits} == _oracle(rows, share, days, min_cycles)

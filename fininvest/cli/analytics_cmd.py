@@ -10,8 +10,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fininvest.cli.graph_options import graph_options, store_from
+from fininvest.cli.graph_options import graph_options
 from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.graph.store import open_store
 from fininvest.workspace import open_workspace
 
 
@@ -45,7 +46,9 @@ def chains(
     from fininvest.graph.chains import chains_of_trafficking
 
     ws = open_workspace(case_dir)
-    found = chains_of_trafficking(store_from(ws, uri, user, password), min_jurisdictions)
+    found = chains_of_trafficking(
+        open_store(ws, uri=uri, user=user, password=password), min_jurisdictions
+    )
     ws.path("results").mkdir(exist_ok=True)
     ws.path("results", "chains.json").write_text(json.dumps(found, indent=2), "utf-8")
     ws.audit("chains", {"min_jurisdictions": min_jurisdictions}, counts={"chains": len(found)})
@@ -139,7 +142,7 @@ def trace(
     from fininvest.graph.trace import TraceParams, source_accounts, trace_money
 
     ws = open_workspace(case_dir)
-    store = store_from(ws, uri, user, password)
+    store = open_store(ws, uri=uri, user=user, password=password)
     named = source_accounts(store, list(sources))
     accounts = sorted({a for accs in named.values() for a in accs})
     params = TraceParams(
@@ -224,7 +227,10 @@ def network(
 
     ws = open_workspace(case_dir)
     res = analyse_network(
-        ws, store_from(ws, uri, user, password), min_payments=min_payments, k=samples
+        ws,
+        open_store(ws, uri=uri, user=user, password=password),
+        min_payments=min_payments,
+        k=samples,
     )
     ws.audit(
         "network",

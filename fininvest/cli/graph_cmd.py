@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from fininvest.cli.graph_options import graph_options, store_from
+from fininvest.cli.graph_options import graph_options
 from fininvest.cli.output import FORMAT_OPTION, emit
 from fininvest.graph import embedded
 from fininvest.graph.store import open_store
@@ -70,7 +70,7 @@ def status(
     ws = open_workspace(case_dir)
     if uri:
         data: dict[str, object] = {"running": True, "uri": uri}
-        data.update(store_from(ws, uri, user, password).counts())
+        data.update(open_store(ws, uri=uri, user=user, password=password).counts())
         emit(fmt, data, lambda c: c.print(f"{uri}: {data['nodes']}; {data['relationships']}"))
         return
     info = embedded.running(ws)
@@ -107,7 +107,7 @@ def load(case_dir: Path, uri: str | None, user: str | None, password: str | None
     from fininvest.graph.load import load_graph
 
     ws = open_workspace(case_dir)
-    store = store_from(ws, uri, user, password)
+    store = open_store(ws, uri=uri, user=user, password=password)
     before = store.counts()
     with stages(40) as say:
         sent = load_graph(ws, store, say)

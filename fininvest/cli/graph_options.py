@@ -7,9 +7,6 @@ from typing import Any, TypeVar
 
 import click
 
-from fininvest.graph.store import GraphStore, open_store
-from fininvest.workspace import Workspace
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -31,9 +28,3 @@ def graph_options(f: F) -> F:
         help="bolt://host:7687 or neo4j://host:7687 (cluster routing) to use Neo4j instead of "
         "the case's embedded graph store; also [graph] uri in fininvest.toml.",
     )(f)
-
-
-def store_from(
-    ws: Workspace, uri: str | None, user: str | None, password: str | None
-) -> GraphStore:
-    return open_store(ws, uri=uri, user=user, password=password)

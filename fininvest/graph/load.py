@@ -11,13 +11,13 @@ transaction ids) before they reach the graph. This module holds the parties, acc
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from fininvest.errors import GraphWriteFailed
+from fininvest.graph.load_case import load_case_records, provenance
 from fininvest.graph.model import IDENTIFIER_LABELS, PARTY_LABELS
 from fininvest.graph.store import BatchFailed, GraphStore
 from fininvest.resources import resource_dir
@@ -37,17 +37,16 @@ def ensure_schema(store: GraphStore) -> None:
                 raise
 
 
-def _batches(df: pl.DataFrame) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, df.height, BATCH):
-        yield df.slice(start, BATCH).to_dicts()
-
-
-def _provenance() -> list[pl.Expr]:
+def _flow_aggregates() -> list[pl.Expr]:
+    """Count, total in the base currency, first and last time, evidence and source hash of a
+    group of transactions (money flows and cash deposits)."""
     return [
-        pl.col("source_sha256").cast(pl.String),
-        pl.concat_list(
-            pl.format("{}#{}", pl.col("source_file").cast(pl.String), pl.col("record_no"))
-        ).alias("record_ids"),
+        pl.len().cast(pl.Int64).alias("count"),
+        pl.col("amount_base").sum().alias("total"),
+        pl.col("ts").min().dt.epoch("ms").alias("first_ms"),
+        pl.col("ts").max().dt.epoch("ms").alias("last_ms"),
+        pl.col("txn_id").sort_by("ts").head(EVIDENCE).alias("evidence"),
+        pl.col("source_sha256").cast(pl.String).first(),
     ]
 
 
@@ -63,13 +62,8 @@ def paid_rows(ws: Workspace) -> pl.DataFrame:
             pl.col("ts").dt.strftime("%Y-%m").alias("month"),
         )
         .agg(
-            pl.len().cast(pl.Int64).alias("count"),
-            pl.col("amount_base").sum().alias("total"),
-            pl.col("ts").min().dt.epoch("ms").alias("first_ms"),
-            pl.col("ts").max().dt.epoch("ms").alias("last_ms"),
+            *_flow_aggregates(),
             pl.col("ts").min().dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").alias("first_at"),
-            pl.col("txn_id").sort_by("ts").head(EVIDENCE).alias("evidence"),
-            pl.col("source_sha256").cast(pl.String).first(),
         )
         .sort("src", "dst", "month")
         .collect()
@@ -79,10 +73,9 @@ def paid_rows(ws: Workspace) -> pl.DataFrame:
 class Sender:
     """Sends a table to one load file in batches, counting rows; names the batch on failure."""
 
-    def __init__(self, store: GraphStore, say: Callable[[str], None], key: str = "id") -> None:
+    def __init__(self, store: GraphStore, say: Callable[[str], None]) -> None:
         self.store, self.say = store, say
         self.sent: dict[str, int] = {}
-        self.key = key
 
     def __call__(self, name: str, df: pl.DataFrame, key: str | None = None) -> None:
         self.say(f"{name}: {df.height:,} rows")
@@ -111,7 +104,7 @@ def load_parties_and_accounts(ws: Workspace, send: Sender) -> None:
                 "name",
                 pl.col("nationality").cast(pl.String),
                 pl.col("residence_country").cast(pl.String).alias("residence"),
-                *_provenance(),
+                *provenance(),
             ),
         )
         send(
@@ -121,7 +114,7 @@ def load_parties_and_accounts(ws: Workspace, send: Sender) -> None:
                 "name",
                 pl.col("incorporation_country").cast(pl.String).alias("country"),
                 "occupation",
-                *_provenance(),
+                *provenance(),
             ),
         )
     ends: list[pl.DataFrame] = []
@@ -147,7 +140,7 @@ def load_parties_and_accounts(ws: Workspace, send: Sender) -> None:
             "institution",
             pl.col("country").cast(pl.String),
             pl.col("opened").cast(pl.String),
-            *_provenance(),
+            *provenance(),
         )
     else:
         acc, kyc = None, pl.DataFrame(schema={"id": pl.String})
@@ -171,9 +164,9 @@ def load_parties_and_accounts(ws: Workspace, send: Sender) -> None:
                 pl.col("holder_id").alias("holder"),
                 pl.col("account_id").alias("account"),
                 "opened_by",
-                *_provenance(),
+                *provenance(),
             ).join(kinds, on="holder")
-            for kind in ("person", "company"):
+            for kind in PARTY_LABELS:
                 send(f"holds_{kind}", holds.filter(pl.col("kind") == kind).drop("kind"))
     if ws.has_table("identifiers") and parties is not None:
         ident = (
@@ -193,7 +186,7 @@ def load_parties_and_accounts(ws: Workspace, send: Sender) -> None:
                     f"uses_{party_kind}_{ident_kind}",
                     ident.filter(
                         (pl.col("party_kind") == party_kind) & (pl.col("kind") == ident_kind)
-                    ).select(pl.col("owner_id").alias("owner"), "value", *_provenance()),
+                    ).select(pl.col("owner_id").alias("owner"), "value", *provenance()),
                 )
 
 
@@ -203,14 +196,7 @@ def deposit_rows(ws: Workspace) -> pl.DataFrame:
         ws.scan("transactions")
         .filter(pl.col("depositor_id").is_not_null() & pl.col("to_account").is_not_null())
         .group_by(pl.col("depositor_id").alias("depositor"), pl.col("to_account").alias("account"))
-        .agg(
-            pl.len().cast(pl.Int64).alias("count"),
-            pl.col("amount_base").sum().alias("total"),
-            pl.col("ts").min().dt.epoch("ms").alias("first_ms"),
-            pl.col("ts").max().dt.epoch("ms").alias("last_ms"),
-            pl.col("txn_id").sort_by("ts").head(EVIDENCE).alias("evidence"),
-            pl.col("source_sha256").cast(pl.String).first(),
-        )
+        .agg(*_flow_aggregates())
         .sort("depositor", "account")
         .collect()
     )
@@ -225,15 +211,13 @@ def load_graph(
     alerts (:mod:`fininvest.graph.load_case`), then money flows. Each step is idempotent, so a
     rerun after an interruption repeats what was written and completes the rest.
     """
-    from fininvest.graph import load_case
-
     send = Sender(store, progress or (lambda _m: None))
     marker = ws.path("graph", f"load-in-progress-{store.name}")
     paid_file = money_load_file(store, marker)
     marker.write_text("a graph load started and has not finished\n")
     ensure_schema(store)
     load_parties_and_accounts(ws, send)
-    load_case.load_case_records(ws, send)
+    load_case_records(ws, send)
     if ws.has_table("transactions"):
         send(paid_file, paid_rows(ws), key="src")
         send("deposited", deposit_rows(ws), key="depositor")

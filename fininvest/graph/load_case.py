@@ -13,19 +13,24 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from fininvest.graph.model import intel_relations, load_model
+from fininvest.graph.model import IDENTIFIER_LABELS, PARTY_LABELS, intel_relations, load_model
 from fininvest.workspace import Workspace, file_sha256
 
 if TYPE_CHECKING:
     from fininvest.graph.load import Sender
 
-KIND_LABELS = {"person": "Person", "company": "Company", "phone": "Phone", "ad": "Ad"}
+#: intelligence subject/object kinds → node labels
+KIND_LABELS = {**PARTY_LABELS, **IDENTIFIER_LABELS, "ad": "Ad"}
 
 
-def _provenance() -> list[pl.Expr]:
-    from fininvest.graph.load import _provenance as p
-
-    return p()
+def provenance() -> list[pl.Expr]:
+    """``source_sha256`` and ``record_ids`` (``file#record``) of a workspace row."""
+    return [
+        pl.col("source_sha256").cast(pl.String),
+        pl.concat_list(
+            pl.format("{}#{}", pl.col("source_file").cast(pl.String), pl.col("record_no"))
+        ).alias("record_ids"),
+    ]
 
 
 def intel_rows(ws: Workspace) -> dict[str, pl.DataFrame]:
@@ -62,7 +67,7 @@ def intel_rows(ws: Workspace) -> dict[str, pl.DataFrame]:
                 pl.col("info_credibility").cast(pl.String),
             ).alias("grading"),
             "handling_code",
-            *_provenance(),
+            *provenance(),
         ).sort("link_id")
     out[""] = intel.filter(~pl.col("link_id").is_in(pl.Series(used, dtype=pl.String).implode()))
     return out
@@ -106,7 +111,7 @@ def asset_rows(ws: Workspace) -> pl.DataFrame:
         pl.col("status").fill_null("identified"),
         pl.col("status_date").fill_null(pl.col("identified_on").cast(pl.String)),
         pl.col("history").fill_null([]),
-        *_provenance(),
+        *provenance(),
     ).sort("id")
 
 
@@ -155,7 +160,7 @@ def load_case_records(ws: Workspace, send: Sender) -> None:
         if ws.has_table("parties"):
             kinds = ws.scan("parties").select(pl.col("party_id").alias("owner"), "kind").collect()
             assets = assets.join(kinds, on="owner", how="left")
-            for kind in ("person", "company"):
+            for kind in PARTY_LABELS:
                 send(
                     f"assets_{kind}", assets.filter(pl.col("kind_right") == kind).drop("kind_right")
                 )
@@ -171,7 +176,7 @@ def load_case_records(ws: Workspace, send: Sender) -> None:
                 pl.col("submitted").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("submission_date"),
                 "reason",
                 pl.col("indicators").str.split("|").fill_null([]),
-                *_provenance(),
+                *provenance(),
             ),
         )
         if ws.has_table("transactions"):

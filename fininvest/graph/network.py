@@ -54,15 +54,16 @@ def money_ties(ws: Workspace, min_payments: int = 3) -> pl.DataFrame:
 def party_network(ws: Workspace, store: GraphStore, min_payments: int = 3) -> nx.Graph:
     """The tie network (weights: payments, shared identifiers × 5, intelligence × 10)."""
     g = nx.Graph()
+
+    def tie(a: str, b: str, weight: float) -> None:
+        g.add_edge(a, b, weight=g.get_edge_data(a, b, {"weight": 0})["weight"] + weight)
+
     for a, b, n in money_ties(ws, min_payments).iter_rows():
-        w = g.get_edge_data(a, b, {"weight": 0})["weight"]
-        g.add_edge(a, b, weight=w + n)
+        tie(a, b, n)
     for r in store.run("query/shared_identifier_links"):
-        w = g.get_edge_data(r["a"], r["b"], {"weight": 0})["weight"]
-        g.add_edge(r["a"], r["b"], weight=w + 5 * r["shared"])
+        tie(r["a"], r["b"], 5 * r["shared"])
     for r in store.run("query/intel_person_links"):
-        w = g.get_edge_data(r["a"], r["b"], {"weight": 0})["weight"]
-        g.add_edge(r["a"], r["b"], weight=w + 10)
+        tie(r["a"], r["b"], 10)
     return g
 
 

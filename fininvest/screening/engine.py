@@ -191,6 +191,20 @@ def _transfers(ev: Events) -> np.ndarray:
     return idx
 
 
+def _edges(ev: Events, idx: np.ndarray) -> pl.DataFrame:
+    """The events ``idx`` as a table: account ``a``, counterparty ``b``, time ``t``, amount
+    ``x`` and event index ``e`` (for the pair-level joins)."""
+    return pl.DataFrame(
+        {
+            "a": ev.account[idx],
+            "b": ev.counterparty[idx],
+            "t": ev.ts[idx],
+            "x": ev.amount[idx],
+            "e": idx,
+        }  # fmt: skip
+    )
+
+
 def evaluate(
     ctx: Context, catalogue: dict[str, Indicator], tables: set[str]
 ) -> tuple[list[Hit], dict[str, str]]:

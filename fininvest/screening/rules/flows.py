@@ -12,6 +12,7 @@ from fininvest.screening.engine import (
     NotEvaluated,
     _cash_in,
     _codes,
+    _edges,
     _inflow_refs,
     _pass_through,
     _transfers,
@@ -413,28 +414,12 @@ def wage_kickback_cycle(ctx: Context) -> list[Hit]:
     transfers = _transfers(ev)
     if len(transfers) == 0:
         return []
-    edges = pl.DataFrame(
-        {
-            "a": ev.account[transfers],
-            "b": ev.counterparty[transfers],
-            "t": ev.ts[transfers],
-            "x": ev.amount[transfers],
-            "e": transfers,
-        }
-    )
+    edges = _edges(ev, transfers)
     payroll = (ev.col("channel") == "payroll").fill_null(False).to_numpy()
     wage_idx = np.flatnonzero((~ev.outflow) & (ev.counterparty >= 0) & payroll)
     if len(wage_idx) == 0:
         return []
-    wages = pl.DataFrame(
-        {
-            "w": ev.account[wage_idx],
-            "emp": ev.counterparty[wage_idx],
-            "tw": ev.ts[wage_idx],
-            "wage": ev.amount[wage_idx],
-            "ew": wage_idx,
-        }
-    )
+    wages = _edges(ev, wage_idx).rename({"a": "w", "b": "emp", "t": "tw", "x": "wage", "e": "ew"})
     deals = pl.concat(  # the employer itself and every account it pays or is paid by
         [
             edges.select(pl.col("a").alias("emp"), pl.col("b").alias("r")),

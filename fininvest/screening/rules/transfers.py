@@ -12,6 +12,7 @@ from fininvest.screening.engine import (
     Context,
     Hit,
     NotEvaluated,
+    _edges,
     _transfers,
     _window_evidence,
     rule,
@@ -63,16 +64,7 @@ def scatter_gather(ctx: Context) -> list[Hit]:
     """One source pays several intermediaries, which each pay one destination soon after."""
     p = ctx.params["scatter_gather"]
     ev = ctx.ev
-    idx = _transfers(ev)
-    edges = pl.DataFrame(
-        {
-            "a": ev.account[idx],
-            "b": ev.counterparty[idx],
-            "t": ev.ts[idx],
-            "x": ev.amount[idx],
-            "e": idx,
-        }
-    )
+    edges = _edges(ev, _transfers(ev))
     deg = (
         edges.group_by("b")
         .len()
