@@ -53,20 +53,10 @@ def _events(rows: list[tuple[str, int, int, int, int, int | None]]) -> Events:
                 c,
                 f"P{p}" if (k == "cash" and p is not None) else None,
                 f"T{i}",
-            )  # fmt: skip
+            )
             for i, (k, a, d, h, c, p) in enumerate(rows)
         ],
-        [
-            "account",
-            "ts",
-            "outflow",
-            "amount",
-            "channel",
-            "mcc",
-            "city_code",
-            "depositor_id",
-            "ref",
-        ],
+        COLUMNS,
         ACCOUNTS,
         CITIES,
     )
