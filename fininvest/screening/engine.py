@@ -157,7 +157,7 @@ def _mcc_flag(ev: Events, codes: set[int] | list[int]) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- shared helpers
 def _cash_in(ev: Events) -> np.ndarray:
-    flag: np.ndarray = (~ev.outflow) & (ev.col("channel") == "cash").fill_null(False).to_numpy()
+    flag: np.ndarray = (~ev.outflow) & ev.is_in("channel", ["cash"])
     return flag
 
 
@@ -168,14 +168,6 @@ def _pass_through(ev: Events, hours: float) -> tuple[np.ndarray, np.ndarray]:
 def _inflow_refs(ev: Events, a: int, limit: int = 20) -> list[str]:
     lo, hi = ev.offsets[a], ev.offsets[a + 1]
     return ev.refs((np.flatnonzero(~ev.outflow[lo:hi]) + lo)[:limit])
-
-
-def _codes(s: pl.Series) -> tuple[np.ndarray, int]:
-    """Dense integer codes of a text column (nulls → -1) and how many codes there are."""
-    uniq = s.drop_nulls().unique().sort()
-    lut = {v: i for i, v in enumerate(uniq.to_list())}
-    codes = s.replace_strict(lut, default=-1, return_dtype=pl.Int64).to_numpy()
-    return codes, len(lut)
 
 
 def _accounts_of_parties(ctx: Context) -> dict[str, list[str]]:

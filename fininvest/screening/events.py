@@ -7,9 +7,12 @@ times — with one packed int64 key, and returns the permutation and the segment
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 import polars as pl
 
+from fininvest.screening.streams import bucket_rows, dense_codes
 from fininvest.workspace import Workspace
 
 
@@ -57,6 +60,12 @@ def order_events(
     return order, offsets
 
 
+TextColumn = Callable[[str], pl.Series]
+
+#: text columns of the events, kept in the source rows and read only when a rule asks
+TEXT = ("channel", "purpose", "depositor_id", "country", "to_country", "ref")
+
+
 class Events:
     """Every money movement of a workspace as per-account events, ordered for the kernels.
 
@@ -65,159 +74,198 @@ class Events:
     account, ts (seconds), outflow, amount (base currency), counterparty (account code or -1),
     mcc (-1 for bank events), city (code or -1). ``accounts`` maps codes back to account ids;
     ``offsets`` delimits each account's events. Text columns (channel, purpose, depositor_id,
-    country, to_country, ref) stay in the source rows (``base``: one row per transaction, not
-    per event) and are gathered on demand by :meth:`col` and :meth:`refs`, so a transfer's
-    text is stored once although it makes two events.
+    country, to_country, ref) stay in the source rows (one row per transaction, not per event)
+    and are read when a rule first asks (:meth:`codes`, :meth:`is_in`, :meth:`lookup`,
+    :meth:`text_at`, :meth:`refs`), so a transfer's text
+    is stored once although it makes two events, and not at all when no rule needs it.
+
+    ``Events(frame, accounts, cities)`` takes one event per frame row (any order, the text
+    columns in the frame); :func:`load_events` builds them from a workspace's transaction rows
+    with the linear-time kernels of :mod:`fininvest.screening.streams`.
     """
 
-    def __init__(
-        self,
-        frame: pl.DataFrame,
-        accounts: list[str],
-        cities: list[str],
-        *,
-        base: pl.DataFrame | None = None,
-        row: np.ndarray | None = None,
-    ) -> None:
-        self.accounts = accounts
-        self.cities = cities
-        n_acc = len(accounts)
+    def __init__(self, frame: pl.DataFrame, accounts: list[str], cities: list[str]) -> None:
         account = frame["account"].to_numpy()
         ts = frame["ts"].to_numpy()
         outflow = frame["outflow"].to_numpy()
-        order, self.offsets = order_events(account, ts, outflow, n_acc)
-        self.ts = ts[order]
-        self.outflow = outflow[order]
-        self.account = account[order]
-        self.amount = frame["amount"].fill_null(0.0).to_numpy()[order]
-        self.counterparty = frame["counterparty"].fill_null(-1).to_numpy()[order]
-        self.mcc = frame["mcc"].fill_null(-1).to_numpy()[order]
-        self.city = frame["city_code"].fill_null(-1).to_numpy()[order]
-        self._base = base if base is not None else frame
-        rows = row if row is not None else np.arange(frame.height, dtype=np.int64)
-        self._row = rows[order]
-        self._cols: dict[str, pl.Series] = {}
+        order, offsets = order_events(account, ts, outflow, len(accounts))
+        self._set(
+            accounts,
+            cities,
+            {
+                "offsets": offsets,
+                "row": order,
+                "account": account[order],
+                "outflow": outflow[order],
+                "counterparty": frame["counterparty"].fill_null(-1).to_numpy()[order],
+                "ts": ts[order],
+                "amount": frame["amount"].fill_null(0.0).to_numpy()[order],
+                "mcc": frame["mcc"].fill_null(-1).to_numpy()[order],
+                "city": frame["city_code"].fill_null(-1).to_numpy()[order],
+            },
+            frame.get_column,
+        )
+
+    def _set(
+        self, accounts: list[str], cities: list[str], ev: dict[str, np.ndarray], text: TextColumn
+    ) -> None:
+        """``ev``: the event arrays in kernel order (see :func:`bucket_rows`); ``text(name)``
+        gives a text column in source-row order."""
+        self.accounts, self.cities, self.offsets = accounts, cities, ev["offsets"]
+        self.account, self.outflow, self.counterparty = (
+            ev["account"],
+            ev["outflow"],
+            ev["counterparty"],
+        )
+        self.ts, self.amount, self.mcc, self.city = ev["ts"], ev["amount"], ev["mcc"], ev["city"]
+        self._row = ev["row"]
+        self._text = text
+        self._source: dict[str, pl.Series] = {}
+        self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
+
+    @classmethod
+    def from_rows(
+        cls,
+        payer: np.ndarray,
+        payee: np.ndarray,
+        rows: dict[str, np.ndarray],
+        accounts: list[str],
+        cities: list[str],
+        text: TextColumn,
+    ) -> Events:
+        """Events of transaction rows: an outflow of ``payer`` and an inflow of ``payee`` per
+        row (−1: no account on that side). ``rows`` holds ts, amount, mcc and city per row."""
+        ev = cls.__new__(cls)
+        ev._set(accounts, cities, bucket_rows(payer, payee, rows, len(accounts)), text)
+        return ev
+
+    def _source_col(self, name: str) -> pl.Series:
+        if name not in self._source:
+            self._source[name] = self._text(name)
+        return self._source[name]
 
     def refs(self, idx: np.ndarray) -> list[str]:
         """Transaction ids of the given event indices (the evidence of a hit)."""
-        rows = pl.Series(self._row[np.asarray(idx, dtype=np.int64)])
-        return [str(r) for r in self._base["ref"].gather(rows).to_list()]
+        return [str(r) for r in self.text_at("ref", idx).to_list()]
 
-    def col(self, name: str) -> pl.Series:
-        """A text column in event order (gathered once, then kept)."""
-        if name not in self._cols:
-            self._cols[name] = self._base[name].gather(pl.Series(self._row))
-        return self._cols[name]
+    def text_at(self, name: str, idx: np.ndarray) -> pl.Series:
+        """A text column's values at the given event indices only."""
+        return self._source_col(name).gather(pl.Series(self._row[np.asarray(idx, np.int64)]))
+
+    def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """A text column as dense integer codes per event (−1 for null) and the sorted values
+        the codes stand for: coded once per source row, then gathered as integers."""
+        if name not in self._codes:
+            codes, values = dense_codes(self._source_col(name))
+            self._codes[name] = (codes[self._row], values)
+        return self._codes[name]
+
+    def is_in(self, name: str, values: Iterable[str]) -> np.ndarray:
+        """Per event: is the text column one of ``values`` (null never is)."""
+        codes, known = self.codes(name)
+        wanted = [i for i, v in enumerate(known) if v in set(values)]
+        flag: np.ndarray = np.isin(codes, np.array(wanted, np.int64))
+        return flag
+
+    def lookup(self, name: str, table: dict[str, float], default: float) -> np.ndarray:
+        """Per event: ``table`` looked up by the text column (``default`` when absent or
+        null)."""
+        codes, known = self.codes(name)
+        lut = np.array([table.get(v, default) for v in known] + [default], np.float64)
+        out: np.ndarray = lut[codes]  # code −1 (null) takes the appended default
+        return out
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
 
 
+def _sources(ws: Workspace) -> list[tuple[str, pl.Expr | None, dict[str, pl.Expr]]]:
+    """Per money table: its name, its row filter, and how each event column reads from it."""
+    out: list[tuple[str, pl.Expr | None, dict[str, pl.Expr]]] = []
+    if ws.has_table("transactions"):
+        out.append(
+            (
+                "transactions",
+                None,
+                {
+                    "payer": pl.col("from_account"),
+                    "payee": pl.col("to_account"),
+                    "ts": pl.col("ts").dt.epoch("s"),
+                    "amount": pl.col("amount_base"),
+                    "city": pl.col("city"),
+                    "mcc": pl.lit(-1, pl.Int64),
+                    "channel": pl.col("channel").cast(pl.String),
+                    "purpose": pl.col("purpose"),
+                    "depositor_id": pl.col("depositor_id"),
+                    "country": pl.col("country").cast(pl.String),
+                    "to_country": pl.col("to_country").cast(pl.String),
+                    "ref": pl.col("txn_id"),
+                },
+            )
+        )
+    if ws.has_table("card_transactions"):
+        out.append(
+            (
+                "card_transactions",
+                pl.col("payer_account").is_not_null(),
+                {
+                    "payer": pl.col("payer_account"),
+                    "payee": pl.lit(None, pl.String),
+                    "ts": pl.col("ts").dt.epoch("s"),
+                    "amount": pl.col("amount_base"),
+                    "city": pl.col("merchant_city"),
+                    "mcc": pl.col("mcc").cast(pl.Int64),
+                    "channel": pl.lit("card", pl.String),
+                    "purpose": pl.col("merchant_name"),
+                    "depositor_id": pl.lit(None, pl.String),
+                    "country": pl.col("merchant_country").cast(pl.String),
+                    "to_country": pl.lit(None, pl.String),
+                    "ref": pl.col("txn_id"),
+                },
+            )
+        )
+    return out
+
+
+def _read(ws: Workspace, sources: list, names: list[str]) -> pl.DataFrame:  # type: ignore[type-arg]
+    """The named event columns of every money table, one row per source row, tables in
+    order."""
+    parts = []
+    for table, keep, exprs in sources:
+        lf = ws.scan(table)
+        if keep is not None:
+            lf = lf.filter(keep)
+        # with_columns, not select: literal columns (a card has no depositor) take the table's
+        # height instead of one row
+        parts.append(lf.with_columns(exprs[n].alias(n) for n in names).select(names))
+    return pl.concat(parts, how="vertical_relaxed").collect()
+
+
 def load_events(ws: Workspace) -> Events | None:
     """Build the event streams from the ``transactions`` and ``card_transactions`` tables.
 
-    Account codes are assigned once per source row (two hash joins on the transactions, not
-    on the doubled event list); the event arrays are then assembled with numpy. Returns None
-    when the workspace has no money movements at all.
+    Reads only the columns the kernels need (ids, time, amount, city, MCC); account and city
+    codes come from :func:`~fininvest.screening.streams.dense_codes` and the events are ordered
+    by :func:`~fininvest.screening.streams.bucket_rows`. Text columns are read from the tables
+    when a rule first asks for them. Returns None when the workspace has no money movements.
     """
-    text = ["channel", "purpose", "depositor_id", "country", "to_country", "ref"]
-    bases: list[pl.DataFrame] = []
-    if ws.has_table("transactions"):
-        tx = (
-            ws.scan("transactions")
-            .select(
-                pl.col("from_account"),
-                pl.col("to_account"),
-                pl.col("ts").dt.epoch("s").alias("ts"),
-                pl.col("amount_base").alias("amount"),
-                pl.col("city"),
-                pl.lit(None, pl.Int64).alias("mcc"),
-                pl.col("channel").cast(pl.String).cast(pl.Categorical),
-                "purpose",
-                "depositor_id",
-                pl.col("country").cast(pl.String),
-                pl.col("to_country").cast(pl.String),
-                pl.col("txn_id").alias("ref"),
-            )
-            .collect()
-        )
-        bases.append(tx)
-    if ws.has_table("card_transactions"):
-        card = (
-            ws.scan("card_transactions")
-            .filter(pl.col("payer_account").is_not_null())
-            .select(
-                pl.col("payer_account").alias("from_account"),
-                pl.lit(None, pl.String).alias("to_account"),
-                pl.col("ts").dt.epoch("s").alias("ts"),
-                pl.col("amount_base").alias("amount"),
-                pl.col("merchant_city").alias("city"),
-                pl.col("mcc").cast(pl.Int64),
-                pl.lit("card").cast(pl.Categorical).alias("channel"),
-                pl.col("merchant_name").alias("purpose"),
-                pl.lit(None, pl.String).alias("depositor_id"),
-                pl.col("merchant_country").cast(pl.String).alias("country"),
-                pl.lit(None, pl.String).alias("to_country"),
-                pl.col("txn_id").alias("ref"),
-            )
-            .collect()
-        )
-        bases.append(card)
-    if not bases:
+    sources = _sources(ws)
+    if not sources:
         return None
-    base = pl.concat(bases, how="vertical_relaxed")
-    del bases
-    accounts_s = (
-        pl.concat([base["from_account"].drop_nulls(), base["to_account"].drop_nulls()])
-        .unique()
-        .sort()
-    )
-    accounts = accounts_s.to_list()
-    cities = base["city"].drop_nulls().unique().sort().to_list()
-    codes = pl.DataFrame({"id": accounts_s, "code": pl.int_range(len(accounts), eager=True)})
-    city_codes = pl.DataFrame(
-        {"city": cities, "city_code": range(len(cities))},
-        schema={"city": pl.String, "city_code": pl.Int64},
-    )
-    coded = (  # left joins that keep the row order: no index and re-sort needed
-        base.lazy()
-        .select("from_account", "to_account", "city")
-        .join(
-            codes.lazy().rename({"id": "from_account", "code": "f"}),
-            on="from_account",
-            how="left",
-            maintain_order="left",
-        )
-        .join(
-            codes.lazy().rename({"id": "to_account", "code": "t"}),
-            on="to_account",
-            how="left",
-            maintain_order="left",
-        )
-        .join(city_codes.lazy(), on="city", how="left", maintain_order="left")
-        .select("f", "t", "city_code")
-        .collect()
-    )
-    f = coded["f"].fill_null(-1).to_numpy()
-    t = coded["t"].fill_null(-1).to_numpy()
-    city = coded["city_code"].fill_null(-1).to_numpy()
-    row = np.arange(base.height, dtype=np.int64)
-    out_side, in_side = f >= 0, t >= 0
-    ts = base["ts"].to_numpy()
-    amount = base["amount"].fill_null(0.0).to_numpy()
-    mcc = base["mcc"].fill_null(-1).to_numpy()
-    frame = pl.DataFrame(
-        {
-            "account": np.concatenate([f[out_side], t[in_side]]),
-            "ts": np.concatenate([ts[out_side], ts[in_side]]),
-            "outflow": np.concatenate(
-                [np.ones(out_side.sum(), np.bool_), np.zeros(in_side.sum(), np.bool_)]
-            ),
-            "amount": np.concatenate([amount[out_side], amount[in_side]]),
-            "counterparty": np.concatenate([t[out_side], f[in_side]]),
-            "mcc": np.concatenate([mcc[out_side], mcc[in_side]]),
-            "city_code": np.concatenate([city[out_side], city[in_side]]),
-        }
-    )
-    rows = np.concatenate([row[out_side], row[in_side]])
-    return Events(frame, accounts, cities, base=base.select(text), row=rows)
+    base = _read(ws, sources, ["payer", "payee", "ts", "amount", "city", "mcc"])
+    n = base.height
+    codes, accounts = dense_codes(pl.concat([base["payer"], base["payee"]]))
+    city, cities = dense_codes(base["city"])
+    rows = {
+        "ts": base["ts"].to_numpy(),
+        "amount": base["amount"].fill_null(0.0).to_numpy(),
+        "mcc": base["mcc"].fill_null(-1).to_numpy(),
+        "city": city,
+    }
+    del base
+
+    def text(name: str) -> pl.Series:
+        col = _read(ws, sources, [name]).to_series()
+        return col.cast(pl.Categorical) if name == "channel" else col
+
+    return Events.from_rows(codes[:n], codes[n:], rows, accounts, cities, text)

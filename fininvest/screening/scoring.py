@@ -128,5 +128,5 @@ def build_alerts(
             "evidence": pl.List(pl.String),
             "citation": pl.String,
         },
-    )
+    ).sort(["entity_id", "indicator", "detail"])  # deterministic whatever order rules ran in
     return alerts, explanations

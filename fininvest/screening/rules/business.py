@@ -229,7 +229,7 @@ def low_payroll_business(ctx: Context) -> list[Hit]:
         .filter(pl.col("peer") != "")
     )
     mine = np.isin(ev.account, firms["a"].to_numpy())
-    payroll = (ev.col("channel").cast(pl.String) == "payroll").fill_null(False).to_numpy()
+    payroll = ev.is_in("channel", ["payroll"])
     revenue = mine & ~ev.outflow
     paid = mine & ev.outflow & payroll
     period = int(p["window_days"] * 86_400)

@@ -181,7 +181,7 @@ def cash_no_ach(ctx: Context) -> list[Hit]:
     found = count_rule(
         ctx, "cash_no_ach", _cash_in(ev), p["window_days"], p["min_deposits"], "cash deposits"
     )
-    ach = ev.col("channel").is_in(["ach", "sepa"]).fill_null(False).to_numpy()
+    ach = ev.is_in("channel", ["ach", "sepa"])
     kept = []
     for h in found:
         lo, hi = ev.offsets[h.account], ev.offsets[h.account + 1]
@@ -243,7 +243,7 @@ def lodging_deposit_colocation(ctx: Context) -> list[Hit]:
             "city": ev.city[cash_idx],
             "t_dep": ev.ts[cash_idx],
             "e_dep": cash_idx,
-            "depositor": ev.col("depositor_id").gather(cash_idx),
+            "depositor": ev.text_at("depositor_id", cash_idx),
         }
     )
     code = {a: i for i, a in enumerate(ev.accounts)}
@@ -397,23 +397,18 @@ def geo_mobility(ctx: Context) -> list[Hit]:
     p = ctx.params["geo_mobility"]
     ev = ctx.ev
     code = {a: i for i, a in enumerate(ev.accounts)}
-    residence = np.full(len(ev.accounts), "", dtype=object)
+    country, countries = ev.codes("country")
+    country_code = {c: i for i, c in enumerate(countries)}
+    residence = np.full(len(ev.accounts), -3, np.int64)  # −3: unknown home
     homes = ctx.kyc["accounts"].join(
         ctx.kyc["parties"].select(pl.col("party_id").alias("holder_id"), "residence_country"),
         on="holder_id",
     )
-    for account, country in homes.select("account_id", "residence_country").iter_rows():
-        if account in code and country is not None:
-            residence[code[account]] = str(country)
-    country = ev.col("country").cast(pl.String).fill_null("").to_numpy()
-    known_home = residence[ev.account] != ""
-    abroad = (
-        (ev.mcc >= 0)
-        & ev.outflow
-        & (ev.city >= 0)
-        & known_home
-        & (country != residence[ev.account])
-    )
+    for account, home in homes.select("account_id", "residence_country").iter_rows():
+        if account in code and home is not None:  # −2: a country no payment was made in
+            residence[code[account]] = country_code.get(str(home), -2)
+    home = residence[ev.account]
+    abroad = (ev.mcc >= 0) & ev.outflow & (ev.city >= 0) & (home != -3) & (country != home)
     return distinct_count_rule(
         ctx,
         "geo_mobility",

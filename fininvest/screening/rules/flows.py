@@ -11,7 +11,6 @@ from fininvest.screening.engine import (
     Hit,
     NotEvaluated,
     _cash_in,
-    _codes,
     _edges,
     _inflow_refs,
     _pass_through,
@@ -28,7 +27,7 @@ from fininvest.screening.kernels import outflow_after, window_distinct_max
 def third_party_cash_multi_loc(ctx: Context) -> list[Hit]:
     p = ctx.params["third_party_cash_multi_loc"]
     ev = ctx.ev
-    flag = _cash_in(ev) & ev.col("depositor_id").is_not_null().to_numpy()
+    flag = _cash_in(ev) & (ev.codes("depositor_id")[0] >= 0)
     return distinct_count_rule(
         ctx,
         "third_party_cash_multi_loc",
@@ -49,11 +48,7 @@ def structuring(ctx: Context) -> list[Hit]:
     p = ctx.params["structuring"]
     ev = ctx.ev
     default = ctx.thresholds.get("DEFAULT", p["threshold"])
-    thr = (
-        ev.col("country")
-        .replace_strict(ctx.thresholds, default=default, return_dtype=pl.Float64)
-        .to_numpy()
-    )
+    thr = ev.lookup("country", ctx.thresholds, default)
     flag = _cash_in(ev) & (ev.amount >= p["band_low"] * thr) & (ev.amount < thr)
     return count_rule(
         ctx,
@@ -158,15 +153,16 @@ def pooled_wages(ctx: Context) -> list[Hit]:
     """Payroll credits for several different payees (distinct payment references) in a cycle."""
     p = ctx.params["pooled_wages"]
     ev = ctx.ev
-    payroll = (~ev.outflow) & (ev.col("channel") == "payroll").fill_null(False).to_numpy()
-    refs = ev.col("purpose").fill_null("")
-    codes = refs.cast(pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
+    payroll = (~ev.outflow) & ev.is_in("channel", ["payroll"])
+    codes, refs = ev.codes("purpose")
+    blank = refs.index("") if "" in refs else len(refs)  # no reference: one payee, as ""
+    codes = np.where(codes < 0, blank, codes)
     return distinct_count_rule(
         ctx,
         "pooled_wages",
         payroll,
         codes,
-        int(codes.max()) + 1 if len(codes) else 1,
+        len(refs) + 1,
         p["cycle_days"],
         p["min_payees"],
         p["min_payees"],
@@ -179,7 +175,8 @@ def pooled_wages(ctx: Context) -> list[Hit]:
 def begging_cash_aggregation(ctx: Context) -> list[Hit]:
     p = ctx.params["begging_cash_aggregation"]
     ev = ctx.ev
-    depositor, n = _codes(ev.col("depositor_id"))
+    depositor, depositors = ev.codes("depositor_id")
+    n = len(depositors)
     flag = _cash_in(ev) & (ev.amount <= p["max_amount"]) & (depositor >= 0)
     return distinct_count_rule(
         ctx,
@@ -205,7 +202,7 @@ def remittance_to_source(ctx: Context) -> list[Hit]:
             "([indicators.remittance_to_source] countries in fininvest.toml)"
         )
     ev = ctx.ev
-    flag = ev.outflow & ev.col("to_country").is_in(p["countries"]).fill_null(False).to_numpy()
+    flag = ev.outflow & ev.is_in("to_country", p["countries"])
     return count_rule(
         ctx,
         "remittance_to_source",
@@ -263,7 +260,7 @@ def male_p2p_fan_in(ctx: Context) -> list[Hit]:
     flag = (
         (~ev.outflow)
         & (ev.counterparty >= 0)
-        & (ev.col("channel") == "p2p").fill_null(False).to_numpy()
+        & ev.is_in("channel", ["p2p"])
         & (ev.amount >= p["amount_low"])
         & (ev.amount <= p["amount_high"])
     )
@@ -300,7 +297,7 @@ def wage_in_fast_out(ctx: Context) -> list[Hit]:
     """Wages that leave as soon as they arrive, cycle after cycle (F20 p.4)."""
     p = ctx.params["wage_in_fast_out"]
     ev = ctx.ev
-    payroll = (~ev.outflow) & (ev.col("channel") == "payroll").fill_null(False).to_numpy()
+    payroll = (~ev.outflow) & ev.is_in("channel", ["payroll"])
     after = outflow_after(
         ev.offsets, ev.ts, ev.amount, ev.outflow, payroll, int(p["within_hours"] * 3600)
     )
@@ -415,7 +412,7 @@ def wage_kickback_cycle(ctx: Context) -> list[Hit]:
     if len(transfers) == 0:
         return []
     edges = _edges(ev, transfers)
-    payroll = (ev.col("channel") == "payroll").fill_null(False).to_numpy()
+    payroll = ev.is_in("channel", ["payroll"])
     wage_idx = np.flatnonzero((~ev.outflow) & (ev.counterparty >= 0) & payroll)
     if len(wage_idx) == 0:
         return []
@@ -533,13 +530,7 @@ def id_threshold_avoidance(ctx: Context) -> list[Hit]:
         )
     p = ctx.params["id_threshold_avoidance"]
     ev = ctx.ev
-    limit = (
-        ev.col("country")
-        .cast(pl.String)
-        .replace_strict(ctx.id_thresholds, default=None, return_dtype=pl.Float64)
-        .fill_null(float("inf"))
-        .to_numpy()
-    )
+    limit = ev.lookup("country", ctx.id_thresholds, float("inf"))
     near = (ev.mcc < 0) & (ev.amount >= p["band_low"] * limit) & (ev.amount < limit)
     counts = np.bincount(ev.account[near], minlength=len(ev.accounts))
     hits = []

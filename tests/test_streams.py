@@ -1,0 +1,90 @@
+"""The linear-time event builders against the generic path they replace, on random input."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fininvest.screening.events import order_events
+from fininvest.screening.streams import _exact_codes, _hash_codes, bucket_rows, dense_codes
+
+
+@st.composite
+def row_sets(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
+    n_acc = draw(st.integers(min_value=1, max_value=6))
+    n = draw(st.integers(min_value=0, max_value=50))
+    side = st.lists(st.integers(-1, n_acc - 1), min_size=n, max_size=n)
+    span = draw(st.sampled_from([0, 1, 3, 1000]))  # small spans: many equal times
+    return {
+        "n_acc": n_acc,
+        "payer": np.array(draw(side), np.int64),
+        "payee": np.array(draw(side), np.int64),
+        "ts": np.array(draw(st.lists(st.integers(0, span), min_size=n, max_size=n)), np.int64),
+        "amount": np.array(draw(st.lists(st.floats(-1e9, 1e9), min_size=n, max_size=n))),
+        "mcc": np.array(draw(st.lists(st.integers(-1, 9999), min_size=n, max_size=n)), np.int64),
+        "city": np.array(draw(st.lists(st.integers(-1, 40), min_size=n, max_size=n)), np.int64),
+    }
+
+
+def _generic(r: dict) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+    """The doubled event list (outflows, then inflows) through the packed-key sort."""
+    out, inn = r["payer"] >= 0, r["payee"] >= 0
+    rows = np.concatenate([np.flatnonzero(out), np.flatnonzero(inn)])
+    account = np.concatenate([r["payer"][out], r["payee"][inn]])
+    outflow = np.concatenate([np.ones(out.sum(), bool), np.zeros(inn.sum(), bool)])
+    cp = np.concatenate([r["payee"][out], r["payer"][inn]])
+    order, offsets = order_events(account, r["ts"][rows], outflow, r["n_acc"])
+    ev = {"row": rows[order], "outflow": outflow[order], "account": account[order]}
+    ev["counterparty"] = cp[order]
+    for k in ("ts", "amount", "mcc", "city"):
+        ev[k] = r[k][ev["row"]]
+    ev["offsets"] = offsets
+    return ev
+
+
+@settings(max_examples=300, deadline=None)
+@given(row_sets())
+def test_bucket_rows_orders_events_like_the_packed_key_sort(r: dict) -> None:  # type: ignore[type-arg]
+    got = bucket_rows(r["payer"], r["payee"], r, r["n_acc"])
+    want = _generic(r)
+    for k, v in want.items():
+        np.testing.assert_array_equal(got[k], v, err_msg=k)
+
+
+def test_bucket_rows_unsorted_and_self_transfer() -> None:
+    rows = {"ts": np.array([9, 5, 5]), "amount": np.array([1.0, 2.0, 3.0]),
+            "mcc": np.array([-1, 5411, -1]), "city": np.array([-1, 2, -1])}  # fmt: skip
+    ev = bucket_rows(np.array([0, 1, 0]), np.array([1, -1, 0]), rows, 2)
+    # account 0: row 2 in then out (self-transfer, same second), then row 0 out at 9
+    assert ev["row"].tolist() == [2, 2, 0, 1, 0]
+    assert ev["outflow"].tolist() == [False, True, True, True, False]
+    assert ev["offsets"].tolist() == [0, 3, 5]
+    assert ev["mcc"].tolist() == [-1, -1, -1, 5411, -1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=40))
+def test_dense_codes_match_sorted_distinct_values(values: list[str | None]) -> None:
+    s = pl.Series(values, dtype=pl.String)
+    codes, uniques = dense_codes(s)
+    want_codes, want_uniques = _exact_codes(s)
+    assert uniques == want_uniques
+    np.testing.assert_array_equal(codes, want_codes)
+
+
+def test_colliding_first_hashes_are_detected() -> None:
+    h1 = np.zeros(3, np.uint64)  # every value lands on one first hash…
+    h2 = np.array([1, 1, 2], np.uint64)  # …but the third is a different value
+    codes, first, ok = _hash_codes(h1, h2, np.ones(3, np.bool_))
+    assert not ok
+    codes, first, ok = _hash_codes(h1, np.ones(3, np.uint64), np.ones(3, np.bool_))
+    assert ok and codes.tolist() == [0, 0, 0] and first.tolist() == [0]
+
+
+def test_hash_table_grows_past_its_first_size() -> None:
+    s = pl.Series([f"A{i % 5000}" for i in range(20_000)])
+    codes, uniques = dense_codes(s)
+    assert len(uniques) == 5000
+    assert [uniques[c] for c in codes[:7]] == s.head(7).to_list()
