@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from fininvest.screening.events import order_events
 from fininvest.screening.kernels import (
     fifo_pass_through,
     outflow_after,
+    top_counterparty,
     window_count_max,
     window_distinct_max,
     window_sum_max,
@@ -198,6 +200,26 @@ def test_outflow_after_matches_oracle(ev: dict) -> None:  # type: ignore[type-ar
                 assert abs(got[i] - expected) <= 1e-9 * max(1.0, expected)
             else:
                 assert np.isnan(got[i])
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_sets())
+def test_top_counterparty_matches_oracle(ev: dict) -> None:  # type: ignore[type-arg]
+    s, offsets = _sorted(ev)  # category stands for the counterparty (−1: none)
+    top, top_amount, total = top_counterparty(offsets, s["flag"], s["category"], s["amount"], 5)
+    for a, rows in _per_account(ev).items():
+        sums: dict[int, float] = {}
+        for i in rows:
+            if ev["flag"][i] and ev["category"][i] >= 0:
+                cp = int(ev["category"][i])
+                sums[cp] = sums.get(cp, 0.0) + float(ev["amount"][i])
+        if not sums:
+            assert top[a] == -1 and total[a] == 0.0
+            continue
+        best = max(sums.values())
+        assert top[a] == min(cp for cp, x in sums.items() if x == best)
+        assert top_amount[a] == pytest.approx(best)
+        assert total[a] == pytest.approx(sum(sums.values()))
 
 
 def test_edge_cases() -> None:

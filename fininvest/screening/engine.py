@@ -85,9 +85,10 @@ def rule(ind_id: str, needs: tuple[str, ...] = ()) -> Callable[[Rule], Rule]:
 def _window_evidence(ev: Events, a: int, anchor: int, flag: np.ndarray, window: int) -> list[str]:
     lo, hi = ev.offsets[a], ev.offsets[a + 1]
     t = ev.ts[anchor]
-    ts = ev.ts[lo:hi]
-    idx = np.flatnonzero(flag[lo:hi] & (ts > t - window) & (ts <= t)) + lo
-    return ev.refs(idx)
+    ts = ev.ts[lo:hi]  # ascending: bisect to the window instead of scanning the whole account
+    start = lo + int(np.searchsorted(ts, t - window, side="right"))
+    stop = lo + int(np.searchsorted(ts, t, side="right"))
+    return ev.refs(np.flatnonzero(flag[start:stop]) + start)
 
 
 def count_rule(

@@ -122,6 +122,7 @@ class Events:
         self._text = text
         self._source: dict[str, pl.Series] = {}
         self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._flags: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
     @classmethod
     def from_rows(
@@ -141,7 +142,7 @@ class Events:
 
     def _source_col(self, name: str) -> pl.Series:
         if name not in self._source:
-            self._source[name] = self._text(name)
+            self._source[name] = self._text(name).rechunk()
         return self._source[name]
 
     def refs(self, idx: np.ndarray) -> list[str]:
@@ -150,22 +151,35 @@ class Events:
 
     def text_at(self, name: str, idx: np.ndarray) -> pl.Series:
         """A text column's values at the given event indices only."""
-        return self._source_col(name).gather(pl.Series(self._row[np.asarray(idx, np.int64)]))
+        return self._source_col(name)[self._row[np.asarray(idx, np.int64)]]
 
-    def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
+    def codes(self, name: str, where: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
         """A text column as dense integer codes per event (−1 for null) and the sorted values
-        the codes stand for: coded once per source row, then gathered as integers."""
+        the codes stand for: coded once per source row, then gathered as integers.
+
+        With ``where`` (bool per event) only those events are coded (the others get −1): a
+        rule that needs, say, the depositors of cash deposits codes only those.
+        """
+        if where is not None:
+            idx = np.flatnonzero(where)
+            sub, values = dense_codes(self.text_at(name, idx))
+            out = np.full(len(self), -1, np.int64)
+            out[idx] = sub
+            return out, values
         if name not in self._codes:
             codes, values = dense_codes(self._source_col(name))
             self._codes[name] = (codes[self._row], values)
         return self._codes[name]
 
     def is_in(self, name: str, values: Iterable[str]) -> np.ndarray:
-        """Per event: is the text column one of ``values`` (null never is)."""
-        codes, known = self.codes(name)
-        wanted = [i for i, v in enumerate(known) if v in set(values)]
-        flag: np.ndarray = np.isin(codes, np.array(wanted, np.int64))
-        return flag
+        """Per event: is the text column one of ``values`` (null never is). Kept per question:
+        several rules ask for the cash deposits."""
+        key = (name, tuple(sorted(values)))
+        if key not in self._flags:
+            codes, known = self.codes(name)
+            wanted = [i for i, v in enumerate(known) if v in key[1]]
+            self._flags[key] = np.isin(codes, np.array(wanted, np.int64))
+        return self._flags[key]
 
     def lookup(self, name: str, table: dict[str, float], default: float) -> np.ndarray:
         """Per event: ``table`` looked up by the text column (``default`` when absent or
@@ -194,11 +208,11 @@ def _sources(ws: Workspace) -> list[tuple[str, pl.Expr | None, dict[str, pl.Expr
                     "amount": pl.col("amount_base"),
                     "city": pl.col("city"),
                     "mcc": pl.lit(-1, pl.Int64),
-                    "channel": pl.col("channel").cast(pl.String),
+                    "channel": pl.col("channel"),
                     "purpose": pl.col("purpose"),
                     "depositor_id": pl.col("depositor_id"),
-                    "country": pl.col("country").cast(pl.String),
-                    "to_country": pl.col("to_country").cast(pl.String),
+                    "country": pl.col("country"),
+                    "to_country": pl.col("to_country"),
                     "ref": pl.col("txn_id"),
                 },
             )
@@ -218,7 +232,7 @@ def _sources(ws: Workspace) -> list[tuple[str, pl.Expr | None, dict[str, pl.Expr
                     "channel": pl.lit("card", pl.String),
                     "purpose": pl.col("merchant_name"),
                     "depositor_id": pl.lit(None, pl.String),
-                    "country": pl.col("merchant_country").cast(pl.String),
+                    "country": pl.col("merchant_country"),
                     "to_country": pl.lit(None, pl.String),
                     "ref": pl.col("txn_id"),
                 },
@@ -265,7 +279,14 @@ def load_events(ws: Workspace) -> Events | None:
     del base
 
     def text(name: str) -> pl.Series:
-        col = _read(ws, sources, [name]).to_series()
-        return col.cast(pl.Categorical) if name == "channel" else col
+        parts = [_read(ws, [src], [name]).to_series() for src in sources]
+        enums = [p.dtype for p in parts if isinstance(p.dtype, pl.Enum)]
+        if enums:  # keep a vocabulary a vocabulary (codes without hashing): the union of them
+            values: set[str] = set()
+            for p in parts:
+                cats = p.dtype.categories if isinstance(p.dtype, pl.Enum) else p.drop_nulls()
+                values.update(cats.cast(pl.String).to_list())
+            parts = [p.cast(pl.Enum(sorted(values))) for p in parts]
+        return pl.concat(parts)
 
     return Events.from_rows(codes[:n], codes[n:], rows, accounts, cities, text)

@@ -17,8 +17,15 @@ from numba import njit, prange
 def build_csr(
     src: np.ndarray, dst: np.ndarray, ts: np.ndarray, n_nodes: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(indptr, targets, times, edge ids) with each source's edges sorted by time."""
-    order = np.lexsort((ts, src))
+    """(indptr, targets, times, edge ids) with each source's edges sorted by time.
+
+    Edges that come already grouped by source in time order (transfers taken from the event
+    streams) skip the sort: one O(n) check instead of an O(n log n) lexsort."""
+    step = np.diff(src)
+    if bool(np.all((step > 0) | ((step == 0) & (np.diff(ts) >= 0)))):
+        order = np.arange(src.shape[0], dtype=np.int64)
+    else:
+        order = np.lexsort((ts, src))
     counts = np.bincount(src, minlength=n_nodes)
     indptr = np.zeros(n_nodes + 1, np.int64)
     np.cumsum(counts, out=indptr[1:])

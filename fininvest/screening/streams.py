@@ -89,7 +89,8 @@ def dense_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
     Returns
     -------
     codes : int64 array, ``codes[i]`` is the position of ``values[i]`` in ``uniques``.
-    uniques : the distinct non-null values, sorted.
+    uniques : the distinct non-null values, sorted; for an ``Enum`` column every declared
+        category (sorted), present or not, read from its codes without hashing.
 
     Notes
     -----
@@ -97,6 +98,14 @@ def dense_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
     join) runs instead when the first hashes of two different values collide, so the codes are
     always exact. About 4× faster than the join at 20M values.
     """
+    if isinstance(values.dtype, pl.Enum):  # a declared vocabulary: its codes, re-numbered
+        cats = values.dtype.categories
+        order = cats.arg_sort().to_numpy()
+        rank = np.empty(order.shape[0] + 1, np.int64)
+        rank[order] = np.arange(order.shape[0])
+        rank[-1] = -1
+        phys = values.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+        return rank[phys], cats.gather(pl.Series(order)).to_list()
     s = values.cast(pl.String)
     codes, first, ok = _hash_codes(
         s.hash().to_numpy(), s.hash(seed=_SEED2).to_numpy(), s.is_not_null().to_numpy()

@@ -27,7 +27,7 @@ from fininvest.screening.kernels import outflow_after, window_distinct_max
 def third_party_cash_multi_loc(ctx: Context) -> list[Hit]:
     p = ctx.params["third_party_cash_multi_loc"]
     ev = ctx.ev
-    flag = _cash_in(ev) & (ev.codes("depositor_id")[0] >= 0)
+    flag = ev.codes("depositor_id", where=_cash_in(ev))[0] >= 0
     return distinct_count_rule(
         ctx,
         "third_party_cash_multi_loc",
@@ -154,7 +154,7 @@ def pooled_wages(ctx: Context) -> list[Hit]:
     p = ctx.params["pooled_wages"]
     ev = ctx.ev
     payroll = (~ev.outflow) & ev.is_in("channel", ["payroll"])
-    codes, refs = ev.codes("purpose")
+    codes, refs = ev.codes("purpose", where=payroll)
     blank = refs.index("") if "" in refs else len(refs)  # no reference: one payee, as ""
     codes = np.where(codes < 0, blank, codes)
     return distinct_count_rule(
@@ -175,9 +175,10 @@ def pooled_wages(ctx: Context) -> list[Hit]:
 def begging_cash_aggregation(ctx: Context) -> list[Hit]:
     p = ctx.params["begging_cash_aggregation"]
     ev = ctx.ev
-    depositor, depositors = ev.codes("depositor_id")
+    small_cash = _cash_in(ev) & (ev.amount <= p["max_amount"])
+    depositor, depositors = ev.codes("depositor_id", where=small_cash)
     n = len(depositors)
-    flag = _cash_in(ev) & (ev.amount <= p["max_amount"]) & (depositor >= 0)
+    flag = depositor >= 0
     return distinct_count_rule(
         ctx,
         "begging_cash_aggregation",

@@ -14,6 +14,7 @@ from fininvest.screening.engine import (
     rule,
 )
 from fininvest.screening.graph_kernels import connected_components
+from fininvest.screening.kernels import top_counterparty
 
 
 @rule("third_party_control", needs=("accounts",))
@@ -53,34 +54,27 @@ def swept_to_third_party(ctx: Context) -> list[Hit]:
     p = ctx.params["swept_to_third_party"]
     ev = ctx.ev
     ratio, _ = _pass_through(ev, p["within_hours"])
-    out = pl.DataFrame(
-        {"a": ev.account, "cp": ev.counterparty, "amt": ev.amount, "out": ev.outflow}
-    ).filter(pl.col("out") & (pl.col("cp") >= 0))
-    top = (
-        out.group_by("a", "cp")
-        .agg(pl.col("amt").sum())
-        .sort("amt", descending=True)
-        .group_by("a", maintain_order=True)
-        .agg(pl.col("cp").first(), pl.col("amt").first().alias("top"))
-        .join(out.group_by("a").agg(pl.col("amt").sum().alias("all")), on="a")
-    )
-    hits = []
-    for a, cp, top_amt, all_amt in top.iter_rows():
-        share = top_amt / all_amt if all_amt else 0.0
-        if np.nan_to_num(ratio[a]) >= p["min_share"] and share >= p["min_share"]:
-            hits.append(
-                Hit(
-                    int(a),
-                    "swept_to_third_party",
-                    float(ratio[a]),
-                    p["min_share"],
-                    f"{p['within_hours']:g} hours",
-                    _inflow_refs(ev, int(a)),
-                    f"{ratio[a]:.0%} of inflows passed on within {p['within_hours']:g} "
-                    f"hours, {share:.0%} of outflows to {ev.accounts[cp]}",
-                )
-            )
-    return hits
+    swept = np.nan_to_num(ratio) >= p["min_share"]
+    # only the accounts that pass most inflows on can fire: their outflows by counterparty
+    top, top_amt, all_amt = top_counterparty(
+        ev.offsets, ev.outflow & swept[ev.account], ev.counterparty, ev.amount,
+        max(len(ev.accounts), 1),
+    )  # fmt: skip
+    return [
+        Hit(
+            int(a),
+            "swept_to_third_party",
+            float(ratio[a]),
+            p["min_share"],
+            f"{p['within_hours']:g} hours",
+            _inflow_refs(ev, int(a)),
+            f"{ratio[a]:.0%} of inflows passed on within {p['within_hours']:g} "
+            f"hours, {top_amt[a] / all_amt[a]:.0%} of outflows to {ev.accounts[top[a]]}",
+        )
+        for a in np.flatnonzero(
+            swept & (top >= 0) & (all_amt > 0) & (top_amt >= p["min_share"] * all_amt)
+        )
+    ]
 
 
 @rule("shared_identifier_cluster", needs=("accounts", "identifiers"))
