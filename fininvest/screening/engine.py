@@ -96,6 +96,8 @@ def count_rule(
 ) -> list[Hit]:
     """Fire where at least ``minimum`` flagged events fall in one window."""
     ev = ctx.ev
+    if not flag.any():
+        return []
     w = int(window_days * DAY)
     best, at = window_count_max(ev.offsets, ev.ts, flag, w)
     hits = []
@@ -128,6 +130,8 @@ def distinct_count_rule(
 ) -> list[Hit]:
     """Fire where one window holds ``min_count`` flagged events over ``min_distinct`` categories."""
     ev = ctx.ev
+    if not flag.any():
+        return []
     w = int(window_days * DAY)
     count, _ = window_count_max(ev.offsets, ev.ts, flag, w)
     distinct, at = window_distinct_max(ev.offsets, ev.ts, flag, category, max(n_cat, 1), w)

@@ -16,6 +16,7 @@ Both are checked against that generic path on random input in ``tests/test_strea
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import polars as pl
 from numba import njit, prange
@@ -132,7 +133,7 @@ def _exact_codes(s: pl.Series) -> tuple[np.ndarray, list[str]]:
     return codes, uniques.to_list()
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _bucket(
     order: np.ndarray,
     payer: np.ndarray,
@@ -142,10 +143,12 @@ def _bucket(
     mcc: np.ndarray,
     city: np.ndarray,
     n_accounts: int,
+    n_parts: int,
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Scatter each row's sides into their account segments as 32-byte records (one cache line
     touched per event instead of one per column): (row, mcc, side), ts, amount bits,
-    (counterparty, city)."""
+    (counterparty, city). ``n_parts`` threads each read every row and write the accounts of
+    their own range (split at equal event counts), so no two threads write one segment."""
     n = order.shape[0]
     offsets = np.zeros(n_accounts + 1, np.int64)
     for r in range(n):
@@ -155,27 +158,32 @@ def _bucket(
             offsets[payee[r] + 1] += 1
     for a in range(n_accounts):
         offsets[a + 1] += offsets[a]
+    m = offsets[n_accounts]
+    bounds = np.searchsorted(offsets, np.arange(n_parts + 1) * (m // n_parts))
+    bounds[0], bounds[n_parts] = 0, n_accounts
     pos = offsets[:-1].copy()
-    rec = np.empty((offsets[n_accounts], 4), np.int64)
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and ts[order[j]] == ts[order[i]]:
-            j += 1
-        for side in range(2):  # inflows of this second first, then outflows
-            for k in range(i, j):
-                r = order[k]
-                acc = payee[r] if side == 0 else payer[r]
-                if acc < 0:
-                    continue
-                cp = payer[r] if side == 0 else payee[r]
-                e = pos[acc]
-                pos[acc] += 1
-                rec[e, 0] = (((r << 16) | (mcc[r] + 1)) << 1) | side
-                rec[e, 1] = ts[r]
-                rec[e, 2] = amount_bits[r]
-                rec[e, 3] = ((cp + 1) << 32) | (city[r] + 1)
-        i = j
+    rec = np.empty((m, 4), np.int64)
+    for part in prange(n_parts):
+        first, last = bounds[part], bounds[part + 1]
+        i = 0
+        while i < n:
+            j = i + 1
+            while j < n and ts[order[j]] == ts[order[i]]:
+                j += 1
+            for side in range(2):  # inflows of this second first, then outflows
+                for k in range(i, j):
+                    r = order[k]
+                    acc = payee[r] if side == 0 else payer[r]
+                    if acc < first or acc >= last:
+                        continue
+                    cp = payer[r] if side == 0 else payee[r]
+                    e = pos[acc]
+                    pos[acc] += 1
+                    rec[e, 0] = (((r << 16) | (mcc[r] + 1)) << 1) | side
+                    rec[e, 1] = ts[r]
+                    rec[e, 2] = amount_bits[r]
+                    rec[e, 3] = ((cp + 1) << 32) | (city[r] + 1)
+            i = j
     return rec, offsets
 
 
@@ -258,6 +266,7 @@ def bucket_rows(
         mcc,
         city,
         n_accounts,
+        max(1, min(numba.get_num_threads(), n_accounts)),
     )
     row, outflow, account, counterparty, ev_ts, amount_bits, ev_mcc, ev_city = _unpack(rec, offsets)
     del rec
