@@ -12,7 +12,8 @@ from fininvest.screening.events import Events
 
 #: the numeric event columns the kernels read; text columns (channel, country, …) are strings
 NUMERIC = {"account": pl.Int64, "ts": pl.Int64, "outflow": pl.Boolean, "amount": pl.Float64,
-           "counterparty": pl.Int64, "mcc": pl.Int64, "city_code": pl.Int64}  # fmt: skip
+           "counterparty": pl.Int64, "mcc": pl.Int64, "city_code": pl.Int64,
+           "offset_min": pl.Int64}  # fmt: skip
 
 
 def params(ind: str, **over: Any) -> dict[str, dict[str, Any]]:

@@ -181,6 +181,11 @@ class Events:
             self._flags[key] = np.isin(codes, np.array(wanted, np.int64))
         return self._flags[key]
 
+    def numbers(self, name: str, fill: float) -> np.ndarray:
+        """A numeric source column per event (``fill`` for null), e.g. the UTC offset."""
+        values: np.ndarray = self._source_col(name).fill_null(fill).to_numpy()[self._row]
+        return values
+
     def lookup(self, name: str, table: dict[str, float], default: float) -> np.ndarray:
         """Per event: ``table`` looked up by the text column (``default`` when absent or
         null)."""
@@ -214,6 +219,7 @@ def _sources(ws: Workspace) -> list[tuple[str, pl.Expr | None, dict[str, pl.Expr
                     "country": pl.col("country"),
                     "to_country": pl.col("to_country"),
                     "ref": pl.col("txn_id"),
+                    "offset_min": pl.col("ts_offset_min"),
                 },
             )
         )
@@ -235,6 +241,7 @@ def _sources(ws: Workspace) -> list[tuple[str, pl.Expr | None, dict[str, pl.Expr
                     "country": pl.col("merchant_country"),
                     "to_country": pl.lit(None, pl.String),
                     "ref": pl.col("txn_id"),
+                    "offset_min": pl.col("ts_offset_min"),
                 },
             )
         )

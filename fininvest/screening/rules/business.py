@@ -49,6 +49,18 @@ def _companies(ctx: Context) -> pl.DataFrame:
     )
 
 
+def _firm_peers(ctx: Context) -> pl.DataFrame:
+    """:func:`_companies` with ``peer``: the line of business peers are compared within
+    (business MCC, else occupation); companies with neither are left out."""
+    return (
+        _companies(ctx)
+        .with_columns(
+            pl.coalesce(pl.col("business_mcc").cast(pl.String), pl.col("occupation")).alias("peer")
+        )
+        .filter(pl.col("peer") != "")
+    )
+
+
 def _sustenance_business(occupation: pl.Expr, mcc: pl.Expr) -> pl.Expr:
     words = pl.any_horizontal([occupation.str.contains(w, literal=True) for w in SUSTENANCE_WORDS])
     return words | mcc.is_in(list(SUSTENANCE_MCC)).fill_null(False)
@@ -221,13 +233,7 @@ def low_payroll_business(ctx: Context) -> list[Hit]:
     companies with revenue), in its busiest period of ``window_days``."""
     p = ctx.params["low_payroll_business"]
     ev = ctx.ev
-    firms = (
-        _companies(ctx)
-        .with_columns(
-            pl.coalesce(pl.col("business_mcc").cast(pl.String), pl.col("occupation")).alias("peer")
-        )
-        .filter(pl.col("peer") != "")
-    )
+    firms = _firm_peers(ctx)
     mine = np.isin(ev.account, firms["a"].to_numpy())
     payroll = ev.is_in("channel", ["payroll"])
     revenue = mine & ~ev.outflow
@@ -275,4 +281,60 @@ def low_payroll_business(ctx: Context) -> list[Hit]:
             f"p{p['peer_quantile'] * 100:g} of {peers} companies of the same kind ({q:.1%})",
         )
         for a, _period, revenue, payroll, evs, ratio, peer, q, peers in per.iter_rows()
+    ]
+
+
+@rule("offhours_cash_business", needs=("accounts", "parties"))
+def offhours_cash_business(ctx: Context) -> list[Hit]:
+    """A company whose money comes in mostly outside business hours (local time), almost all in
+    cash, and more of it than the median of companies in the same line of business (at least
+    five with inflows): ``peer_multiple`` × their median. The KYC records carry no declared
+    opening hours, so ``open_hour``–``close_hour`` stands in for them."""
+    p = ctx.params["offhours_cash_business"]
+    ev = ctx.ev
+    firms = _firm_peers(ctx)
+    idx = np.flatnonzero(np.isin(ev.account, firms["a"].to_numpy()) & ~ev.outflow)
+    if len(idx) == 0:
+        return []
+    local = ev.ts[idx] + 60 * ev.numbers("offset_min", 0)[idx]
+    hour = (local // 3600) % 24
+    off = (hour < p["open_hour"]) | (hour >= p["close_hour"])
+    cash = _cash_in(ev)[idx]
+    per = (
+        pl.DataFrame(
+            {"a": ev.account[idx], "x": ev.amount[idx], "off": off, "cash": cash, "e": idx}
+        )
+        .group_by("a")
+        .agg(
+            pl.col("off").mean().alias("off_share"),
+            pl.col("cash").mean().alias("cash_share"),
+            pl.col("x").sum().alias("total"),
+            pl.col("e").filter(pl.col("off") & pl.col("cash")).head(50).alias("ev"),
+        )
+        .join(firms.select("a", "peer"), on="a")
+        .with_columns(
+            pl.col("total").median().over("peer").alias("median"),
+            pl.len().over("peer").alias("peers"),
+        )
+        .filter(
+            (pl.col("peers") >= 5)
+            & (pl.col("off_share") >= p["min_offhours_share"])
+            & (pl.col("cash_share") >= p["min_cash_share"])
+            & (pl.col("total") >= p["peer_multiple"] * pl.col("median"))
+        )
+        .sort("a")
+    )
+    return [
+        Hit(
+            int(a),
+            "offhours_cash_business",
+            round(off_share, 4),
+            p["min_offhours_share"],
+            f"case period, {p['close_hour']:g}:00–{p['open_hour']:g}:00 local time",
+            ev.refs(np.array(evs)),
+            f"{off_share:.0%} of inflows outside {p['open_hour']:g}:00–{p['close_hour']:g}:00, "
+            f"{cash_share:.0%} in cash; inflows {total:,.2f} = {total / median:.1f} × the median "
+            f"of {peers} companies of the same kind ({peer})",
+        )
+        for a, off_share, cash_share, total, evs, peer, median, peers in per.iter_rows()
     ]
