@@ -166,9 +166,10 @@ class Events:
             out = np.full(len(self), -1, np.int64)
             out[idx] = sub
             return out, values
-        if name not in self._codes:
-            codes, values = dense_codes(self._source_col(name))
-            self._codes[name] = (codes[self._row], values)
+        if name not in self._codes:  # kept as int32 codes; the text itself is not kept
+            source = self._source[name] if name in self._source else self._text(name)
+            codes, values = dense_codes(source)
+            self._codes[name] = (codes.astype(np.int32)[self._row], values)
         return self._codes[name]
 
     def is_in(self, name: str, values: Iterable[str]) -> np.ndarray:

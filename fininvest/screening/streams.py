@@ -189,16 +189,19 @@ def _bucket(
 
 @njit(cache=True, parallel=True)
 def _unpack(
-    rec: np.ndarray, offsets: np.ndarray
+    rec: np.ndarray,
+    offsets: np.ndarray,
+    row: np.ndarray,
+    mcc: np.ndarray,
+    city: np.ndarray,
 ) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
+    """Split the records into columns; ``row``, ``mcc`` and ``city`` come allocated in the
+    narrowest dtype that holds them."""
     m = rec.shape[0]
-    row = np.empty(m, np.int64)
     outflow = np.empty(m, np.bool_)
-    mcc = np.empty(m, np.int64)
     ts = np.empty(m, np.int64)
     amount_bits = np.empty(m, np.int64)
     counterparty = np.empty(m, np.int64)
-    city = np.empty(m, np.int64)
     account = np.empty(m, np.int64)
     for a in prange(offsets.shape[0] - 1):
         for e in range(offsets[a], offsets[a + 1]):
@@ -211,7 +214,7 @@ def _unpack(
             counterparty[e] = (rec[e, 3] >> 32) - 1
             city[e] = (rec[e, 3] & 0xFFFFFFFF) - 1
             account[e] = a
-    return row, outflow, account, counterparty, ts, amount_bits, mcc, city
+    return outflow, account, counterparty, ts, amount_bits
 
 
 def bucket_rows(
@@ -268,7 +271,11 @@ def bucket_rows(
         n_accounts,
         max(1, min(numba.get_num_threads(), n_accounts)),
     )
-    row, outflow, account, counterparty, ev_ts, amount_bits, ev_mcc, ev_city = _unpack(rec, offsets)
+    m = rec.shape[0]
+    row = np.empty(m, np.int32 if payer.shape[0] < 1 << 31 else np.int64)
+    ev_mcc = np.empty(m, np.int16 if mcc.max(initial=-1) < 1 << 15 else np.int32)
+    ev_city = np.empty(m, np.int32)
+    outflow, account, counterparty, ev_ts, amount_bits = _unpack(rec, offsets, row, ev_mcc, ev_city)
     del rec
     return {
         "row": row,
