@@ -36,6 +36,20 @@ TICKETS = {*range(3000, 3351), 4511, 4112, 4131, 4722}
 
 
 @dataclass
+class EventRefs:
+    """Evidence still held as event indices; :func:`evaluate` turns the evidence of every hit
+    into transaction ids in one gather (per-hit lookups cost more than the kernels)."""
+
+    idx: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.idx.shape[0])
+
+    def __add__(self, other: EventRefs) -> EventRefs:
+        return EventRefs(np.concatenate([self.idx, other.idx]))
+
+
+@dataclass
 class Hit:
     """One indicator firing on one account (or, for merchant-level indicators, on a merchant:
     then ``entity`` holds the merchant id and ``account`` is -1), with what proves it."""
@@ -45,7 +59,7 @@ class Hit:
     observed: float
     threshold: float
     window: str
-    evidence: list[str]
+    evidence: list[str] | EventRefs
     detail: str
     entity: str | None = None
     entity_kind: str = "account"
@@ -82,13 +96,13 @@ def rule(ind_id: str, needs: tuple[str, ...] = ()) -> Callable[[Rule], Rule]:
     return register
 
 
-def _window_evidence(ev: Events, a: int, anchor: int, flag: np.ndarray, window: int) -> list[str]:
+def _window_evidence(ev: Events, a: int, anchor: int, flag: np.ndarray, window: int) -> EventRefs:
     lo, hi = ev.offsets[a], ev.offsets[a + 1]
     t = ev.ts[anchor]
     ts = ev.ts[lo:hi]  # ascending: bisect to the window instead of scanning the whole account
     start = lo + int(np.searchsorted(ts, t - window, side="right"))
     stop = lo + int(np.searchsorted(ts, t, side="right"))
-    return ev.refs(np.flatnonzero(flag[start:stop]) + start)
+    return EventRefs(np.flatnonzero(flag[start:stop]) + start)
 
 
 def count_rule(
@@ -170,9 +184,22 @@ def _pass_through(ev: Events, hours: float) -> tuple[np.ndarray, np.ndarray]:
     return fifo_pass_through(ev.offsets, ev.ts, ev.amount, ev.outflow, int(hours * 3600))
 
 
-def _inflow_refs(ev: Events, a: int, limit: int = 20) -> list[str]:
+def _inflow_refs(ev: Events, a: int, limit: int = 20) -> EventRefs:
     lo, hi = ev.offsets[a], ev.offsets[a + 1]
-    return ev.refs((np.flatnonzero(~ev.outflow[lo:hi]) + lo)[:limit])
+    return EventRefs((np.flatnonzero(~ev.outflow[lo:hi]) + lo)[:limit])
+
+
+def resolve_evidence(ev: Events, hits: list[Hit]) -> None:
+    """Replace every hit's :class:`EventRefs` by the transaction ids, in one gather."""
+    pending = [h for h in hits if isinstance(h.evidence, EventRefs)]
+    if not pending:
+        return
+    parts = [h.evidence.idx for h in pending if isinstance(h.evidence, EventRefs)]
+    refs = ev.refs(np.concatenate(parts))
+    pos = 0
+    for h, part in zip(pending, parts, strict=True):
+        h.evidence = refs[pos : pos + len(part)]
+        pos += len(part)
 
 
 def _accounts_of_parties(ctx: Context) -> dict[str, list[str]]:
@@ -242,4 +269,5 @@ def evaluate(
             continue
         status[ind_id] = f"evaluated: fired on {len(found)} account(s)"
         hits.extend(found)
+    resolve_evidence(ctx.ev, hits)
     return hits, status

@@ -154,6 +154,8 @@ def pooled_wages(ctx: Context) -> list[Hit]:
     p = ctx.params["pooled_wages"]
     ev = ctx.ev
     payroll = (~ev.outflow) & ev.is_in("channel", ["payroll"])
+    if not payroll.any():
+        return []
     codes, refs = ev.codes("purpose", where=payroll)
     blank = refs.index("") if "" in refs else len(refs)  # no reference: one payee, as ""
     codes = np.where(codes < 0, blank, codes)
