@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from fininvest.screening.events import order_events
 from fininvest.screening.kernels import (
     fifo_pass_through,
+    local_codes,
     outflow_after,
     top_counterparty,
     window_count_max,
@@ -220,6 +221,27 @@ def test_top_counterparty_matches_oracle(ev: dict) -> None:  # type: ignore[type
         assert top[a] == min(cp for cp, x in sums.items() if x == best)
         assert top_amount[a] == pytest.approx(best)
         assert total[a] == pytest.approx(sum(sums.values()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_sets())
+def test_local_codes_keep_distinct_counts(ev: dict) -> None:  # type: ignore[type-arg]
+    s, offsets = _sorted(ev)
+    local, most = local_codes(offsets, s["category"], 5)
+    for a in range(ev["n_acc"]):
+        seg = range(offsets[a], offsets[a + 1])
+        seen: dict[int, int] = {}  # oracle: number categories by first appearance
+        for i in seg:
+            c = int(s["category"][i])
+            want = -1 if c < 0 else seen.setdefault(c, len(seen))
+            assert local[i] == want
+        assert most >= len(seen)
+    # the distinct-count kernel gives the same answer on local codes with `most` slots
+    best, at = window_distinct_max(offsets, s["ts"], s["flag"], s["category"], 5, ev["window"])
+    best_l, at_l = window_distinct_max(
+        offsets, s["ts"], s["flag"], local, max(most, 1), ev["window"]
+    )
+    assert best.tolist() == best_l.tolist() and at.tolist() == at_l.tolist()
 
 
 def test_edge_cases() -> None:

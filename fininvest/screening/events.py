@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import polars as pl
 
+from fininvest.screening.kernels import local_codes
 from fininvest.screening.streams import bucket_rows, dense_codes
 from fininvest.workspace import Workspace
 
@@ -123,6 +124,7 @@ class Events:
         self._source: dict[str, pl.Series] = {}
         self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
         self._flags: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self._local: tuple[np.ndarray, int] | None = None
 
     @classmethod
     def from_rows(
@@ -181,6 +183,14 @@ class Events:
             wanted = [i for i, v in enumerate(known) if v in key[1]]
             self._flags[key] = np.isin(codes, np.array(wanted, np.int64))
         return self._flags[key]
+
+    def local_counterparty(self) -> tuple[np.ndarray, int]:
+        """Counterparties renumbered within each account (see
+        :func:`~fininvest.screening.kernels.local_codes`) and the slots a distinct count over
+        them needs: what fan-in, fan-out and their kin count distinct senders or payees on."""
+        if self._local is None:
+            self._local = local_codes(self.offsets, self.counterparty, max(len(self.accounts), 1))
+        return self._local
 
     def numbers(self, name: str, fill: float) -> np.ndarray:
         """A numeric source column per event (``fill`` for null), e.g. the UTC offset."""

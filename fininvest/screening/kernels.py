@@ -281,3 +281,48 @@ def top_counterparty(
                 if counterparty[i] >= 0:
                     sums[counterparty[i]] = 0.0
     return top, top_amount, total
+
+
+@njit(cache=True, parallel=True)
+def local_codes(
+    offsets: np.ndarray, category: np.ndarray, n_categories: int
+) -> tuple[np.ndarray, int]:  # pragma: no cover - compiled
+    """Renumber a high-cardinality category (counterparty accounts) within each account.
+
+    Parameters
+    ----------
+    offsets : int64[n_accounts + 1], segment bounds of each account.
+    category : codes in ``[0, n_categories)``; negative codes stay −1.
+
+    Returns
+    -------
+    local : int32 per event, 0, 1, 2, … in order of first appearance within the account.
+    most : the largest number of distinct categories any account has.
+
+    Notes
+    -----
+    Distinct counts do not depend on how categories are numbered, so the windowed
+    distinct-count kernel gives the same results on ``local`` with ``most`` slots as on the
+    global codes with ``n_categories`` slots — and its count array then stays in cache. One
+    O(n) pass; two halves of the accounts, each with its own scratch arrays.
+    """
+    n_acc = offsets.shape[0] - 1
+    local = np.full(category.shape[0], -1, np.int32)
+    most = np.zeros(2, np.int64)
+    half = n_acc // 2
+    for part in prange(2):
+        owner = np.full(n_categories, -1, np.int64)
+        code = np.zeros(n_categories, np.int32)
+        for a in range(half if part else 0, n_acc if part else half):
+            k = 0
+            for i in range(offsets[a], offsets[a + 1]):
+                c = category[i]
+                if c < 0:
+                    continue
+                if owner[c] != a:
+                    owner[c] = a
+                    code[c] = k
+                    k += 1
+                local[i] = code[c]
+            most[part] = max(most[part], k)
+    return local, int(max(most[0], most[1]))

@@ -119,8 +119,7 @@ def fan_in(ctx: Context) -> list[Hit]:
         ctx,
         "fan_in",
         flag,
-        ev.counterparty,
-        len(ev.accounts),
+        *ev.local_counterparty(),
         p["window_days"],
         p["min_senders"],
         p["min_senders"],
@@ -138,8 +137,7 @@ def fan_out(ctx: Context) -> list[Hit]:
         ctx,
         "fan_out",
         flag,
-        ev.counterparty,
-        len(ev.accounts),
+        *ev.local_counterparty(),
         p["window_days"],
         p["min_payees"],
         p["min_payees"],
@@ -223,9 +221,7 @@ def forced_criminality_mule(ctx: Context) -> list[Hit]:
     ev = ctx.ev
     opened = dict(ctx.kyc["accounts"].select("account_id", "opened").drop_nulls().iter_rows())
     inflow = (~ev.outflow) & (ev.counterparty >= 0)
-    senders, at = window_distinct_max(
-        ev.offsets, ev.ts, inflow, ev.counterparty, max(len(ev.accounts), 1), 30 * DAY
-    )
+    senders, at = window_distinct_max(ev.offsets, ev.ts, inflow, *ev.local_counterparty(), 30 * DAY)
     ratio, _ = _pass_through(ev, p["within_hours"])
     hits = []
     for a in np.flatnonzero(
@@ -271,8 +267,7 @@ def male_p2p_fan_in(ctx: Context) -> list[Hit]:
         ctx,
         "male_p2p_fan_in",
         flag,
-        ev.counterparty,
-        len(ev.accounts),
+        *ev.local_counterparty(),
         p["window_days"],
         p["min_senders"],
         p["min_senders"],

@@ -121,11 +121,11 @@ def gather_scatter(ctx: Context) -> list[Hit]:
     p = ctx.params["gather_scatter"]
     ev = ctx.ev
     w = int(p["window_days"] * DAY)
-    n_acc = max(len(ev.accounts), 1)
     inflow = (~ev.outflow) & (ev.counterparty >= 0)
     outflow = ev.outflow & (ev.counterparty >= 0)
-    senders, at_in = window_distinct_max(ev.offsets, ev.ts, inflow, ev.counterparty, n_acc, w)
-    payees, at_out = window_distinct_max(ev.offsets, ev.ts, outflow, ev.counterparty, n_acc, w)
+    cp, n_cp = ev.local_counterparty()
+    senders, at_in = window_distinct_max(ev.offsets, ev.ts, inflow, cp, n_cp, w)
+    payees, at_out = window_distinct_max(ev.offsets, ev.ts, outflow, cp, n_cp, w)
     hits = []
     for a in np.flatnonzero((senders >= p["min_in"]) & (payees >= p["min_out"])):
         gap = ev.ts[at_out[a]] - ev.ts[at_in[a]]
