@@ -21,14 +21,14 @@ def build_csr(
 
     Edges that come already grouped by source in time order (transfers taken from the event
     streams) skip the sort: one O(n) check instead of an O(n log n) lexsort."""
-    step = np.diff(src)
-    if bool(np.all((step > 0) | ((step == 0) & (np.diff(ts) >= 0)))):
-        order = np.arange(src.shape[0], dtype=np.int64)
-    else:
-        order = np.lexsort((ts, src))
     counts = np.bincount(src, minlength=n_nodes)
     indptr = np.zeros(n_nodes + 1, np.int64)
     np.cumsum(counts, out=indptr[1:])
+    step = np.diff(src)
+    if bool(np.all((step > 0) | ((step == 0) & (np.diff(ts) >= 0)))):
+        order = np.arange(src.shape[0], dtype=np.int64)
+        return indptr, dst.astype(np.int64, copy=False), ts.astype(np.int64, copy=False), order
+    order = np.lexsort((ts, src))
     return indptr, dst[order].astype(np.int64), ts[order].astype(np.int64), order.astype(np.int64)
 
 
