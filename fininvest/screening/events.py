@@ -165,7 +165,7 @@ class Events:
         if where is not None:
             idx = np.flatnonzero(where)
             sub, values = dense_codes(self.text_at(name, idx))
-            out = np.full(len(self), -1, np.int64)
+            out = np.full(len(self), -1, np.int32)
             out[idx] = sub
             return out, values
         if name not in self._codes:  # kept as int32 codes; the text itself is not kept
