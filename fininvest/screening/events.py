@@ -63,9 +63,6 @@ def order_events(
 
 TextColumn = Callable[[str], pl.Series]
 
-#: text columns of the events, kept in the source rows and read only when a rule asks
-TEXT = ("channel", "purpose", "depositor_id", "country", "to_country", "ref")
-
 
 class Events:
     """Every money movement of a workspace as per-account events, ordered for the kernels.
@@ -74,11 +71,13 @@ class Events:
     ----------
     account, ts (seconds), outflow, amount (base currency), counterparty (account code or -1),
     mcc (-1 for bank events), city (code or -1). ``accounts`` maps codes back to account ids;
-    ``offsets`` delimits each account's events. Text columns (channel, purpose, depositor_id,
-    country, to_country, ref) stay in the source rows (one row per transaction, not per event)
-    and are read when a rule first asks (:meth:`codes`, :meth:`is_in`, :meth:`lookup`,
-    :meth:`text_at`, :meth:`refs`), so a transfer's text
-    is stored once although it makes two events, and not at all when no rule needs it.
+    ``offsets`` delimits each account's events. Built from a workspace, the MCC is int16 and
+    the city int32 (the rest int64, amounts float64). Other columns (channel, purpose,
+    depositor_id, country, to_country, ref, offset_min) stay in the source rows (one row per
+    transaction, not per event) and are read when a rule first asks (:meth:`codes`,
+    :meth:`is_in`, :meth:`lookup`, :meth:`numbers`, :meth:`text_at`, :meth:`refs`), so a
+    transfer's text is stored once although it makes two events, and not at all when no rule
+    needs it.
 
     ``Events(frame, accounts, cities)`` takes one event per frame row (any order, the text
     columns in the frame); :func:`load_events` builds them from a workspace's transaction rows
