@@ -8,7 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fininvest.screening.engine import DAY, Context
+from fininvest.screening.engine import DAY, Context, resolve_evidence
 from fininvest.screening.rules.business import offhours_cash_business
 
 from .rule_cases import events, params
@@ -92,6 +92,7 @@ def test_offhours_cash_business_matches_oracle(rows: list, multiple: float) -> N
     p = params("offhours_cash_business", peer_multiple=multiple)
     hits = offhours_cash_business(Context(ev, p, _kyc()))
     assert {h.account: h.observed for h in hits} == _oracle(rows, p["offhours_cash_business"])
+    resolve_evidence(ev, hits)  # what evaluate() does: event indices → transaction ids
     for h in hits:  # evidence: the firm's off-hours cash inflows
         assert h.evidence and all(r.startswith("T") for r in h.evidence)
 

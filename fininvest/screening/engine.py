@@ -42,6 +42,9 @@ class EventRefs:
 
     idx: np.ndarray
 
+    def __post_init__(self) -> None:
+        self.idx = np.asarray(self.idx, np.int64)
+
     def __len__(self) -> int:
         return int(self.idx.shape[0])
 

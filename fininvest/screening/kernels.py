@@ -18,6 +18,13 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(cache=True)
+def _n_chunks(n_acc: int, slots: int) -> int:  # pragma: no cover - compiled
+    """Parallel chunks for a kernel that keeps one scratch array of ``slots`` per chunk: at
+    most 256, and at most 2^24 slots (128 MB of int64) in all."""
+    return max(1, min(n_acc, 256, (1 << 24) // max(slots, 1)))
+
+
 @njit(cache=True, parallel=True)
 def window_count_max(
     offsets: np.ndarray, ts: np.ndarray, flag: np.ndarray, window: int
@@ -111,7 +118,7 @@ def window_distinct_max(
     best = np.zeros(n_acc, np.int64)
     at = np.full(n_acc, -1, np.int64)
     # one count array per parallel chunk: cap their total at 2^24 slots (128 MB)
-    n_chunks = max(1, min(n_acc, 256, (1 << 24) // max(n_categories, 1)))
+    n_chunks = _n_chunks(n_acc, n_categories)
     for c in prange(n_chunks):
         counts = np.zeros(n_categories, np.int64)
         for a in range(c, n_acc, n_chunks):
@@ -262,7 +269,7 @@ def top_counterparty(
     top = np.full(n_acc, -1, np.int64)
     top_amount = np.zeros(n_acc, np.float64)
     total = np.zeros(n_acc, np.float64)
-    n_chunks = max(1, min(n_acc, 256, (1 << 24) // max(n_counterparties, 1)))
+    n_chunks = _n_chunks(n_acc, n_counterparties)
     for c in prange(n_chunks):
         sums = np.zeros(n_counterparties, np.float64)
         for a in range(c, n_acc, n_chunks):

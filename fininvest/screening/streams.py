@@ -100,25 +100,25 @@ def dense_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
     always exact. About 4× faster than the join at 20M values.
     """
     if isinstance(values.dtype, pl.Enum):  # a declared vocabulary: its codes, re-numbered
-        cats = values.dtype.categories
-        order = cats.arg_sort().to_numpy()
-        rank = np.empty(order.shape[0] + 1, np.int64)
-        rank[order] = np.arange(order.shape[0])
-        rank[-1] = -1
         phys = values.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
-        return rank[phys], cats.gather(pl.Series(order)).to_list()
+        return _in_sorted_order(phys, values.dtype.categories)
     s = values.cast(pl.String)
     codes, first, ok = _hash_codes(
         s.hash().to_numpy(), s.hash(seed=_SEED2).to_numpy(), s.is_not_null().to_numpy()
     )
     if not ok:
         return _exact_codes(s)
-    uniques = s.gather(pl.Series(first))
-    order = uniques.arg_sort().to_numpy()
+    return _in_sorted_order(codes, s.gather(pl.Series(first)))
+
+
+def _in_sorted_order(codes: np.ndarray, values: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """Renumber ``codes`` (positions in ``values``, −1 for null) so that they follow the
+    sorted order of ``values``; returns the new codes and the sorted values."""
+    order = values.arg_sort().to_numpy()
     rank = np.empty(order.shape[0] + 1, np.int64)
     rank[order] = np.arange(order.shape[0])
     rank[-1] = -1  # code −1 (null) stays −1
-    return rank[codes], uniques.gather(pl.Series(order)).to_list()
+    return rank[codes], values.gather(pl.Series(order)).to_list()
 
 
 def _exact_codes(s: pl.Series) -> tuple[np.ndarray, list[str]]:

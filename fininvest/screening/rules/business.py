@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from fininvest.screening.engine import LODGING, Context, Hit, _cash_in, count_rule, rule
+from fininvest.screening.engine import LODGING, Context, EventRefs, Hit, _cash_in, count_rule, rule
 
 # What keeping people costs: lodging and long-term rentals, vehicle rental, groceries
 # (Visa MDSM titles, research/indicators.md §2)
@@ -112,7 +112,7 @@ def business_sustenance(ctx: Context) -> list[Hit]:
             round(kept / total, 4),
             float(p["min_share"]),
             f"{p['window_days']:g} days",
-            ev.refs(np.array(evs[:50])),
+            EventRefs(np.array(evs[:50])),
             f"{kept / total:.0%} of the company's debits ({kept:,.2f}) went to lodging, housing, "
             "vehicle rental or groceries, outside its own line of business",
         )
@@ -165,7 +165,7 @@ def front_business(ctx: Context) -> list[Hit]:
                 round(share, 4),
                 round(q, 4),
                 f"case period, {peers} peers ({peer})",
-                ev.refs(idx[:50]),
+                EventRefs(idx[:50]),
                 f"{share:.0%} of credits in cash ({cash_sum:,.2f} of {total:,.2f}), above the "
                 f"p{p['peer_quantile'] * 100:g} of {peers} businesses of the same kind ({q:.0%})",
             )
@@ -276,7 +276,7 @@ def low_payroll_business(ctx: Context) -> list[Hit]:
             round(ratio, 4),
             round(q, 4),
             f"{p['window_days']:g} days, {peers} peers ({peer})",
-            ev.refs(np.array(evs[:50])),
+            EventRefs(np.array(evs[:50])),
             f"payroll {payroll:,.2f} on revenue {revenue:,.2f} ({ratio:.1%}), below the "
             f"p{p['peer_quantile'] * 100:g} of {peers} companies of the same kind ({q:.1%})",
         )
@@ -331,7 +331,7 @@ def offhours_cash_business(ctx: Context) -> list[Hit]:
             round(off_share, 4),
             p["min_offhours_share"],
             f"case period, {p['close_hour']:g}:00–{p['open_hour']:g}:00 local time",
-            ev.refs(np.array(evs)),
+            EventRefs(np.array(evs)),
             f"{off_share:.0%} of inflows outside {p['open_hour']:g}:00–{p['close_hour']:g}:00, "
             f"{cash_share:.0%} in cash; inflows {total:,.2f} = {total / median:.1f} × the median "
             f"of {peers} companies of the same kind ({peer})",

@@ -10,6 +10,7 @@ from fininvest.screening.engine import (
     LODGING,
     TICKETS,
     Context,
+    EventRefs,
     Hit,
     NotEvaluated,
     _accounts_of_parties,
@@ -293,7 +294,7 @@ def lodging_deposit_colocation(ctx: Context) -> list[Hit]:
         rows = matches.slice(int(offsets[a]), int(offsets[a + 1] - offsets[a])).filter(
             (pl.col("t_dep") <= ts[at[a]]) & (pl.col("t_dep") > ts[at[a]] - 30 * DAY)
         )
-        refs = ev.refs(
+        refs = EventRefs(
             np.unique(np.concatenate([rows["e_stay"].to_numpy(), rows["e_dep"].to_numpy()]))
         )
         cities = sorted({ev.cities[c] for c in rows["city"].to_list()})

@@ -8,6 +8,7 @@ import polars as pl
 from fininvest.screening.engine import (
     DAY,
     Context,
+    EventRefs,
     Hit,
     NotEvaluated,
     _cash_in,
@@ -321,7 +322,7 @@ def wage_in_fast_out(ctx: Context) -> list[Hit]:
                     float(best),
                     p["min_cycles"],
                     f"{p['within_hours']:g} hours",
-                    ev.refs(np.array(best_run)),
+                    EventRefs(np.array(best_run)),
                     f"{best} consecutive wage credits of which at least "
                     f"{p['share_out']:.0%} left within {p['within_hours']:g} hours",
                 )
@@ -367,7 +368,7 @@ def recruitment_fee_payments(ctx: Context) -> list[Hit]:
     )
     hits = []
     for a, cp, months, e in recurring.iter_rows():
-        refs = ev.refs(np.array(e))
+        refs = EventRefs(np.array(e))
         hits.append(
             Hit(
                 int(a),
@@ -450,7 +451,7 @@ def wage_kickback_cycle(ctx: Context) -> list[Hit]:
                 float(n),
                 float(p["min_cycles"]),
                 f"{p['within_days']:g} days after each wage",
-                ev.refs(np.unique(np.array(ew + eo))),
+                EventRefs(np.unique(np.array(ew + eo))),
                 f"received at least {p['share_back']:.0%} of workers' wages (together with the "
                 f"employer's other counterparties) within {p['within_days']:g} days, in {n} "
                 "pay cycles",
@@ -509,7 +510,7 @@ def payouts_to_workers(ctx: Context) -> list[Hit]:
             float(n),
             float(p["min_payees"]),
             f"{p['min_months']:g} months of 30 days",
-            ev.refs(np.sort(np.array(e))[:50]),
+            EventRefs(np.sort(np.array(e))[:50]),
             f"paid {n} people in at least {p['min_months']:g} different months, with no card "
             "payments and no payments to companies",
         )
@@ -542,7 +543,7 @@ def id_threshold_avoidance(ctx: Context) -> list[Hit]:
                 float(counts[a]),
                 float(p["min_count"]),
                 "case period",
-                ev.refs(idx[:50]),
+                EventRefs(idx[:50]),
                 f"{counts[a]} transactions between {p['band_low']:.0%} of the identification "
                 "threshold and the threshold",
             )

@@ -10,6 +10,7 @@ from fininvest.screening.engine import (
     MAX_CYCLE_STEPS,
     MAX_INTERMEDIARY_PAIRS,
     Context,
+    EventRefs,
     Hit,
     NotEvaluated,
     _edges,
@@ -51,7 +52,7 @@ def short_cycle(ctx: Context) -> list[Hit]:
                 float(len(edges)),
                 float(p["max_length"]),
                 f"{p['window_days']:g} days",
-                ev.refs(idx[order[edges]]),
+                EventRefs(idx[order[edges]]),
                 f"money went round {' → '.join(route)} in {len(edges)} transfers "
                 f"within {p['window_days']:g} days",
             )
@@ -95,7 +96,7 @@ def scatter_gather(ctx: Context) -> list[Hit]:
     )
     hits = []
     for s, d, n, e1, e2 in pairs.iter_rows():
-        refs = ev.refs(np.unique(np.array(e1 + e2)))
+        refs = EventRefs(np.unique(np.array(e1 + e2)))
         detail = (
             f"{ev.accounts[s]} paid {n} intermediaries who paid {ev.accounts[d]} within "
             f"{p['window_days']:g} days"
@@ -194,7 +195,7 @@ def crypto_illicit_services(ctx: Context) -> list[Hit]:
                 float(dist[v]),
                 float(p["max_hops"]),
                 f"{dist[v]} hop(s)",
-                ev.refs(np.array([came[v]])),
+                EventRefs(np.array([came[v]])),
                 f"{dist[v]} transfer(s) away from an account tagged as an illicit service",
             )
         )
