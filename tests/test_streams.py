@@ -64,6 +64,27 @@ def test_bucket_rows_unsorted_and_self_transfer() -> None:
     assert ev["mcc"].tolist() == [-1, -1, -1, 5411, -1]
 
 
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([1025, 3000, 70_000]))
+def test_bucket_rows_with_many_account_buckets(seed: int, n_acc: int) -> None:
+    """More accounts than first-pass buckets: several accounts share a bucket, the last bucket
+    is partly empty, and the scratch records are bounded so that the buckets go in groups."""
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    r = {
+        "n_acc": n_acc,
+        "payer": rng.integers(-1, n_acc, n),
+        "payee": rng.integers(-1, n_acc, n),
+        "ts": np.sort(rng.integers(-50, 4000, n)),  # times before 1970 too
+        "amount": rng.normal(size=n),
+        "mcc": rng.integers(-1, 9999, n),
+        "city": rng.integers(-1, 300, n),
+    }
+    got = bucket_rows(r["payer"], r["payee"], r, n_acc, max_records=7_000)  # in 6 groups
+    for k, v in _generic(r).items():
+        np.testing.assert_array_equal(got[k], v, err_msg=k)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=40))
 def test_dense_codes_match_sorted_distinct_values(values: list[str | None]) -> None:

@@ -8,10 +8,12 @@ times — with one packed int64 key, and returns the permutation and the segment
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from fininvest.screening.graph_kernels import build_csr
 from fininvest.screening.kernels import local_codes
 from fininvest.screening.streams import bucket_rows, dense_codes
 from fininvest.workspace import Workspace
@@ -62,6 +64,25 @@ def order_events(
 
 
 TextColumn = Callable[[str], pl.Series]
+
+
+@dataclass(frozen=True)
+class TransferGraph:
+    """The transfers between known accounts as a CSR graph (see
+    :func:`~fininvest.screening.graph_kernels.build_csr`): edges of account ``a`` are
+    ``indptr[a]:indptr[a + 1]``, in time order, going to ``targets``, at ``times``, for
+    ``amounts``; ``events`` is the event index of each edge (its evidence)."""
+
+    events: np.ndarray
+    indptr: np.ndarray
+    targets: np.ndarray
+    times: np.ndarray
+    amounts: np.ndarray
+
+    @property
+    def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, targets, times, amounts), the arguments of the graph kernels."""
+        return self.indptr, self.targets, self.times, self.amounts
 
 
 class Events:
@@ -124,6 +145,7 @@ class Events:
         self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
         self._flags: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self._local: tuple[np.ndarray, int] | None = None
+        self._graph: TransferGraph | None = None
 
     @classmethod
     def from_rows(
@@ -170,7 +192,7 @@ class Events:
         if name not in self._codes:  # kept as int32 codes; the text itself is not kept
             source = self._source[name] if name in self._source else self._text(name)
             codes, values = dense_codes(source)
-            self._codes[name] = (codes.astype(np.int32)[self._row], values)
+            self._codes[name] = (codes.astype(np.int32, copy=False)[self._row], values)
         return self._codes[name]
 
     def is_in(self, name: str, values: Iterable[str]) -> np.ndarray:
@@ -190,6 +212,18 @@ class Events:
         if self._local is None:
             self._local = local_codes(self.offsets, self.counterparty, max(len(self.accounts), 1))
         return self._local
+
+    def transfer_graph(self) -> TransferGraph:
+        """Outflows to a known account as a graph; built once, shared by the cycle and
+        scatter-gather indicators."""
+        if self._graph is None:
+            idx = np.flatnonzero(self.outflow & (self.counterparty >= 0))
+            indptr, targets, times, order = build_csr(
+                self.account[idx], self.counterparty[idx], self.ts[idx], len(self.accounts)
+            )
+            events = idx[order]
+            self._graph = TransferGraph(events, indptr, targets, times, self.amount[events])
+        return self._graph
 
     def numbers(self, name: str, fill: float) -> np.ndarray:
         """A numeric source column per event (``fill`` for null), e.g. the UTC offset."""
@@ -222,7 +256,7 @@ def _sources(ws: Workspace) -> list[tuple[str, pl.Expr | None, dict[str, pl.Expr
                     "ts": pl.col("ts").dt.epoch("s"),
                     "amount": pl.col("amount_base"),
                     "city": pl.col("city"),
-                    "mcc": pl.lit(-1, pl.Int64),
+                    "mcc": pl.lit(-1, pl.Int32),
                     "channel": pl.col("channel"),
                     "purpose": pl.col("purpose"),
                     "depositor_id": pl.col("depositor_id"),
@@ -244,7 +278,7 @@ def _sources(ws: Workspace) -> list[tuple[str, pl.Expr | None, dict[str, pl.Expr
                     "ts": pl.col("ts").dt.epoch("s"),
                     "amount": pl.col("amount_base"),
                     "city": pl.col("merchant_city"),
-                    "mcc": pl.col("mcc").cast(pl.Int64),
+                    "mcc": pl.col("mcc").cast(pl.Int32),
                     "channel": pl.lit("card", pl.String),
                     "purpose": pl.col("merchant_name"),
                     "depositor_id": pl.lit(None, pl.String),
@@ -283,9 +317,12 @@ def load_events(ws: Workspace) -> Events | None:
     sources = _sources(ws)
     if not sources:
         return None
-    base = _read(ws, sources, ["payer", "payee", "ts", "amount", "city", "mcc"])
-    n = base.height
-    codes, accounts = dense_codes(pl.concat([base["payer"], base["payee"]]))
+    # the account ids first, and dropped once coded: the strings are the bulk of the memory
+    ids = _read(ws, sources, ["payer", "payee"])
+    n = ids.height
+    codes, accounts = dense_codes(pl.concat([ids["payer"], ids["payee"]], rechunk=False))
+    del ids
+    base = _read(ws, sources, ["ts", "amount", "city", "mcc"])
     city, cities = dense_codes(base["city"])
     rows = {
         "ts": base["ts"].to_numpy(),

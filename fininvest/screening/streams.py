@@ -89,7 +89,8 @@ def dense_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
 
     Returns
     -------
-    codes : int64 array, ``codes[i]`` is the position of ``values[i]`` in ``uniques``.
+    codes : int32 array (int64 past 2**31 distinct values), ``codes[i]`` is the position of
+        ``values[i]`` in ``uniques``.
     uniques : the distinct non-null values, sorted; for an ``Enum`` column every declared
         category (sorted), present or not, read from its codes without hashing.
 
@@ -115,7 +116,7 @@ def _in_sorted_order(codes: np.ndarray, values: pl.Series) -> tuple[np.ndarray, 
     """Renumber ``codes`` (positions in ``values``, −1 for null) so that they follow the
     sorted order of ``values``; returns the new codes and the sorted values."""
     order = values.arg_sort().to_numpy()
-    rank = np.empty(order.shape[0] + 1, np.int64)
+    rank = np.empty(order.shape[0] + 1, np.int32 if order.shape[0] < 1 << 31 else np.int64)
     rank[order] = np.arange(order.shape[0])
     rank[-1] = -1  # code −1 (null) stays −1
     return rank[codes], values.gather(pl.Series(order)).to_list()
@@ -128,9 +129,17 @@ def _exact_codes(s: pl.Series) -> tuple[np.ndarray, list[str]]:
         s.to_frame("v")
         .join(lut, on="v", how="left", maintain_order="left")["c"]
         .fill_null(-1)
+        .cast(pl.Int32 if len(uniques) < 1 << 31 else pl.Int64)
         .to_numpy()
     )
     return codes, uniques.to_list()
+
+
+#: target number of account buckets in the first pass of :func:`_bucket` (each bucket's events
+#: then fit in the core's cache for the second pass)
+_BUCKETS = 1024
+#: scratch records (32 bytes each) held at once while bucketing: 128 MB
+_MAX_RECORDS = 1 << 22
 
 
 @njit(cache=True, parallel=True)
@@ -144,81 +153,130 @@ def _bucket(
     city: np.ndarray,
     n_accounts: int,
     n_parts: int,
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Scatter each row's sides into their account segments as 32-byte records (one cache line
-    touched per event instead of one per column): (row, mcc, side), ts, amount bits,
-    (counterparty, city). ``n_parts`` threads each read every row and write the accounts of
-    their own range (split at equal event counts), so no two threads write one segment."""
-    n = order.shape[0]
-    offsets = np.zeros(n_accounts + 1, np.int64)
-    for r in range(n):
-        if payer[r] >= 0:
-            offsets[payer[r] + 1] += 1
-        if payee[r] >= 0:
-            offsets[payee[r] + 1] += 1
-    for a in range(n_accounts):
-        offsets[a + 1] += offsets[a]
-    m = offsets[n_accounts]
-    bounds = np.searchsorted(offsets, np.arange(n_parts + 1) * (m // n_parts))
-    bounds[0], bounds[n_parts] = 0, n_accounts
-    pos = offsets[:-1].copy()
-    rec = np.empty((m, 4), np.int64)
-    for part in prange(n_parts):
-        first, last = bounds[part], bounds[part + 1]
-        i = 0
-        while i < n:
-            j = i + 1
-            while j < n and ts[order[j]] == ts[order[i]]:
-                j += 1
-            for side in range(2):  # inflows of this second first, then outflows
-                for k in range(i, j):
-                    r = order[k]
-                    acc = payee[r] if side == 0 else payer[r]
-                    if acc < first or acc >= last:
-                        continue
-                    cp = payer[r] if side == 0 else payee[r]
-                    e = pos[acc]
-                    pos[acc] += 1
-                    rec[e, 0] = (((r << 16) | (mcc[r] + 1)) << 1) | side
-                    rec[e, 1] = ts[r]
-                    rec[e, 2] = amount_bits[r]
-                    rec[e, 3] = ((cp + 1) << 32) | (city[r] + 1)
-            i = j
-    return rec, offsets
-
-
-@njit(cache=True, parallel=True)
-def _unpack(
-    rec: np.ndarray,
-    offsets: np.ndarray,
     row: np.ndarray,
-    mcc: np.ndarray,
-    city: np.ndarray,
+    ev_mcc: np.ndarray,
+    ev_city: np.ndarray,
+    max_records: int,
 ) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
-    """Split the records into columns; ``row``, ``mcc`` and ``city`` come allocated in the
-    narrowest dtype that holds them."""
-    m = rec.shape[0]
+    """Two-pass distribution of each row's sides into account segments.
+
+    Pass 1 reads the rows in time order (``n_parts`` threads, each a run of whole seconds) and
+    scatters 32-byte records — (row, mcc, side), (ts − min ts, account low bits), amount bits,
+    (counterparty, city) — into about :data:`_BUCKETS` buckets of consecutive accounts, stably.
+    Pass 2 takes one bucket at a time (in parallel): a counting sort by account, written
+    straight into the event columns. Every write of pass 2 lands in the bucket's own region,
+    which fits in cache; a direct scatter into 500k account segments misses the cache (and the
+    TLB) on nearly every event. To bound the scratch records to ``max_records``, the buckets
+    are taken in groups of consecutive accounts, pass 1 reading the rows once per group.
+    """
+    n = order.shape[0]
+    shift = 0
+    while (n_accounts - 1) >> shift >= _BUCKETS:
+        shift += 1
+    low = (1 << shift) - 1
+    n_buckets = ((n_accounts - 1) >> shift) + 1
+    cut = np.empty(n_parts + 1, np.int64)  # part p reads order[cut[p]:cut[p + 1]]
+    cut[0] = 0
+    for p in range(1, n_parts):
+        c = max(cut[p - 1], n * p // n_parts)
+        while 0 < c < n and ts[order[c]] == ts[order[c - 1]]:
+            c += 1
+        cut[p] = c
+    cut[n_parts] = n
+    hist = np.zeros((n_parts, n_buckets), np.int64)
+    for p in prange(n_parts):
+        for k in range(cut[p], cut[p + 1]):
+            r = order[k]
+            if payer[r] >= 0:
+                hist[p, payer[r] >> shift] += 1
+            if payee[r] >= 0:
+                hist[p, payee[r] >> shift] += 1
+    start = np.empty((n_parts, n_buckets), np.int64)  # buckets in order, parts within a bucket
+    bucket_start = np.empty(n_buckets + 1, np.int64)
+    m = 0
+    for b in range(n_buckets):
+        bucket_start[b] = m
+        for p in range(n_parts):
+            start[p, b] = m
+            m += hist[p, b]
+    bucket_start[n_buckets] = m
+    # buckets in groups of about max_records events: the records of one group at a time
+    n_groups = max(1, -(-m // max_records))
+    group = np.searchsorted(bucket_start, np.arange(n_groups + 1) * (m // n_groups))
+    group[0], group[n_groups] = 0, n_buckets
+    biggest = 0
+    for g in range(n_groups):
+        biggest = max(biggest, bucket_start[group[g + 1]] - bucket_start[group[g]])
+    rec = np.empty((biggest, 4), np.int64)
+    t0 = ts.min() if n else 0
+    offsets = np.zeros(n_accounts + 1, np.int64)
     outflow = np.empty(m, np.bool_)
-    ts = np.empty(m, np.int64)
-    amount_bits = np.empty(m, np.int64)
-    counterparty = np.empty(m, np.int64)
     account = np.empty(m, np.int64)
-    for a in prange(offsets.shape[0] - 1):
-        for e in range(offsets[a], offsets[a + 1]):
-            w = rec[e, 0]
-            outflow[e] = (w & 1) == 1
-            mcc[e] = ((w >> 1) & 0xFFFF) - 1
-            row[e] = w >> 17
-            ts[e] = rec[e, 1]
-            amount_bits[e] = rec[e, 2]
-            counterparty[e] = (rec[e, 3] >> 32) - 1
-            city[e] = (rec[e, 3] & 0xFFFFFFFF) - 1
-            account[e] = a
-    return outflow, account, counterparty, ts, amount_bits
+    counterparty = np.empty(m, np.int64)
+    ev_ts = np.empty(m, np.int64)
+    ev_amount = np.empty(m, np.int64)
+    for g in range(n_groups):
+        b_lo, b_hi = group[g], group[g + 1]
+        base = bucket_start[b_lo]
+        for p in prange(n_parts):
+            pos = start[p] - base
+            i = cut[p]
+            while i < cut[p + 1]:
+                j = i + 1
+                while j < cut[p + 1] and ts[order[j]] == ts[order[i]]:
+                    j += 1
+                for side in range(2):  # inflows of this second first, then outflows
+                    for k in range(i, j):
+                        r = order[k]
+                        acc = np.int64(payee[r] if side == 0 else payer[r])
+                        if acc < 0 or (acc >> shift) < b_lo or (acc >> shift) >= b_hi:
+                            continue
+                        cp = np.int64(payer[r] if side == 0 else payee[r])
+                        e = pos[acc >> shift]
+                        pos[acc >> shift] += 1
+                        rec[e, 0] = (((np.int64(r) << 16) | (mcc[r] + 1)) << 1) | side
+                        rec[e, 1] = ((ts[r] - t0) << 24) | (acc & low)
+                        rec[e, 2] = amount_bits[r]
+                        rec[e, 3] = ((cp + 1) << 32) | (city[r] + 1)
+                i = j
+        for b in prange(b_lo, b_hi):
+            a0 = b << shift
+            width = min(a0 + low + 1, n_accounts) - a0
+            nxt = np.zeros(width + 1, np.int64)  # nxt[k]: next free slot of account a0 + k
+            for e in range(bucket_start[b] - base, bucket_start[b + 1] - base):
+                nxt[(rec[e, 1] & low) + 1] += 1
+            nxt[0] = bucket_start[b]
+            for k in range(width):
+                nxt[k + 1] += nxt[k]
+                offsets[a0 + k + 1] = nxt[k + 1]
+            for e in range(bucket_start[b] - base, bucket_start[b + 1] - base):
+                w = rec[e, 0]
+                k = rec[e, 1] & low
+                d = nxt[k]
+                nxt[k] += 1
+                outflow[d] = (w & 1) == 1
+                ev_mcc[d] = ((w >> 1) & 0xFFFF) - 1
+                row[d] = w >> 17
+                account[d] = a0 + k
+                ev_ts[d] = (rec[e, 1] >> 24) + t0
+                ev_amount[d] = rec[e, 2]
+                counterparty[d] = (rec[e, 3] >> 32) - 1
+                ev_city[d] = (rec[e, 3] & 0xFFFFFFFF) - 1
+    return offsets, outflow, account, counterparty, ev_ts, ev_amount
+
+
+def _integers(a: np.ndarray) -> np.ndarray:
+    """``a`` as a contiguous integer array, kept narrow when it already is (int16 MCCs, int32
+    codes: a quarter or half of the memory of int64)."""
+    return np.ascontiguousarray(a if np.issubdtype(a.dtype, np.integer) else a.astype(np.int64))
 
 
 def bucket_rows(
-    payer: np.ndarray, payee: np.ndarray, rows: dict[str, np.ndarray], n_accounts: int
+    payer: np.ndarray,
+    payee: np.ndarray,
+    rows: dict[str, np.ndarray],
+    n_accounts: int,
+    max_records: int = _MAX_RECORDS,
 ) -> dict[str, np.ndarray]:
     """Order the two sides of every transaction row as per-account event streams.
 
@@ -227,6 +285,8 @@ def bucket_rows(
     payer, payee : int64 account codes per row (−1: no account on that side, e.g. cash).
     rows : per-row arrays ``ts`` (int64 seconds), ``amount`` (float64), ``mcc`` and ``city``.
     n_accounts : number of account codes.
+    max_records : scratch records held at once (32 bytes each); more events are bucketed in
+        groups of accounts, reading the rows once per group.
 
     Returns
     -------
@@ -254,29 +314,33 @@ def bucket_rows(
         order = np.argsort(ts, kind="stable")
     else:
         order = np.arange(ts.shape[0], dtype=np.int64)
-    mcc = np.ascontiguousarray(rows["mcc"], np.int64)
-    city = np.ascontiguousarray(rows["city"], np.int64)
+    mcc, city = _integers(rows["mcc"]), _integers(rows["city"])
+    payer, payee = _integers(payer), _integers(payee)
     if mcc.shape[0] and not (-1 <= mcc.min() and mcc.max() < 0xFFFF):
         raise ValueError("merchant category codes must lie in 0..65534")
     if payer.shape[0] >= 1 << 46 or n_accounts >= 1 << 31 or city.max(initial=0) >= 1 << 31:
         raise ValueError("too many rows, accounts or cities for the event records")
-    rec, offsets = _bucket(
+    if ts.shape[0] and int(ts.max()) - int(ts.min()) >= 1 << 39:
+        raise ValueError("the transactions span more than 17,000 years: check the timestamps")
+    m = int(np.count_nonzero(payer >= 0)) + int(np.count_nonzero(payee >= 0))
+    row = np.empty(m, np.int32 if payer.shape[0] < 1 << 31 else np.int64)
+    ev_mcc = np.empty(m, np.int16 if mcc.max(initial=-1) < 1 << 15 else np.int32)
+    ev_city = np.empty(m, np.int32)
+    offsets, outflow, account, counterparty, ev_ts, amount_bits = _bucket(
         order,
-        np.ascontiguousarray(payer, np.int64),
-        np.ascontiguousarray(payee, np.int64),
+        payer,
+        payee,
         ts,
         np.ascontiguousarray(rows["amount"], np.float64).view(np.int64),
         mcc,
         city,
         n_accounts,
-        max(1, min(numba.get_num_threads(), n_accounts)),
+        max(1, numba.get_num_threads()),
+        row,
+        ev_mcc,
+        ev_city,
+        max_records,
     )
-    m = rec.shape[0]
-    row = np.empty(m, np.int32 if payer.shape[0] < 1 << 31 else np.int64)
-    ev_mcc = np.empty(m, np.int16 if mcc.max(initial=-1) < 1 << 15 else np.int32)
-    ev_city = np.empty(m, np.int32)
-    outflow, account, counterparty, ev_ts, amount_bits = _unpack(rec, offsets, row, ev_mcc, ev_city)
-    del rec
     return {
         "row": row,
         "outflow": outflow,
