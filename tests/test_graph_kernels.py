@@ -6,7 +6,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fininvest.screening.graph_kernels import build_csr, short_cycles
+from fininvest.screening.graph_kernels import (
+    build_csr,
+    pass_through_legs,
+    scatter_gather,
+    short_cycles,
+)
 
 
 def oracle(src, dst, ts, amt, n, max_length, window, share):  # type: ignore[no-untyped-def]
@@ -109,3 +114,57 @@ def test_connected_components_match_networkx(n: int, edges: list[tuple[int, int]
     a = np.array([x for x, _ in edges], np.int64)
     b = np.array([y for _, y in edges], np.int64)
     assert connected_components(n, a, b).tolist() == want.tolist()
+
+
+def scatter_gather_oracle(src, dst, ts, amt, is_mid, window, share, least):  # type: ignore[no-untyped-def]
+    """Every pair of transfers s → i, i → d by the definition, then distinct i per (s, d)."""
+    edges = list(zip(src.tolist(), dst.tolist(), ts.tolist(), amt.tolist(), strict=True))
+    through: dict[tuple[int, int], set[int]] = {}
+    legs: dict[tuple[int, int], set[tuple[int, int]]] = {}
+    for k1, (s, i, t1, x1) in enumerate(edges):
+        for k2, (i2, d, t2, x2) in enumerate(edges):
+            if (
+                i2 == i
+                and is_mid[i]
+                and t1 < t2 <= t1 + window
+                and len({s, i, d}) == 3
+                and x2 >= share * x1
+            ):
+                through.setdefault((s, d), set()).add(i)
+                legs.setdefault((s, d), set()).add((k1, k2))
+    pairs = {sd: len(mids) for sd, mids in through.items() if len(mids) >= least}
+    return pairs, {sd: legs[sd] for sd in pairs}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 7),
+    st.data(),
+    st.sampled_from([0, 1, 5, 100]),
+    st.sampled_from([0.0, 0.5, 1.0]),
+    st.sampled_from([1, 2, 3]),
+)
+def test_scatter_gather_matches_oracle(
+    n: int, data: st.DataObject, window: int, share: float, least: int
+) -> None:
+    m = data.draw(st.integers(0, 25))
+    node = st.lists(st.integers(0, n - 1), min_size=m, max_size=m)
+    src = np.array(data.draw(node), np.int64)
+    dst = np.array(data.draw(node), np.int64)
+    ts = np.array(data.draw(st.lists(st.integers(0, 8), min_size=m, max_size=m)), np.int64)
+    amt = np.array(
+        data.draw(st.lists(st.sampled_from([1.0, 50.0, 100.0]), min_size=m, max_size=m)), np.float64
+    )
+    is_mid = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), np.bool_)
+    indptr, targets, times, order = build_csr(src, dst, ts, n)
+    csr = (indptr, targets, times, amt[order])
+    got_s, got_d, got_n = scatter_gather(*csr, is_mid, window, share, least)
+    want, want_legs = scatter_gather_oracle(src, dst, ts, amt, is_mid, window, share, least)
+    got = dict(zip(zip(got_s.tolist(), got_d.tolist(), strict=True), got_n.tolist(), strict=True))
+    assert got == want
+    assert got_s.tolist() == sorted(got_s.tolist())  # sources ascending
+    for s, d in want:  # the evidence: every leg of the pair, as original edge numbers
+        e1, e2 = pass_through_legs(s, csr, is_mid, window, share)
+        to_d = targets[e2] == d
+        got_legs = set(zip(order[e1[to_d]].tolist(), order[e2[to_d]].tolist(), strict=True))
+        assert got_legs == want_legs[(s, d)]

@@ -1,4 +1,4 @@
-"""Graph kernels over the transfer graph: time-respecting short cycles.
+"""Graph kernels over the transfer graph: time-respecting short cycles and scatter-gather.
 
 Edges are transfers (source account, target account, time), grouped by source in a CSR layout
 and sorted by time within each source. A cycle through account *s* is a path
@@ -97,6 +97,156 @@ def short_cycles(
                     cur_st[depth] = indptr[w]
                     t_st[depth] = te
     return found, path
+
+
+@njit(cache=True)
+def _pass_through_legs(
+    s: int,
+    indptr: np.ndarray,
+    targets: np.ndarray,
+    times: np.ndarray,
+    amounts: np.ndarray,
+    is_mid: np.ndarray,
+    window: int,
+    min_share: float,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The two-leg routes out of ``s``: s → i (edge e1) then i → d (edge e2) with i an allowed
+    intermediary, t1 < t2 ≤ t1 + window, s, i, d distinct and amount(e2) ≥ min_share ×
+    amount(e1). Returns (e1, e2) CSR edge indices. Each intermediary's edges are in time
+    order, so its onward legs start at a bisection."""
+    count = 0
+    for sweep in range(2):  # count, then fill
+        if sweep == 1:
+            first = np.empty(count, np.int64)
+            second = np.empty(count, np.int64)
+            count = 0
+        for e1 in range(indptr[s], indptr[s + 1]):
+            i = targets[e1]
+            if i == s or not is_mid[i]:
+                continue
+            t1 = times[e1]
+            lo = indptr[i] + np.searchsorted(times[indptr[i] : indptr[i + 1]], t1, side="right")
+            for e2 in range(lo, indptr[i + 1]):
+                if times[e2] - t1 > window:
+                    break
+                d = targets[e2]
+                if d == s or d == i or amounts[e2] < min_share * amounts[e1]:
+                    continue
+                if sweep == 1:
+                    first[count] = e1
+                    second[count] = e2
+                count += 1
+    return first, second
+
+
+@njit(cache=True)
+def _gathered(
+    s: int,
+    indptr: np.ndarray,
+    targets: np.ndarray,
+    times: np.ndarray,
+    amounts: np.ndarray,
+    is_mid: np.ndarray,
+    window: int,
+    min_share: float,
+    min_intermediaries: int,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Destinations reached from ``s`` through at least ``min_intermediaries`` distinct
+    intermediaries (see :func:`_pass_through_legs`), and how many, in order of destination."""
+    e1, e2 = _pass_through_legs(s, indptr, targets, times, amounts, is_mid, window, min_share)
+    n = indptr.shape[0] - 1
+    keys = np.empty(e1.shape[0], np.int64)  # destination × n + intermediary
+    for k in range(e1.shape[0]):
+        keys[k] = targets[e2[k]] * n + targets[e1[k]]
+    keys.sort()
+    dest = np.empty(keys.shape[0], np.int64)
+    through = np.empty(keys.shape[0], np.int64)
+    found = 0
+    k = 0
+    while k < keys.shape[0]:
+        d = keys[k] // n
+        distinct = 0
+        while k < keys.shape[0] and keys[k] // n == d:
+            if k == 0 or keys[k] != keys[k - 1]:
+                distinct += 1
+            k += 1
+        if distinct >= min_intermediaries:
+            dest[found] = d
+            through[found] = distinct
+            found += 1
+    return dest[:found], through[:found]
+
+
+@njit(cache=True, parallel=True)
+def scatter_gather(
+    indptr: np.ndarray,
+    targets: np.ndarray,
+    times: np.ndarray,
+    amounts: np.ndarray,
+    is_mid: np.ndarray,
+    window: int,
+    min_share: float,
+    min_intermediaries: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Source–destination pairs joined by at least ``min_intermediaries`` distinct
+    intermediaries, each of which received from the source and paid the destination within
+    ``window`` (on at least ``min_share`` of what it received).
+
+    Parameters
+    ----------
+    indptr, targets, times, amounts : the transfer graph as CSR, each source's edges in time
+        order (:func:`build_csr`).
+    is_mid : bool per node, may it be an intermediary (callers exclude hubs such as payroll
+        bureaus, whose in × out legs would dominate the work).
+    window : seconds from the first leg to the second.
+
+    Returns
+    -------
+    (source, destination, intermediaries) arrays, one entry per pair, sources ascending.
+
+    Notes
+    -----
+    Every source is searched on its own (in parallel): its legs are collected, keyed
+    destination × n + intermediary and sorted, so memory is bounded by one source's legs
+    instead of the whole two-hop join. O(Σ_s L_s log L_s) for L_s legs from s; the second
+    legs start at a bisection of the intermediary's time-ordered edges.
+    """
+    n = indptr.shape[0] - 1
+    n_pairs = np.zeros(n + 1, np.int64)
+    for s in prange(n):
+        d, _ = _gathered(s, indptr, targets, times, amounts, is_mid, window, min_share,
+                         min_intermediaries)  # fmt: skip
+        n_pairs[s + 1] = d.shape[0]
+    for s in range(n):
+        n_pairs[s + 1] += n_pairs[s]
+    src = np.empty(n_pairs[n], np.int64)
+    dst = np.empty(n_pairs[n], np.int64)
+    through = np.empty(n_pairs[n], np.int64)
+    for s in prange(n):
+        if n_pairs[s + 1] == n_pairs[s]:
+            continue
+        d, c = _gathered(s, indptr, targets, times, amounts, is_mid, window, min_share,
+                         min_intermediaries)  # fmt: skip
+        for k in range(d.shape[0]):
+            src[n_pairs[s] + k] = s
+            dst[n_pairs[s] + k] = d[k]
+            through[n_pairs[s] + k] = c[k]
+    return src, dst, through
+
+
+def pass_through_legs(
+    s: int,
+    csr: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    is_mid: np.ndarray,
+    window: int,
+    min_share: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The legs (CSR edge indices of the first and of the second transfers) of every route out
+    of ``s`` that :func:`scatter_gather` counts: the evidence of its pairs, found in one search
+    per source (a hub source has millions of edges; searching it once per pair would not do).
+    The destination of a leg is ``targets[second]``."""
+    indptr, targets, times, amounts = csr
+    return _pass_through_legs(s, indptr, targets, times, amounts, is_mid, window, min_share)
 
 
 @njit(cache=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-import polars as pl
 
 from fininvest.screening.engine import (
     DAY,
@@ -13,12 +14,15 @@ from fininvest.screening.engine import (
     EventRefs,
     Hit,
     NotEvaluated,
-    _edges,
     _transfers,
     _window_evidence,
     rule,
 )
-from fininvest.screening.graph_kernels import build_csr, short_cycles
+from fininvest.screening.graph_kernels import (
+    pass_through_legs,
+    short_cycles,
+)
+from fininvest.screening.graph_kernels import scatter_gather as scatter_gather_pairs
 from fininvest.screening.kernels import window_distinct_max
 
 
@@ -27,15 +31,9 @@ def short_cycle(ctx: Context) -> list[Hit]:
     """Money that leaves an account and comes back through others within the window."""
     p = ctx.params["short_cycle"]
     ev = ctx.ev
-    idx = _transfers(ev)
-    indptr, targets, times, order = build_csr(
-        ev.account[idx], ev.counterparty[idx], ev.ts[idx], len(ev.accounts)
-    )
+    g = ev.transfer_graph()
     found, path = short_cycles(
-        indptr,
-        targets,
-        times,
-        ev.amount[idx][order],
+        *g.csr,
         int(p["max_length"]),
         int(p["window_days"] * DAY),
         float(p["min_return_share"]),
@@ -44,7 +42,7 @@ def short_cycle(ctx: Context) -> list[Hit]:
     hits = []
     for s in np.flatnonzero(found):
         edges = path[s][path[s] >= 0]
-        route = [ev.accounts[s]] + [ev.accounts[t] for t in targets[edges]]
+        route = [ev.accounts[s]] + [ev.accounts[t] for t in g.targets[edges]]
         hits.append(
             Hit(
                 int(s),
@@ -52,7 +50,7 @@ def short_cycle(ctx: Context) -> list[Hit]:
                 float(len(edges)),
                 float(p["max_length"]),
                 f"{p['window_days']:g} days",
-                EventRefs(idx[order[edges]]),
+                EventRefs(g.events[edges]),
                 f"money went round {' → '.join(route)} in {len(edges)} transfers "
                 f"within {p['window_days']:g} days",
             )
@@ -65,38 +63,23 @@ def scatter_gather(ctx: Context) -> list[Hit]:
     """One source pays several intermediaries, which each pay one destination soon after."""
     p = ctx.params["scatter_gather"]
     ev = ctx.ev
-    edges = _edges(ev, _transfers(ev))
-    deg = (
-        edges.group_by("b")
-        .len()
-        .rename({"b": "i", "len": "indeg"})
-        .join(edges.group_by("a").len().rename({"a": "i", "len": "outdeg"}), on="i")
-    )
-    # hubs (employers, payroll bureaus) are not intermediaries of a split; bounds the join
-    mids = deg.filter(pl.col("indeg") * pl.col("outdeg") <= MAX_INTERMEDIARY_PAIRS)["i"]
+    g = ev.transfer_graph()
+    # hubs (employers, payroll bureaus) are not intermediaries of a split; bounds the work
+    indeg = np.bincount(g.targets, minlength=len(ev.accounts))
+    outdeg = np.diff(g.indptr)
+    is_mid = (indeg > 0) & (outdeg > 0) & (indeg * outdeg <= MAX_INTERMEDIARY_PAIRS)
     w = int(p["window_days"] * DAY)
-    legs = (
-        edges.filter(pl.col("b").is_in(mids.implode()))
-        .rename({"a": "s", "b": "i", "t": "t1", "x": "x1", "e": "e1"})
-        .join(edges.rename({"a": "i", "b": "d", "t": "t2", "x": "x2", "e": "e2"}), on="i")
-        .filter(
-            (pl.col("t2") > pl.col("t1"))
-            & (pl.col("t2") - pl.col("t1") <= w)
-            & (pl.col("s") != pl.col("d"))
-            & (pl.col("s") != pl.col("i"))
-            & (pl.col("i") != pl.col("d"))
-            # money passing through: the intermediary pays on most of what it received
-            & (pl.col("x2") >= p["min_pass_share"] * pl.col("x1"))
-        )
-    )
-    pairs = (
-        legs.group_by("s", "d")
-        .agg(pl.col("i").n_unique().alias("n"), pl.col("e1"), pl.col("e2"))
-        .filter(pl.col("n") >= p["min_intermediaries"])
-    )
+    share = float(p["min_pass_share"])  # the intermediary pays on most of what it received
+    least = math.ceil(p["min_intermediaries"])
+    src, dst, through = scatter_gather_pairs(*g.csr, is_mid, w, share, least)
     hits = []
-    for s, d, n, e1, e2 in pairs.iter_rows():
-        refs = EventRefs(np.unique(np.array(e1 + e2)))
+    searched = -1
+    for s, d, n in zip(src.tolist(), dst.tolist(), through.tolist(), strict=True):
+        if s != searched:  # sources come in order: one search per source
+            e1, e2 = pass_through_legs(s, g.csr, is_mid, w, share)
+            reached, searched = g.targets[e2], s
+        to_d = reached == d
+        refs = EventRefs(np.unique(g.events[np.concatenate([e1[to_d], e2[to_d]])]))
         detail = (
             f"{ev.accounts[s]} paid {n} intermediaries who paid {ev.accounts[d]} within "
             f"{p['window_days']:g} days"
