@@ -7,12 +7,14 @@ tests also cover the ordering (ties in time, inflows before outflows, stable oth
 from __future__ import annotations
 
 from collections import deque
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fininvest.screening.engine import _Flagged
 from fininvest.screening.events import order_events
 from fininvest.screening.kernels import (
     fifo_pass_through,
@@ -155,6 +157,29 @@ def test_window_count_max_matches_oracle(ev: dict) -> None:  # type: ignore[type
             assert offsets[a] <= at[a] < offsets[a + 1] and inside.sum() >= best[a]
         else:
             assert at[a] == -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_sets(), st.booleans())
+def test_flagged_events_compacted_give_the_same_windows(ev: dict, sparse: bool) -> None:  # type: ignore[type-arg]
+    """The window rules hand the kernels only the flagged events when those are few
+    (engine._Flagged), and count one fired account's best window with numpy: both must agree
+    with the oracle."""
+    if sparse:  # under a quarter flagged: the compacted path
+        ev["flag"] = ev["flag"] & (np.arange(ev["flag"].shape[0]) % 5 == 0)
+    s, offsets = _sorted(ev)
+    sub = _Flagged(SimpleNamespace(offsets=offsets, ts=s["ts"]), s["flag"])  # type: ignore[arg-type]
+    best, at = window_count_max(sub.offsets, sub.ts, sub.flag, ev["window"])
+    want = oracle_count_max(ev)
+    assert best.tolist() == want
+    assert [sub.count_max(a, ev["window"]) for a in range(ev["n_acc"])] == want
+    distinct, _ = window_distinct_max(
+        sub.offsets, sub.ts, sub.flag, sub.take(s["category"]), 5, ev["window"]
+    )
+    assert distinct.tolist() == oracle_distinct_max(ev)
+    for a in np.flatnonzero(best):  # answers map back to flagged events of the account
+        e = sub.event(at[a])
+        assert s["flag"][e] and offsets[a] <= e < offsets[a + 1]
 
 
 @settings(max_examples=300, deadline=None)

@@ -178,7 +178,8 @@ class Events:
 
     def codes(self, name: str, where: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
         """A text column as dense integer codes per event (−1 for null) and the sorted values
-        the codes stand for: coded once per source row, then gathered as integers.
+        the codes stand for: coded once per source row, then gathered as integers of the
+        narrowest type that holds them (a smaller array gathers faster and stays in memory).
 
         With ``where`` (bool per event) only those events are coded (the others get −1): a
         rule that needs, say, the depositors of cash deposits codes only those.
@@ -189,10 +190,11 @@ class Events:
             out = np.full(len(self), -1, np.int32)
             out[idx] = sub
             return out, values
-        if name not in self._codes:  # kept as int32 codes; the text itself is not kept
+        if name not in self._codes:  # kept as codes in the narrowest integer type, not as text
             source = self._source[name] if name in self._source else self._text(name)
             codes, values = dense_codes(source)
-            self._codes[name] = (codes.astype(np.int32, copy=False)[self._row], values)
+            narrow = np.min_scalar_type(-max(len(values), 1))  # int8 channels, int16 countries
+            self._codes[name] = (codes.astype(narrow)[self._row], values)
         return self._codes[name]
 
     def is_in(self, name: str, values: Iterable[str]) -> np.ndarray:
@@ -230,12 +232,14 @@ class Events:
         values: np.ndarray = self._source_col(name).fill_null(fill).to_numpy()[self._row]
         return values
 
-    def lookup(self, name: str, table: dict[str, float], default: float) -> np.ndarray:
-        """Per event: ``table`` looked up by the text column (``default`` when absent or
-        null)."""
+    def lookup(
+        self, name: str, table: dict[str, float], default: float, at: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Per event (or per event index in ``at``): ``table`` looked up by the text column
+        (``default`` when absent or null)."""
         codes, known = self.codes(name)
         lut = np.array([table.get(v, default) for v in known] + [default], np.float64)
-        out: np.ndarray = lut[codes]  # code −1 (null) takes the appended default
+        out: np.ndarray = lut[codes if at is None else codes[at]]  # −1 (null): the default
         return out
 
     def __len__(self) -> int:

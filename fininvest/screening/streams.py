@@ -101,7 +101,7 @@ def dense_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
     always exact. About 4× faster than the join at 20M values.
     """
     if isinstance(values.dtype, pl.Enum):  # a declared vocabulary: its codes, re-numbered
-        phys = values.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+        phys = values.to_physical().cast(pl.Int32).fill_null(-1).to_numpy()
         return _in_sorted_order(phys, values.dtype.categories)
     s = values.cast(pl.String)
     codes, first, ok = _hash_codes(
@@ -119,7 +119,16 @@ def _in_sorted_order(codes: np.ndarray, values: pl.Series) -> tuple[np.ndarray, 
     rank = np.empty(order.shape[0] + 1, np.int32 if order.shape[0] < 1 << 31 else np.int64)
     rank[order] = np.arange(order.shape[0])
     rank[-1] = -1  # code −1 (null) stays −1
-    return rank[codes], values.gather(pl.Series(order)).to_list()
+    return _renumber(codes, rank), values.gather(pl.Series(order)).to_list()
+
+
+@njit(cache=True, parallel=True)
+def _renumber(codes: np.ndarray, rank: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """``rank[codes]`` on both cores (code −1 reads the last entry of ``rank``)."""
+    out = np.empty(codes.shape[0], rank.dtype)
+    for i in prange(codes.shape[0]):
+        out[i] = rank[codes[i]]
+    return out
 
 
 def _exact_codes(s: pl.Series) -> tuple[np.ndarray, list[str]]:
@@ -142,6 +151,12 @@ _BUCKETS = 1024
 _MAX_RECORDS = 1 << 22
 
 
+@njit(cache=True, inline="always")
+def _nth(order: np.ndarray, k: int) -> int:  # pragma: no cover - compiled
+    """The k-th row in time order: ``order[k]``, or k itself when ``order`` is empty."""
+    return k if order.shape[0] == 0 else order[k]
+
+
 @njit(cache=True, parallel=True)
 def _bucket(
     order: np.ndarray,
@@ -158,7 +173,8 @@ def _bucket(
     ev_city: np.ndarray,
     max_records: int,
 ) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
-    """Two-pass distribution of each row's sides into account segments.
+    """Two-pass distribution of each row's sides into account segments (``order``: the rows
+    in time order, or empty when they already are).
 
     Pass 1 reads the rows in time order (``n_parts`` threads, each a run of whole seconds) and
     scatters 32-byte records — (row, mcc, side), (ts − min ts, account low bits), amount bits,
@@ -169,7 +185,7 @@ def _bucket(
     TLB) on nearly every event. To bound the scratch records to ``max_records``, the buckets
     are taken in groups of consecutive accounts, pass 1 reading the rows once per group.
     """
-    n = order.shape[0]
+    n = ts.shape[0]
     shift = 0
     while (n_accounts - 1) >> shift >= _BUCKETS:
         shift += 1
@@ -179,14 +195,14 @@ def _bucket(
     cut[0] = 0
     for p in range(1, n_parts):
         c = max(cut[p - 1], n * p // n_parts)
-        while 0 < c < n and ts[order[c]] == ts[order[c - 1]]:
+        while 0 < c < n and ts[_nth(order, c)] == ts[_nth(order, c - 1)]:
             c += 1
         cut[p] = c
     cut[n_parts] = n
     hist = np.zeros((n_parts, n_buckets), np.int64)
     for p in prange(n_parts):
         for k in range(cut[p], cut[p + 1]):
-            r = order[k]
+            r = _nth(order, k)
             if payer[r] >= 0:
                 hist[p, payer[r] >> shift] += 1
             if payee[r] >= 0:
@@ -223,11 +239,11 @@ def _bucket(
             i = cut[p]
             while i < cut[p + 1]:
                 j = i + 1
-                while j < cut[p + 1] and ts[order[j]] == ts[order[i]]:
+                while j < cut[p + 1] and ts[_nth(order, j)] == ts[_nth(order, i)]:
                     j += 1
                 for side in range(2):  # inflows of this second first, then outflows
                     for k in range(i, j):
-                        r = order[k]
+                        r = _nth(order, k)
                         acc = np.int64(payee[r] if side == 0 else payer[r])
                         if acc < 0 or (acc >> shift) < b_lo or (acc >> shift) >= b_hi:
                             continue
@@ -313,7 +329,7 @@ def bucket_rows(
     if ts.shape[0] > 1 and not bool(np.all(ts[1:] >= ts[:-1])):
         order = np.argsort(ts, kind="stable")
     else:
-        order = np.arange(ts.shape[0], dtype=np.int64)
+        order = np.empty(0, np.int64)  # already in time order
     mcc, city = _integers(rows["mcc"]), _integers(rows["city"])
     payer, payee = _integers(payer), _integers(payee)
     if mcc.shape[0] and not (-1 <= mcc.min() and mcc.max() < 0xFFFF):

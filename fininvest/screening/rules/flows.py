@@ -49,8 +49,11 @@ def structuring(ctx: Context) -> list[Hit]:
     p = ctx.params["structuring"]
     ev = ctx.ev
     default = ctx.thresholds.get("DEFAULT", p["threshold"])
-    thr = ev.lookup("country", ctx.thresholds, default)
-    flag = _cash_in(ev) & (ev.amount >= p["band_low"] * thr) & (ev.amount < thr)
+    cash = np.flatnonzero(_cash_in(ev))  # only cash deposits need their country's threshold
+    thr = ev.lookup("country", ctx.thresholds, default, at=cash)
+    amount = ev.amount[cash]
+    flag = np.zeros(len(ev), np.bool_)
+    flag[cash] = (amount >= p["band_low"] * thr) & (amount < thr)
     return count_rule(
         ctx,
         "structuring",
