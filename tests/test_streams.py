@@ -98,9 +98,9 @@ def test_dense_codes_match_sorted_distinct_values(values: list[str | None]) -> N
 def test_colliding_first_hashes_are_detected() -> None:
     h1 = np.zeros(3, np.uint64)  # every value lands on one first hash…
     h2 = np.array([1, 1, 2], np.uint64)  # …but the third is a different value
-    codes, first, ok = _hash_codes(h1, h2, np.ones(3, np.bool_))
+    codes, first, ok = _hash_codes(h1, h2, np.ones(3, np.bool_), 2)
     assert not ok
-    codes, first, ok = _hash_codes(h1, np.ones(3, np.uint64), np.ones(3, np.bool_))
+    codes, first, ok = _hash_codes(h1, np.ones(3, np.uint64), np.ones(3, np.bool_), 2)
     assert ok and codes.tolist() == [0, 0, 0] and first.tolist() == [0]
 
 
@@ -109,3 +109,18 @@ def test_hash_table_grows_past_its_first_size() -> None:
     codes, uniques = dense_codes(s)
     assert len(uniques) == 5000
     assert [uniques[c] for c in codes[:7]] == s.head(7).to_list()
+
+
+def test_dense_codes_in_partitions() -> None:
+    """From 65,536 values on, the values are numbered in 1,024 hash partitions in parallel."""
+    rng = np.random.default_rng(7)
+    values = [None if r < 50 else f"ACC{r}" for r in rng.integers(0, 90_000, 200_000)]
+    s = pl.Series(values, dtype=pl.String)
+    codes, uniques = dense_codes(s)
+    want_codes, want_uniques = _exact_codes(s)
+    assert uniques == want_uniques
+    np.testing.assert_array_equal(codes, want_codes)
+    h1 = s.hash().to_numpy().copy()
+    h1[7] = h1[8]  # two different values now share a first hash in one partition
+    _codes, _first, ok = _hash_codes(h1, s.hash(seed=3).to_numpy(), s.is_not_null().to_numpy(), 2)
+    assert not ok or values[7] == values[8] or values[7] is None or values[8] is None

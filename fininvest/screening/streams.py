@@ -25,59 +25,135 @@ from numba import njit, prange
 _SEED2 = 0x9E3779B97F4A7C15 & 0x7FFFFFFF
 
 
+@njit(cache=True, inline="always")
+def _part(h: np.uint64, bits: int) -> int:  # pragma: no cover - compiled
+    """The partition of a first hash: its top ``bits`` bits."""
+    return 0 if bits == 0 else np.int64(h >> np.uint64(64 - bits))  # type: ignore[return-value]
+
+
 @njit(cache=True)
-def _hash_codes(
-    h1: np.ndarray, h2: np.ndarray, valid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, bool]:  # pragma: no cover - compiled
-    """Codes in first-appearance order (−1 where not valid), the row of each code's first
-    appearance, and False if two values shared a first hash but not the second."""
-    n = h1.shape[0]
-    size = 1024
-    keys = np.zeros(size, np.uint64)
-    keys2 = np.zeros(size, np.uint64)
+def _local_codes(keys: np.ndarray, lc: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Number the distinct ``keys`` of one partition in order of appearance: ``lc[k]`` is
+    2 × code, plus 1 where the key appears for the first time. Returns the distinct count.
+    Open addressing, load factor under one half, the table doubling as it fills."""
+    size = 16
+    table = np.zeros(size, np.uint64)
     slot_code = np.full(size, -1, np.int64)
-    codes = np.full(n, -1, np.int64)
-    first = np.empty(max(16, n // 16), np.int64)
     used = 0
-    for i in range(n):
-        if not valid[i]:
-            continue
-        k = h1[i]
+    for k in range(keys.shape[0]):
+        key = keys[k]
         mask = size - 1
-        s = np.int64(k & np.uint64(mask))
-        while slot_code[s] >= 0 and keys[s] != k:
+        s = np.int64(key & np.uint64(mask))
+        while slot_code[s] >= 0 and table[s] != key:
             s = (s + 1) & mask
         if slot_code[s] >= 0:
-            if keys2[s] != h2[i]:
-                return codes, first[:used], False
-            codes[i] = slot_code[s]
+            lc[k] = 2 * slot_code[s]
             continue
-        keys[s] = k
-        keys2[s] = h2[i]
+        table[s] = key
         slot_code[s] = used
-        codes[i] = used
-        if used == first.shape[0]:
-            grown = np.empty(first.shape[0] * 2, np.int64)
-            grown[:used] = first
-            first = grown
-        first[used] = i
+        lc[k] = 2 * used + 1
         used += 1
-        if used * 2 > size:  # keep the load factor under one half: rehash into twice the slots
+        if used * 2 > size:  # rehash into twice the slots
             size *= 2
             mask = size - 1
-            nk = np.zeros(size, np.uint64)
-            nk2 = np.zeros(size, np.uint64)
-            nc = np.full(size, -1, np.int64)
-            for j in range(keys.shape[0]):
+            grown = np.zeros(size, np.uint64)
+            grown_code = np.full(size, -1, np.int64)
+            for j in range(table.shape[0]):
                 if slot_code[j] >= 0:
-                    t = np.int64(keys[j] & np.uint64(mask))
-                    while nc[t] >= 0:
+                    t = np.int64(table[j] & np.uint64(mask))
+                    while grown_code[t] >= 0:
                         t = (t + 1) & mask
-                    nk[t] = keys[j]
-                    nk2[t] = keys2[j]
-                    nc[t] = slot_code[j]
-            keys, keys2, slot_code = nk, nk2, nc
-    return codes, first[:used], True
+                    grown[t] = table[j]
+                    grown_code[t] = slot_code[j]
+            table, slot_code = grown, grown_code
+    return used
+
+
+def _hash_codes(
+    h1: np.ndarray, h2: np.ndarray, valid: np.ndarray, n_chunks: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """See :func:`_number_hashes`; codes int32 while they fit (half the memory)."""
+    n, m = h1.shape[0], int(np.count_nonzero(valid))
+    narrow = np.int32 if n < 1 << 30 else np.int64
+    codes, lc = np.empty(n, narrow), np.empty(m, narrow)
+    first, ok = _number_hashes(h1, h2, valid, n_chunks, codes, lc)
+    return codes, first, ok
+
+
+@njit(cache=True, parallel=True)
+def _number_hashes(
+    h1: np.ndarray,
+    h2: np.ndarray,
+    valid: np.ndarray,
+    n_chunks: int,
+    codes: np.ndarray,
+    lc: np.ndarray,
+) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled
+    """Dense codes of the values behind the hashes into ``codes`` (−1 where not valid);
+    returns a row of each code, and False if two values shared a first hash but not the
+    second. ``lc`` is scratch, one entry per valid row.
+
+    The rows are first partitioned by the top bits of the first hash (stably, one chunk of
+    rows for each of ``n_chunks`` threads), each partition is then numbered with its own small
+    hash table (in parallel; one table for all 20M values would miss the cache on nearly every
+    row), and the codes are written back by replaying the partitioning.
+    """
+    n = h1.shape[0]
+    n_chunks = max(1, min(n_chunks, n))
+    bits = 10 if n >= 1 << 16 else 0
+    n_parts = 1 << bits
+    cut = np.empty(n_chunks + 1, np.int64)
+    for c in range(n_chunks + 1):
+        cut[c] = n * c // n_chunks
+    hist = np.zeros((n_chunks, n_parts), np.int64)
+    for c in prange(n_chunks):
+        for i in range(cut[c], cut[c + 1]):
+            if valid[i]:
+                hist[c, _part(h1[i], bits)] += 1
+    start = np.empty((n_chunks, n_parts), np.int64)  # partitions in order, chunks within
+    part_start = np.empty(n_parts + 1, np.int64)
+    m = 0
+    for p in range(n_parts):
+        part_start[p] = m
+        for c in range(n_chunks):
+            start[c, p] = m
+            m += hist[c, p]
+    part_start[n_parts] = m
+    keys = np.empty(m, np.uint64)
+    for c in prange(n_chunks):
+        pos = start[c].copy()
+        for i in range(cut[c], cut[c + 1]):
+            if valid[i]:
+                p = _part(h1[i], bits)
+                keys[pos[p]] = h1[i]
+                pos[p] += 1
+    distinct = np.zeros(n_parts + 1, np.int64)
+    for p in prange(n_parts):
+        lo, hi = part_start[p], part_start[p + 1]
+        distinct[p + 1] = _local_codes(keys[lo:hi], lc[lo:hi])
+    for p in range(n_parts):
+        distinct[p + 1] += distinct[p]  # now the first code of each partition
+    first = np.empty(distinct[n_parts], np.int64)
+    for c in prange(n_chunks):  # replay the partitioning to put each code back on its row
+        pos = start[c].copy()
+        for i in range(cut[c], cut[c + 1]):
+            if not valid[i]:
+                codes[i] = -1
+                continue
+            p = _part(h1[i], bits)
+            w = lc[pos[p]]
+            pos[p] += 1
+            codes[i] = distinct[p] + (w >> 1)
+            if w & 1:
+                first[codes[i]] = i
+    second = h2[first]  # each code's rows must agree on the second hash too
+    same = np.ones(n_chunks, np.bool_)
+    for c in prange(n_chunks):
+        for i in range(cut[c], cut[c + 1]):
+            if valid[i] and h2[i] != second[codes[i]]:
+                same[c] = False
+                break
+    return first, bool(same.all())
 
 
 def dense_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
@@ -105,7 +181,10 @@ def dense_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
         return _in_sorted_order(phys, values.dtype.categories)
     s = values.cast(pl.String)
     codes, first, ok = _hash_codes(
-        s.hash().to_numpy(), s.hash(seed=_SEED2).to_numpy(), s.is_not_null().to_numpy()
+        s.hash().to_numpy(),
+        s.hash(seed=_SEED2).to_numpy(),
+        s.is_not_null().to_numpy(),
+        numba.get_num_threads(),
     )
     if not ok:
         return _exact_codes(s)
