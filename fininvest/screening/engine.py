@@ -312,5 +312,6 @@ def evaluate(
             continue
         status[ind_id] = f"evaluated: fired on {len(found)} account(s)"
         hits.extend(found)
+    ctx.ev.drop_caches()  # the rules are done: free their shared arrays before the evidence
     resolve_evidence(ctx.ev, hits)
     return hits, status

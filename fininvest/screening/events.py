@@ -215,6 +215,14 @@ class Events:
             self._local = local_codes(self.offsets, self.counterparty, max(len(self.accounts), 1))
         return self._local
 
+    def drop_caches(self) -> None:
+        """Forget what the rules computed and shared (codes, flags, the transfer graph, source
+        columns): a quarter of the memory of a screen, not needed once the rules are done."""
+        self._source.clear()
+        self._codes.clear()
+        self._flags.clear()
+        self._local, self._graph = None, None
+
     def transfer_graph(self) -> TransferGraph:
         """Outflows to a known account as a graph; built once, shared by the cycle and
         scatter-gather indicators."""

@@ -226,8 +226,8 @@ def _exact_codes(s: pl.Series) -> tuple[np.ndarray, list[str]]:
 #: target number of account buckets in the first pass of :func:`_bucket` (each bucket's events
 #: then fit in the core's cache for the second pass)
 _BUCKETS = 1024
-#: scratch records (32 bytes each) held at once while bucketing: 128 MB
-_MAX_RECORDS = 1 << 22
+#: scratch records (32 bytes each) held at once while bucketing: 256 MB
+_MAX_RECORDS = 1 << 23
 
 
 @njit(cache=True, inline="always")
