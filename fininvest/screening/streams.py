@@ -250,6 +250,8 @@ def _bucket(
     row: np.ndarray,
     ev_mcc: np.ndarray,
     ev_city: np.ndarray,
+    account: np.ndarray,
+    counterparty: np.ndarray,
     max_records: int,
 ) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
     """Two-pass distribution of each row's sides into account segments (``order``: the rows
@@ -306,8 +308,6 @@ def _bucket(
     t0 = ts.min() if n else 0
     offsets = np.zeros(n_accounts + 1, np.int64)
     outflow = np.empty(m, np.bool_)
-    account = np.empty(m, np.int64)
-    counterparty = np.empty(m, np.int64)
     ev_ts = np.empty(m, np.int64)
     ev_amount = np.empty(m, np.int64)
     for g in range(n_groups):
@@ -357,7 +357,7 @@ def _bucket(
                 ev_amount[d] = rec[e, 2]
                 counterparty[d] = (rec[e, 3] >> 32) - 1
                 ev_city[d] = (rec[e, 3] & 0xFFFFFFFF) - 1
-    return offsets, outflow, account, counterparty, ev_ts, ev_amount
+    return offsets, outflow, ev_ts, ev_amount
 
 
 def _integers(a: np.ndarray) -> np.ndarray:
@@ -421,7 +421,8 @@ def bucket_rows(
     row = np.empty(m, np.int32 if payer.shape[0] < 1 << 31 else np.int64)
     ev_mcc = np.empty(m, np.int16 if mcc.max(initial=-1) < 1 << 15 else np.int32)
     ev_city = np.empty(m, np.int32)
-    offsets, outflow, account, counterparty, ev_ts, amount_bits = _bucket(
+    account, counterparty = np.empty(m, np.int32), np.empty(m, np.int32)
+    offsets, outflow, ev_ts, amount_bits = _bucket(
         order,
         payer,
         payee,
@@ -434,6 +435,8 @@ def bucket_rows(
         row,
         ev_mcc,
         ev_city,
+        account,
+        counterparty,
         max_records,
     )
     return {
