@@ -413,22 +413,29 @@ def wage_kickback_cycle(ctx: Context) -> list[Hit]:
     transfers = _transfers(ev)
     if len(transfers) == 0:
         return []
-    edges = _edges(ev, transfers)
     payroll = ev.is_in("channel", ["payroll"])
     wage_idx = np.flatnonzero((~ev.outflow) & (ev.counterparty >= 0) & payroll)
     if len(wage_idx) == 0:
         return []
     wages = _edges(ev, wage_idx).rename({"a": "w", "b": "emp", "t": "tw", "x": "wage", "e": "ew"})
+    # only the workers' transfers out and the employers' transfers matter to the joins below
+    worker = np.zeros(len(ev.accounts), np.bool_)
+    worker[ev.account[wage_idx]] = True
+    employer = np.zeros(len(ev.accounts), np.bool_)
+    employer[ev.counterparty[wage_idx]] = True
+    payer, payee = ev.account[transfers], ev.counterparty[transfers]
+    by_workers = _edges(ev, transfers[worker[payer]])
+    of_employers = _edges(ev, transfers[employer[payer] | employer[payee]])
     deals = pl.concat(  # the employer itself and every account it pays or is paid by
         [
-            edges.select(pl.col("a").alias("emp"), pl.col("b").alias("r")),
-            edges.select(pl.col("b").alias("emp"), pl.col("a").alias("r")),
+            of_employers.select(pl.col("a").alias("emp"), pl.col("b").alias("r")),
+            of_employers.select(pl.col("b").alias("emp"), pl.col("a").alias("r")),
             wages.select("emp", pl.col("emp").alias("r")),
         ]
     ).unique()
     w = int(p["within_days"] * DAY)
     legs = (
-        wages.join(edges.rename({"a": "w", "b": "r", "t": "to", "x": "y", "e": "eo"}), on="w")
+        wages.join(by_workers.rename({"a": "w", "b": "r", "t": "to", "x": "y", "e": "eo"}), on="w")
         .filter((pl.col("to") > pl.col("tw")) & (pl.col("to") <= pl.col("tw") + w))
         .filter(pl.col("r") != pl.col("w"))
         .join(deals, on=["emp", "r"], how="semi")
