@@ -231,7 +231,7 @@ class Events:
             indptr, targets, times, order = build_csr(
                 self.account[idx], self.counterparty[idx], self.ts[idx], len(self.accounts)
             )
-            events = idx[order]
+            events = idx[order].astype(np.int32 if len(self) < 1 << 31 else np.int64)
             self._graph = TransferGraph(events, indptr, targets, times, self.amount[events])
         return self._graph
 

@@ -17,7 +17,8 @@ from numba import njit, prange
 def build_csr(
     src: np.ndarray, dst: np.ndarray, ts: np.ndarray, n_nodes: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(indptr, targets, times, edge ids) with each source's edges sorted by time.
+    """(indptr, targets, times, edge ids) with each source's edges sorted by time; the
+    targets keep the integer type of ``dst`` (int32 node ids take half the memory).
 
     Edges that come already grouped by source in time order (transfers taken from the event
     streams) skip the sort: one O(n) check instead of an O(n log n) lexsort."""
@@ -27,9 +28,9 @@ def build_csr(
     step = np.diff(src)
     if bool(np.all((step > 0) | ((step == 0) & (np.diff(ts) >= 0)))):
         order = np.arange(src.shape[0], dtype=np.int64)
-        return indptr, dst.astype(np.int64, copy=False), ts.astype(np.int64, copy=False), order
+        return indptr, dst, ts.astype(np.int64, copy=False), order
     order = np.lexsort((ts, src))
-    return indptr, dst[order].astype(np.int64), ts[order].astype(np.int64), order.astype(np.int64)
+    return indptr, dst[order], ts[order].astype(np.int64), order.astype(np.int64)
 
 
 @njit(cache=True, parallel=True)
