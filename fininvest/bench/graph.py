@@ -18,7 +18,6 @@ controller paying transporter and recruiter abroad). Then, against a fresh embed
 
 from __future__ import annotations
 
-import resource
 import statistics
 import tempfile
 import time
@@ -28,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+
+from fininvest.bench import peak_rss_mb
 
 MONTH_MS = 30 * 86_400_000
 START_MS = 1_735_689_600_000  # 2025-01-01
@@ -132,13 +133,6 @@ def _median_time(fn: Callable[[], Any], runs: int = 3) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
-def _server_peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def bench_graph(
     edges: int,
     *,
@@ -220,10 +214,8 @@ def bench_graph(
                 same = ref.counts()["relationships"].get("PAID")
                 res["agree"] = same == store.counts()["relationships"].get("PAID")
                 ref.delete()
-            res["server_peak_rss_mb"] = round(_server_peak_mb(info.pid))
-            res["client_peak_rss_mb"] = round(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            )
+            res["server_peak_rss_mb"] = round(peak_rss_mb(info.pid))
+            res["client_peak_rss_mb"] = round(peak_rss_mb())
             store.delete()
         finally:
             embedded.stop(ws)

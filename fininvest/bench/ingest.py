@@ -16,8 +16,6 @@ is the process's maximum resident set (``wait4``).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+
+from fininvest.bench import peak_rss_mb, run_child
 
 CHANNEL_MIX = {"card": 0.35, "sepa": 0.2, "p2p": 0.15, "cash": 0.08, "atm": 0.1, "wire": 0.07,
                "payroll": 0.05}  # fmt: skip
@@ -155,21 +155,9 @@ def run_pandas(csv: Path, fx: Path, work: Path) -> dict[str, Any]:
 
 
 def _child(impl: str, csv: Path, fx: Path) -> dict[str, Any]:
-    """Run one implementation in a fresh process; add its peak RSS."""
+    """Run one implementation in a fresh process (it reports its own peak RSS)."""
     with tempfile.TemporaryDirectory(dir=csv.parent) as work:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "fininvest.bench.ingest", impl, str(csv), str(fx), work],
-            stdout=subprocess.PIPE,
-        )
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode:
-            raise RuntimeError(f"{impl} benchmark process failed ({proc.returncode})")
-    result: dict[str, Any] = json.loads(out)
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
-    return result
+        return run_child("fininvest.bench.ingest", [impl, str(csv), str(fx), work])
 
 
 def bench_ingest(
@@ -217,4 +205,5 @@ def bench_ingest(
 if __name__ == "__main__":
     impl, csv_path, fx_path, work_dir = sys.argv[1:5]
     runner = run_fininvest if impl == "fininvest" else run_pandas
-    sys.stdout.write(json.dumps(runner(Path(csv_path), Path(fx_path), Path(work_dir))))
+    result = runner(Path(csv_path), Path(fx_path), Path(work_dir))
+    sys.stdout.write(json.dumps({**result, "peak_rss_mb": peak_rss_mb()}))

@@ -18,8 +18,6 @@ numba compile time (empty cache) separately from the warm run.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+
+from fininvest.bench import peak_rss_mb, run_child
 
 COMPARED = ("structuring", "fan_in", "fan_out", "rapid_pass_through",
             "third_party_cash_multi_loc")  # fmt: skip
@@ -208,19 +208,7 @@ def run_pandas(root: Path) -> dict[str, Any]:
 
 
 def _child(impl: str, root: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fininvest.bench.screen", impl, str(root)],
-        stdout=subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-    )
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise RuntimeError(f"{impl} benchmark process failed")
-    result: dict[str, Any] = json.loads(out)
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
-    return result
+    return run_child("fininvest.bench.screen", [impl, str(root)], env)
 
 
 def bench_screen(
@@ -274,4 +262,5 @@ def bench_screen(
 if __name__ == "__main__":
     impl, root_dir = sys.argv[1:3]
     runner = run_fininvest if impl == "fininvest" else run_pandas
-    sys.stdout.write(json.dumps(runner(Path(root_dir)), default=str))
+    result = runner(Path(root_dir))
+    sys.stdout.write(json.dumps({**result, "peak_rss_mb": peak_rss_mb()}, default=str))
