@@ -32,6 +32,25 @@ def _part(h: np.uint64, bits: int) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _run_starts(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """For a stable parallel scatter: ``hist[t, b]`` items of thread t go to bucket b. Returns
+    where each (thread, bucket) run starts — buckets in order, threads in order within a
+    bucket, so the scatter keeps the input order — and where each bucket starts (plus the
+    total at the end)."""
+    n_threads, n_buckets = hist.shape
+    start = np.empty((n_threads, n_buckets), np.int64)
+    bucket_start = np.empty(n_buckets + 1, np.int64)
+    m = 0
+    for b in range(n_buckets):
+        bucket_start[b] = m
+        for t in range(n_threads):
+            start[t, b] = m
+            m += hist[t, b]
+    bucket_start[n_buckets] = m
+    return start, bucket_start
+
+
+@njit(cache=True)
 def _local_codes(keys: np.ndarray, lc: np.ndarray) -> int:  # pragma: no cover - compiled
     """Number the distinct ``keys`` of one partition in order of appearance: ``lc[k]`` is
     2 × code, plus 1 where the key appears for the first time. Returns the distinct count.
@@ -110,15 +129,8 @@ def _number_hashes(
         for i in range(cut[c], cut[c + 1]):
             if valid[i]:
                 hist[c, _part(h1[i], bits)] += 1
-    start = np.empty((n_chunks, n_parts), np.int64)  # partitions in order, chunks within
-    part_start = np.empty(n_parts + 1, np.int64)
-    m = 0
-    for p in range(n_parts):
-        part_start[p] = m
-        for c in range(n_chunks):
-            start[c, p] = m
-            m += hist[c, p]
-    part_start[n_parts] = m
+    start, part_start = _run_starts(hist)
+    m = part_start[n_parts]
     keys = np.empty(m, np.uint64)
     for c in prange(n_chunks):
         pos = start[c].copy()
@@ -288,15 +300,8 @@ def _bucket(
                 hist[p, payer[r] >> shift] += 1
             if payee[r] >= 0:
                 hist[p, payee[r] >> shift] += 1
-    start = np.empty((n_parts, n_buckets), np.int64)  # buckets in order, parts within a bucket
-    bucket_start = np.empty(n_buckets + 1, np.int64)
-    m = 0
-    for b in range(n_buckets):
-        bucket_start[b] = m
-        for p in range(n_parts):
-            start[p, b] = m
-            m += hist[p, b]
-    bucket_start[n_buckets] = m
+    start, bucket_start = _run_starts(hist)
+    m = bucket_start[n_buckets]
     # buckets in groups of about max_records events: the records of one group at a time
     n_groups = max(1, -(-m // max_records))
     group = np.searchsorted(bucket_start, np.arange(n_groups + 1) * (m // n_groups))
