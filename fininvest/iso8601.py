@@ -1,0 +1,136 @@
+"""The usual ISO 8601 timestamp shape parsed straight from the string bytes (numba).
+
+Bank exports nearly always write ``YYYY-MM-DDTHH:MM:SS`` followed by nothing, ``Z`` or
+``±HH:MM``. :func:`parse_usual` reads exactly that shape from the Arrow buffers of a Polars
+string column, in one pass without building any intermediate strings, and says for every other
+value that it was not claimed; :func:`fininvest.normalise.parse_timestamps` hands those to its
+Polars parser, so every value gets the same answer as before (checked on random near-ISO text
+in ``tests/test_normalise.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from numba import njit, prange
+
+#: status of a value: parsed here; null (no value); another shape (parse it elsewhere)
+PARSED, MISSING, OTHER = 0, 1, 2
+#: offset of a value parsed without a UTC offset (the offset stays null)
+NO_OFFSET = -32768
+
+
+@njit(cache=True, inline="always")
+def _digits(data: np.ndarray, at: int, n: int) -> int:  # pragma: no cover - compiled
+    """The n decimal digits at ``data[at:]`` as a number, or −1 if one is not a digit."""
+    v = 0
+    for k in range(at, at + n):
+        d = int(data[k]) - 48
+        if d < 0 or d > 9:
+            return -1
+        v = v * 10 + d
+    return v
+
+
+@njit(cache=True, inline="always")
+def _is_space(c: int) -> bool:  # pragma: no cover - compiled
+    return c == 32 or 9 <= c <= 13
+
+
+@njit(cache=True, inline="always")
+def _days_from_civil(y: int, m: int, d: int) -> int:  # pragma: no cover - compiled
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    if m <= 2:
+        y -= 1
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@njit(cache=True, parallel=True)
+def _parse(
+    offsets: np.ndarray, data: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    n = offsets.shape[0] - 1
+    ms = np.zeros(n, np.int64)
+    offset = np.full(n, NO_OFFSET, np.int16)
+    status = np.full(n, OTHER, np.int8)
+    month_days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    for i in prange(n):
+        if not valid[i]:
+            status[i] = MISSING
+            continue
+        lo, hi = offsets[i], offsets[i + 1]
+        while lo < hi and _is_space(data[lo]):
+            lo += 1
+        while hi > lo and _is_space(data[hi - 1]):
+            hi -= 1
+        tail = hi - lo - 19
+        if not (tail == 0 or tail == 1 or tail == 6):
+            continue
+        if (
+            data[lo + 4] != 45  # -
+            or data[lo + 7] != 45
+            or data[lo + 10] != 84  # T
+            or data[lo + 13] != 58  # :
+            or data[lo + 16] != 58
+        ):
+            continue
+        y, mo, d = _digits(data, lo, 4), _digits(data, lo + 5, 2), _digits(data, lo + 8, 2)
+        h, mi, s = _digits(data, lo + 11, 2), _digits(data, lo + 14, 2), _digits(data, lo + 17, 2)
+        if y < 1 or mo < 1 or mo > 12 or d < 1 or h < 0 or h > 23 or mi < 0 or mi > 59:
+            continue
+        if s < 0 or s > 59:
+            continue
+        leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
+        if d > month_days[mo - 1] + (1 if mo == 2 and leap else 0):
+            continue
+        minutes = 0
+        if tail == 1:
+            if data[hi - 1] != 90 and data[hi - 1] != 122:  # Z or z
+                continue
+        elif tail == 6:
+            t = lo + 19
+            sign = 1 if data[t] == 43 else (-1 if data[t] == 45 else 0)  # + or -
+            oh, om = _digits(data, t + 1, 2), _digits(data, t + 4, 2)
+            if sign == 0 or data[t + 3] != 58 or oh < 0 or om < 0:
+                continue
+            minutes = sign * (oh * 60 + om)  # as the Polars path: minutes not range-checked
+            if abs(minutes) > 18 * 60:
+                continue
+        seconds = _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - minutes * 60
+        ms[i] = seconds * 1000
+        if tail > 0:
+            offset[i] = minutes
+        status[i] = PARSED
+    return ms, offset, status
+
+
+def parse_usual(s: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse the usual export shape of a String Series.
+
+    Returns
+    -------
+    (ms, offset, status) : UTC milliseconds since the epoch (int64), the written UTC offset in
+    minutes (int16, :data:`NO_OFFSET` when none was written) and the status per value
+    (:data:`PARSED`, :data:`MISSING` for null, :data:`OTHER` for any other shape, including
+    out-of-range fields such as a 31 April or a second 60, which the caller parses its own way).
+
+    Examples
+    --------
+    >>> ms, off, st = parse_usual(pl.Series(["2025-03-14T21:45:10+01:00", None, "14/03/2025"]))
+    >>> ms[0], int(off[0]), st.tolist()
+    (np.int64(1741985110000), 60, [0, 1, 2])
+    """
+    arr = s.cast(pl.String).rechunk().to_arrow()
+    if arr.type != "large_string":  # pragma: no cover - Polars exports large_string
+        arr = arr.cast("large_string")
+    _validity, offs, data = arr.buffers()
+    n = len(arr)
+    if n == 0 or offs is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.int16), np.zeros(0, np.int8)
+    offsets = np.frombuffer(offs, np.int64, n + 1, arr.offset * 8)
+    chars = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return _parse(offsets, chars, s.is_not_null().to_numpy())
