@@ -23,6 +23,7 @@ from fininvest.screening.kernels import (
     top_counterparty,
     window_count_max,
     window_distinct_max,
+    window_distinct_max_sides,
     window_sum_max,
 )
 
@@ -196,6 +197,21 @@ def test_window_distinct_max_matches_oracle(ev: dict) -> None:  # type: ignore[t
     s, offsets = _sorted(ev)
     best, _at = window_distinct_max(offsets, s["ts"], s["flag"], s["category"], 5, ev["window"])
     assert best.tolist() == oracle_distinct_max(ev)
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_sets(), st.data())
+def test_window_distinct_max_sides_is_two_single_passes(ev: dict, data: st.DataObject) -> None:  # type: ignore[type-arg]
+    s, offsets = _sorted(ev)
+    n = s["ts"].shape[0]
+    side = np.array(data.draw(st.lists(st.integers(-1, 1), min_size=n, max_size=n)), np.int8)
+    best, at = window_distinct_max_sides(offsets, s["ts"], side, s["category"], 5, ev["window"])
+    for g in (0, 1):
+        want_best, want_at = window_distinct_max(
+            offsets, s["ts"], side == g, s["category"], 5, ev["window"]
+        )
+        assert best[:, g].tolist() == want_best.tolist()
+        assert at[:, g].tolist() == want_at.tolist()
 
 
 @settings(max_examples=300, deadline=None)

@@ -113,10 +113,10 @@ class _Flagged:
     they are a minority (cash deposits, payroll credits), so that the kernels walk a few
     hundred thousand events instead of every event; the events themselves otherwise."""
 
-    def __init__(self, ev: Events, flag: np.ndarray) -> None:
+    def __init__(self, ev: Events, flag: np.ndarray, compact: bool = True) -> None:
         self.idx: np.ndarray | None = None
         self.offsets, self.ts, self.flag = ev.offsets, ev.ts, flag
-        if np.count_nonzero(flag) * 4 < flag.shape[0]:
+        if compact and np.count_nonzero(flag) * 4 < flag.shape[0]:
             self.idx = np.flatnonzero(flag)
             self.offsets = np.searchsorted(self.idx, ev.offsets)  # flagged events before each
             self.ts = ev.ts[self.idx]
@@ -178,16 +178,25 @@ def distinct_count_rule(
     min_distinct: float,
     what: str,
     of_what: str,
+    known: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Hit]:
-    """Fire where one window holds ``min_count`` flagged events over ``min_distinct`` categories."""
+    """Fire where one window holds ``min_count`` flagged events over ``min_distinct`` categories.
+
+    ``known``: the (distinct, at) that :func:`window_distinct_max` would return, when a shared
+    pass already computed them (:meth:`Events.partners`).
+    """
     ev = ctx.ev
     if not flag.any():
         return []
     w = int(window_days * DAY)
-    sub = _Flagged(ev, flag)
-    distinct, at = window_distinct_max(
-        sub.offsets, sub.ts, sub.flag, sub.take(category), max(n_cat, 1), w
-    )
+    if known is not None:
+        sub = _Flagged(ev, flag, compact=False)  # `at` indexes the events themselves
+        distinct, at = known
+    else:
+        sub = _Flagged(ev, flag)
+        distinct, at = window_distinct_max(
+            sub.offsets, sub.ts, sub.flag, sub.take(category), max(n_cat, 1), w
+        )
     fired = distinct >= min_distinct
     if min_count > min_distinct:  # else implied: a window of k categories holds k events
         fired &= window_count_max(sub.offsets, sub.ts, sub.flag, w)[0] >= min_count

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from fininvest.screening.graph_kernels import build_csr
-from fininvest.screening.kernels import local_codes
+from fininvest.screening.kernels import local_codes, window_distinct_max_sides
 from fininvest.screening.streams import bucket_rows, dense_codes
 from fininvest.workspace import Workspace
 
@@ -146,6 +146,7 @@ class Events:
         self._flags: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self._local: tuple[np.ndarray, int] | None = None
         self._graph: TransferGraph | None = None
+        self._partners: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def from_rows(
@@ -215,6 +216,19 @@ class Events:
             self._local = local_codes(self.offsets, self.counterparty, max(len(self.accounts), 1))
         return self._local
 
+    def partners(self, window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per account, the most distinct senders (column 0) and payees (column 1) of transfers
+        with a known counterparty in any ``window`` seconds, and the event ending that window
+        (:func:`~fininvest.screening.kernels.window_distinct_max_sides`). One pass serves
+        both sides; kept per window: fan-in, fan-out and the mule indicator share 30 days."""
+        if window not in self._partners:
+            side = np.where(self.counterparty >= 0, self.outflow.astype(np.int8), np.int8(-1))
+            cp, n_cp = self.local_counterparty()
+            self._partners[window] = window_distinct_max_sides(
+                self.offsets, self.ts, side, cp, n_cp, window
+            )
+        return self._partners[window]
+
     def drop_caches(self) -> None:
         """Forget what the rules computed and shared (codes, flags, the transfer graph, source
         columns): a quarter of the memory of a screen, not needed once the rules are done."""
@@ -222,6 +236,7 @@ class Events:
         self._codes.clear()
         self._flags.clear()
         self._local, self._graph = None, None
+        self._partners.clear()
 
     def transfer_graph(self) -> TransferGraph:
         """Outflows to a known account as a graph; built once, shared by the cycle and

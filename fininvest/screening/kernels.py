@@ -145,6 +145,58 @@ def window_distinct_max(
 
 
 @njit(cache=True, parallel=True)
+def window_distinct_max_sides(
+    offsets: np.ndarray,
+    ts: np.ndarray,
+    side: np.ndarray,
+    category: np.ndarray,
+    n_categories: int,
+    window: int,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """:func:`window_distinct_max` for two kinds of events in one pass: ``side`` is 0 or 1
+    per event (−1: neither), and column g of the results is exactly what
+    ``window_distinct_max(..., side == g, ...)`` returns. Distinct senders (inflows) and
+    distinct payees (outflows) of every account in one walk over the events instead of two.
+
+    Returns
+    -------
+    best, at : int64[n_accounts, 2].
+    """
+    n_acc = offsets.shape[0] - 1
+    best = np.zeros((n_acc, 2), np.int64)
+    at = np.full((n_acc, 2), -1, np.int64)
+    n_chunks = _n_chunks(n_acc, 2 * n_categories)
+    for c in prange(n_chunks):
+        counts = np.zeros(2 * n_categories, np.int64)  # side g counts at g * n_categories
+        distinct = np.zeros(2, np.int64)
+        for a in range(c, n_acc, n_chunks):
+            lo = offsets[a]
+            distinct[:] = 0
+            for i in range(offsets[a], offsets[a + 1]):
+                g = side[i]
+                if g >= 0 and category[i] >= 0:
+                    k = g * n_categories + category[i]
+                    if counts[k] == 0:
+                        distinct[g] += 1
+                    counts[k] += 1
+                while ts[lo] <= ts[i] - window:
+                    h = side[lo]
+                    if h >= 0 and category[lo] >= 0:
+                        k = h * n_categories + category[lo]
+                        counts[k] -= 1
+                        if counts[k] == 0:
+                            distinct[h] -= 1
+                    lo += 1
+                if g >= 0 and category[i] >= 0 and distinct[g] > best[a, g]:
+                    best[a, g] = distinct[g]
+                    at[a, g] = i
+            for j in range(lo, offsets[a + 1]):  # reset what is still in the window
+                if side[j] >= 0 and category[j] >= 0:
+                    counts[side[j] * n_categories + category[j]] = 0
+    return best, at
+
+
+@njit(cache=True, parallel=True)
 def fifo_pass_through(
     offsets: np.ndarray, ts: np.ndarray, amount: np.ndarray, outflow: np.ndarray, max_age: int
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover

@@ -119,6 +119,7 @@ def fan_in(ctx: Context) -> list[Hit]:
     p = ctx.params["fan_in"]
     ev = ctx.ev
     flag = (~ev.outflow) & (ev.counterparty >= 0)
+    best, at = ev.partners(int(p["window_days"] * DAY))
     return distinct_count_rule(
         ctx,
         "fan_in",
@@ -129,6 +130,7 @@ def fan_in(ctx: Context) -> list[Hit]:
         p["min_senders"],
         "incoming transfers",
         "senders",
+        known=(best[:, 0], at[:, 0]),
     )
 
 
@@ -137,6 +139,7 @@ def fan_out(ctx: Context) -> list[Hit]:
     p = ctx.params["fan_out"]
     ev = ctx.ev
     flag = ev.outflow & (ev.counterparty >= 0)
+    best, at = ev.partners(int(p["window_days"] * DAY))
     return distinct_count_rule(
         ctx,
         "fan_out",
@@ -147,6 +150,7 @@ def fan_out(ctx: Context) -> list[Hit]:
         p["min_payees"],
         "outgoing transfers",
         "payees",
+        known=(best[:, 1], at[:, 1]),
     )
 
 
@@ -225,7 +229,8 @@ def forced_criminality_mule(ctx: Context) -> list[Hit]:
     ev = ctx.ev
     opened = dict(ctx.kyc["accounts"].select("account_id", "opened").drop_nulls().iter_rows())
     inflow = (~ev.outflow) & (ev.counterparty >= 0)
-    senders, at = window_distinct_max(ev.offsets, ev.ts, inflow, *ev.local_counterparty(), 30 * DAY)
+    best, ends = ev.partners(30 * DAY)  # shared with fan-in and fan-out
+    senders, at = best[:, 0], ends[:, 0]
     ratio, _ = _pass_through(ev, p["within_hours"])
     hits = []
     for a in np.flatnonzero(

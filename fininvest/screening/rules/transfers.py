@@ -23,7 +23,6 @@ from fininvest.screening.graph_kernels import (
     short_cycles,
 )
 from fininvest.screening.graph_kernels import scatter_gather as scatter_gather_pairs
-from fininvest.screening.kernels import window_distinct_max
 
 
 @rule("short_cycle")
@@ -107,9 +106,8 @@ def gather_scatter(ctx: Context) -> list[Hit]:
     w = int(p["window_days"] * DAY)
     inflow = (~ev.outflow) & (ev.counterparty >= 0)
     outflow = ev.outflow & (ev.counterparty >= 0)
-    cp, n_cp = ev.local_counterparty()
-    senders, at_in = window_distinct_max(ev.offsets, ev.ts, inflow, cp, n_cp, w)
-    payees, at_out = window_distinct_max(ev.offsets, ev.ts, outflow, cp, n_cp, w)
+    best, at = ev.partners(w)  # distinct senders and payees in one pass
+    senders, payees, at_in, at_out = best[:, 0], best[:, 1], at[:, 0], at[:, 1]
     hits = []
     for a in np.flatnonzero((senders >= p["min_in"]) & (payees >= p["min_out"])):
         gap = ev.ts[at_out[a]] - ev.ts[at_in[a]]
