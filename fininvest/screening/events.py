@@ -361,6 +361,8 @@ def load_events(ws: Workspace) -> Events | None:
 
     def text(name: str) -> pl.Series:
         parts = [_read(ws, [src], [name]).to_series() for src in sources]
+        if len(parts) == 1:
+            return parts[0]
         enums = [p.dtype for p in parts if isinstance(p.dtype, pl.Enum)]
         if enums:  # keep a vocabulary a vocabulary (codes without hashing): the union of them
             values: set[str] = set()
