@@ -11,6 +11,7 @@ from fininvest.screening.graph_kernels import (
     pass_through_legs,
     scatter_gather,
     short_cycles,
+    transfer_csr,
 )
 
 
@@ -168,3 +169,29 @@ def test_scatter_gather_matches_oracle(
         to_d = targets[e2] == d
         got_legs = set(zip(order[e1[to_d]].tolist(), order[e2[to_d]].tolist(), strict=True))
         assert got_legs == want_legs[(s, d)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.data())
+def test_transfer_csr_from_streams_matches_build_csr(n: int, data: st.DataObject) -> None:
+    """Per-account event streams (grouped, time-ordered) give the graph build_csr gives from
+    the outflows alone."""
+    m = data.draw(st.integers(0, 30))
+    account = np.sort(
+        np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), np.int64)
+    )
+    ts = np.array(data.draw(st.lists(st.integers(0, 9), min_size=m, max_size=m)), np.int64)
+    order = np.lexsort((ts, account))
+    account, ts = account[order], ts[order]
+    outflow = np.array(data.draw(st.lists(st.booleans(), min_size=m, max_size=m)), np.bool_)
+    cp = np.array(data.draw(st.lists(st.integers(-1, n - 1), min_size=m, max_size=m)), np.int32)
+    amount = np.arange(m, dtype=np.float64)
+    offsets = np.searchsorted(account, np.arange(n + 1))
+    indptr, targets, times, amounts, events = transfer_csr(offsets, outflow, cp, ts, amount)
+    idx = np.flatnonzero(outflow & (cp >= 0))
+    want_indptr, want_targets, want_times, want_order = build_csr(account[idx], cp[idx], ts[idx], n)
+    assert indptr.tolist() == want_indptr.tolist()
+    assert targets.tolist() == want_targets.tolist() and targets.dtype == np.int32
+    assert times.tolist() == want_times.tolist()
+    assert events.tolist() == idx[want_order].tolist()
+    assert amounts.tolist() == amount[idx[want_order]].tolist()

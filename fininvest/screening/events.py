@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from fininvest.screening.graph_kernels import build_csr
+from fininvest.screening.graph_kernels import transfer_csr
 from fininvest.screening.kernels import local_codes, window_distinct_max_sides
 from fininvest.screening.streams import bucket_rows, dense_codes
 from fininvest.workspace import Workspace
@@ -69,7 +69,7 @@ TextColumn = Callable[[str], pl.Series]
 @dataclass(frozen=True)
 class TransferGraph:
     """The transfers between known accounts as a CSR graph (see
-    :func:`~fininvest.screening.graph_kernels.build_csr`): edges of account ``a`` are
+    :func:`~fininvest.screening.graph_kernels.transfer_csr`): edges of account ``a`` are
     ``indptr[a]:indptr[a + 1]``, in time order, going to ``targets``, at ``times``, for
     ``amounts``; ``events`` is the event index of each edge (its evidence)."""
 
@@ -241,13 +241,11 @@ class Events:
     def transfer_graph(self) -> TransferGraph:
         """Outflows to a known account as a graph; built once, shared by the cycle and
         scatter-gather indicators."""
-        if self._graph is None:
-            idx = np.flatnonzero(self.outflow & (self.counterparty >= 0))
-            indptr, targets, times, order = build_csr(
-                self.account[idx], self.counterparty[idx], self.ts[idx], len(self.accounts)
+        if self._graph is None:  # the streams are already grouped by account, in time order
+            indptr, targets, times, amounts, events = transfer_csr(
+                self.offsets, self.outflow, self.counterparty, self.ts, self.amount
             )
-            events = idx[order].astype(np.int32 if len(self) < 1 << 31 else np.int64)
-            self._graph = TransferGraph(events, indptr, targets, times, self.amount[events])
+            self._graph = TransferGraph(events, indptr, targets, times, amounts)
         return self._graph
 
     def numbers(self, name: str, fill: float) -> np.ndarray:

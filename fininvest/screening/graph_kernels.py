@@ -34,6 +34,59 @@ def build_csr(
 
 
 @njit(cache=True, parallel=True)
+def transfer_csr(
+    offsets: np.ndarray,
+    outflow: np.ndarray,
+    counterparty: np.ndarray,
+    ts: np.ndarray,
+    amount: np.ndarray,
+) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
+    """The transfer graph straight from per-account event streams: every outflow to a known
+    account (``counterparty`` ≥ 0) is an edge of its account, in the streams' time order.
+
+    Parameters
+    ----------
+    offsets : int64[n_accounts + 1], each account's events, in time order within it.
+    outflow, counterparty, ts, amount : per event.
+
+    Returns
+    -------
+    (indptr, targets, times, amounts, events) : the CSR of :func:`build_csr` (targets in
+    ``counterparty``'s integer type) and the event index of each edge (int64).
+
+    Notes
+    -----
+    Two parallel passes over the accounts (count, then fill); no sort and no gathers of the
+    whole event arrays, since the streams are already grouped by account and ordered by time.
+    """
+    n_acc = offsets.shape[0] - 1
+    indptr = np.zeros(n_acc + 1, np.int64)
+    for a in prange(n_acc):
+        k = 0
+        for i in range(offsets[a], offsets[a + 1]):
+            if outflow[i] and counterparty[i] >= 0:
+                k += 1
+        indptr[a + 1] = k
+    for a in range(n_acc):
+        indptr[a + 1] += indptr[a]
+    m = indptr[n_acc]
+    targets = np.empty(m, counterparty.dtype)
+    times = np.empty(m, np.int64)
+    amounts = np.empty(m, np.float64)
+    events = np.empty(m, np.int64)
+    for a in prange(n_acc):
+        e = indptr[a]
+        for i in range(offsets[a], offsets[a + 1]):
+            if outflow[i] and counterparty[i] >= 0:
+                targets[e] = counterparty[i]
+                times[e] = ts[i]
+                amounts[e] = amount[i]
+                events[e] = i
+                e += 1
+    return indptr, targets, times, amounts, events
+
+
+@njit(cache=True, parallel=True)
 def short_cycles(
     indptr: np.ndarray,
     targets: np.ndarray,
