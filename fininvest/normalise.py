@@ -13,6 +13,7 @@ cleaner and mapped back, which is exact and fast because real files repeat them 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import phonenumbers
@@ -227,10 +228,20 @@ def parse_timestamps(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     offset = pl.Series("ts_offset_min", off)
     ts = ts.set(pl.Series(status != PARSED), None) if ts.len() else ts
     offset = offset.set(pl.Series(off == NO_OFFSET), None) if offset.len() else offset
+    return _rest_by(_parse_timestamps_polars, s, rest, ts, offset)
+
+
+TimestampParser = Callable[[pl.Series], tuple[pl.Series, pl.Series]]
+
+
+def _rest_by(
+    parser: TimestampParser, s: pl.Series, rest: pl.Series, ts: pl.Series, offset: pl.Series
+) -> tuple[pl.Series, pl.Series]:
+    """``ts`` and ``offset`` with the values where ``rest`` holds parsed by ``parser``."""
     if not rest.any():
         return ts, offset
     idx = rest.arg_true()
-    slow_ts, slow_off = _parse_timestamps_polars(s.gather(idx))
+    slow_ts, slow_off = parser(s.gather(idx))
     return ts.scatter(idx, slow_ts), offset.scatter(idx, slow_off)
 
 
@@ -274,12 +285,7 @@ def _parse_timestamps_polars(s: pl.Series) -> tuple[pl.Series, pl.Series]:
         offset.cast(pl.Int16).alias("ts_offset_min"),
         (~ok & pl.col("given")).alias("rest"),
     )
-    ts, off, rest = fast["ts"], fast["ts_offset_min"], fast["rest"]
-    if not rest.any():
-        return ts, off
-    idx = rest.arg_true()
-    slow_ts, slow_off = _parse_timestamps_general(s.gather(idx))
-    return ts.scatter(idx, slow_ts), off.scatter(idx, slow_off)
+    return _rest_by(_parse_timestamps_general, s, fast["rest"], fast["ts"], fast["ts_offset_min"])
 
 
 def _parse_timestamps_general(s: pl.Series) -> tuple[pl.Series, pl.Series]:
