@@ -245,9 +245,17 @@ def _rest_by(
     return ts.scatter(idx, slow_ts), offset.scatter(idx, slow_off)
 
 
+#: the shapes :func:`parse_timestamps` accepts; chrono alone would also take one-digit years,
+#: months and days (``0-01-1T00:00:00`` as the year 0)
+_TS_SHAPE = r"^\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?" + _TS_SUFFIX.replace(
+    ")$", ")?$"
+)
+
+
 def _parse_timestamps_polars(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     """:func:`parse_timestamps` in Polars alone (the values the byte parser leaves)."""
     s = s.str.strip_chars()
+    s = pl.select(pl.when(s.str.contains(_TS_SHAPE)).then(s)).to_series()
     parts = pl.DataFrame({"s": s}).select(
         pl.col("s").str.slice(19).alias("tail"),
         pl.col("s")
