@@ -262,9 +262,9 @@ def _accounts_of_parties(ctx: Context) -> dict[str, list[str]]:
 
 
 def _transfers(ev: Events) -> np.ndarray:
-    """Event indices of transfers out of an account to a known account (the transfer graph)."""
-    idx: np.ndarray = np.flatnonzero(ev.outflow & (ev.counterparty >= 0))
-    return idx
+    """Event indices of transfers out of an account to a known account, ascending: the edges
+    of :meth:`Events.transfer_graph`, which is built once per screen."""
+    return ev.transfer_graph().events
 
 
 def _edges(ev: Events, idx: np.ndarray) -> pl.DataFrame:

@@ -92,8 +92,9 @@ class Events:
     ----------
     account, ts (seconds), outflow, amount (base currency), counterparty (account code or -1),
     mcc (-1 for bank events), city (code or -1). ``accounts`` maps codes back to account ids;
-    ``offsets`` delimits each account's events. Built from a workspace, the MCC is int16 and
-    the city int32 (the rest int64, amounts float64). Other columns (channel, purpose,
+    ``offsets`` delimits each account's events. Built from a workspace, the account,
+    counterparty, city and source row are int32 and the MCC int16 (times int64, amounts
+    float64). Other columns (channel, purpose,
     depositor_id, country, to_country, ref, offset_min) stay in the source rows (one row per
     transaction, not per event) and are read when a rule first asks (:meth:`codes`,
     :meth:`is_in`, :meth:`lookup`, :meth:`numbers`, :meth:`text_at`, :meth:`refs`), so a
@@ -361,8 +362,8 @@ def load_events(ws: Workspace) -> Events | None:
         parts = [_read(ws, [src], [name]).to_series() for src in sources]
         if len(parts) == 1:
             return parts[0]
-        enums = [p.dtype for p in parts if isinstance(p.dtype, pl.Enum)]
-        if enums:  # keep a vocabulary a vocabulary (codes without hashing): the union of them
+        if any(isinstance(p.dtype, pl.Enum) for p in parts):
+            # keep a vocabulary a vocabulary (codes without hashing): the union of them
             values: set[str] = set()
             for p in parts:
                 cats = p.dtype.categories if isinstance(p.dtype, pl.Enum) else p.drop_nulls()

@@ -153,21 +153,22 @@ def short_cycles(
     return found, path
 
 
+Csr = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 @njit(cache=True)
-def _pass_through_legs(
-    s: int,
-    indptr: np.ndarray,
-    targets: np.ndarray,
-    times: np.ndarray,
-    amounts: np.ndarray,
-    is_mid: np.ndarray,
-    window: int,
-    min_share: float,
+def pass_through_legs(
+    s: int, csr: Csr, is_mid: np.ndarray, window: int, min_share: float
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """The two-leg routes out of ``s``: s → i (edge e1) then i → d (edge e2) with i an allowed
-    intermediary, t1 < t2 ≤ t1 + window, s, i, d distinct and amount(e2) ≥ min_share ×
-    amount(e1). Returns (e1, e2) CSR edge indices. Each intermediary's edges are in time
-    order, so its onward legs start at a bisection."""
+    """The two-leg routes out of ``s`` that :func:`scatter_gather` counts: s → i (edge e1)
+    then i → d (edge e2) with i an allowed intermediary, t1 < t2 ≤ t1 + window, s, i, d
+    distinct and amount(e2) ≥ min_share × amount(e1).
+
+    ``csr`` is (indptr, targets, times, amounts). Returns (e1, e2) CSR edge indices; the
+    destination of a leg is ``targets[e2]``. Each intermediary's edges are in time order, so
+    its onward legs start at a bisection. This is also the evidence of a source's pairs, found
+    in one search per source (a hub source has millions of edges)."""
+    indptr, targets, times, amounts = csr
     count = 0
     for sweep in range(2):  # count, then fill
         if sweep == 1:
@@ -195,20 +196,13 @@ def _pass_through_legs(
 
 @njit(cache=True)
 def _gathered(
-    s: int,
-    indptr: np.ndarray,
-    targets: np.ndarray,
-    times: np.ndarray,
-    amounts: np.ndarray,
-    is_mid: np.ndarray,
-    window: int,
-    min_share: float,
-    min_intermediaries: int,
+    s: int, csr: Csr, is_mid: np.ndarray, window: int, min_share: float, least: int
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Destinations reached from ``s`` through at least ``min_intermediaries`` distinct
-    intermediaries (see :func:`_pass_through_legs`), and how many, in order of destination."""
-    e1, e2 = _pass_through_legs(s, indptr, targets, times, amounts, is_mid, window, min_share)
-    n = indptr.shape[0] - 1
+    """Destinations reached from ``s`` through at least ``least`` distinct intermediaries
+    (see :func:`pass_through_legs`), and how many, in order of destination."""
+    e1, e2 = pass_through_legs(s, csr, is_mid, window, min_share)
+    targets = csr[1]
+    n = csr[0].shape[0] - 1
     keys = np.empty(e1.shape[0], np.int64)  # destination × n + intermediary
     for k in range(e1.shape[0]):
         keys[k] = targets[e2[k]] * n + targets[e1[k]]
@@ -224,7 +218,7 @@ def _gathered(
             if k == 0 or keys[k] != keys[k - 1]:
                 distinct += 1
             k += 1
-        if distinct >= min_intermediaries:
+        if distinct >= least:
             dest[found] = d
             through[found] = distinct
             found += 1
@@ -266,10 +260,10 @@ def scatter_gather(
     legs start at a bisection of the intermediary's time-ordered edges.
     """
     n = indptr.shape[0] - 1
+    csr = (indptr, targets, times, amounts)
     n_pairs = np.zeros(n + 1, np.int64)
-    for s in prange(n):
-        d, _ = _gathered(s, indptr, targets, times, amounts, is_mid, window, min_share,
-                         min_intermediaries)  # fmt: skip
+    for s in prange(n):  # count, then fill: parallel loops cannot append to one output
+        d, _ = _gathered(s, csr, is_mid, window, min_share, min_intermediaries)
         n_pairs[s + 1] = d.shape[0]
     for s in range(n):
         n_pairs[s + 1] += n_pairs[s]
@@ -279,28 +273,12 @@ def scatter_gather(
     for s in prange(n):
         if n_pairs[s + 1] == n_pairs[s]:
             continue
-        d, c = _gathered(s, indptr, targets, times, amounts, is_mid, window, min_share,
-                         min_intermediaries)  # fmt: skip
+        d, c = _gathered(s, csr, is_mid, window, min_share, min_intermediaries)
         for k in range(d.shape[0]):
             src[n_pairs[s] + k] = s
             dst[n_pairs[s] + k] = d[k]
             through[n_pairs[s] + k] = c[k]
     return src, dst, through
-
-
-def pass_through_legs(
-    s: int,
-    csr: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    is_mid: np.ndarray,
-    window: int,
-    min_share: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The legs (CSR edge indices of the first and of the second transfers) of every route out
-    of ``s`` that :func:`scatter_gather` counts: the evidence of its pairs, found in one search
-    per source (a hub source has millions of edges; searching it once per pair would not do).
-    The destination of a leg is ``targets[second]``."""
-    indptr, targets, times, amounts = csr
-    return _pass_through_legs(s, indptr, targets, times, amounts, is_mid, window, min_share)
 
 
 @njit(cache=True)

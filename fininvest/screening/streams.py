@@ -4,12 +4,15 @@ Two numba kernels replace the generic path (string joins for the account codes, 
 event list, one packed-key sort of 2 × rows, seven gathers):
 
 * :func:`dense_codes` — dense integer codes of an id column from two independent 64-bit hashes
-  per value (one open-addressing pass); a pair of values whose first hashes agree while their
-  second hashes differ is reported, and the caller then codes the column exactly instead;
-* :func:`bucket_rows` — a counting sort of the rows' two sides (payer outflow, payee inflow)
-  into account segments, visiting rows in time order and, within one second, inflows before
-  outflows: the order :func:`fininvest.screening.events.order_events` defines, in O(n) after
-  one sort of the row times (skipped when they are already ascending, as exports usually are).
+  per value: the values are partitioned by the first hash and each partition numbered in its
+  own small open-addressing table, in parallel; a pair of values whose first hashes agree
+  while their second hashes differ is reported, and the column is then coded exactly instead;
+* :func:`bucket_rows` — the rows' two sides (payer outflow, payee inflow) distributed into
+  account segments in two cache-friendly passes (into ~1,024 buckets of accounts, then a
+  counting sort per bucket), visiting rows in time order and, within one second, inflows
+  before outflows: the order :func:`fininvest.screening.events.order_events` defines, in O(n)
+  after one sort of the row times (skipped when they are already ascending, as exports
+  usually are).
 
 Both are checked against that generic path on random input in ``tests/test_streams.py``.
 """
