@@ -44,7 +44,10 @@ COUNTRY_DTYPE = pl.Enum(sorted(COUNTRIES | {"XK"}))
 TYPE_DOCS: dict[str, str] = {
     "id": "non-empty text, unique within the kind",
     "text": "free text",
-    "timestamp": "ISO 8601 `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z` or `±HH:MM`; no offset = UTC",
+    "timestamp": (
+        "ISO 8601 `YYYY-MM-DDTHH:MM[:SS[.fff]]` (4-digit year, 2-digit fields; a space for `T`"
+        " and `/` in the date also read) with `Z` or `±HH[:]MM`; no offset = UTC"
+    ),
     "date": "ISO 8601 date `YYYY-MM-DD`",
     "amount": "decimal with a dot, ≥ 0 (`1234.50`)",
     "number": "decimal with a dot",
