@@ -59,3 +59,50 @@ def test_incremental_index_matches_one_scan(data: bytes, window: int) -> None:
     got = list(zip(s.tolist(), e.tolist(), f.tolist(), ln.tolist(), h.tolist(), strict=True))
     assert got == scan_records_reference(data, ",")
     assert idx.done
+
+
+ROW_PIECES = st.sampled_from(
+    [b"T1", b"2025-01-01T00:00:00Z", b"", b"9.5", b'"a,b"', b'"x\ny"', b'"q""q"', b"\xc3\xa9"]
+)
+ROWS = st.lists(
+    st.one_of(
+        st.lists(ROW_PIECES, min_size=8, max_size=8).map(b",".join),  # a full record
+        st.lists(ROW_PIECES, min_size=1, max_size=10).map(b",".join),  # ragged
+        st.just(b""),  # a blank line
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ROWS, st.sampled_from([b"\n", b"\r\n"]), st.booleans(), st.integers(1, 40))
+def test_reading_in_pieces_changes_nothing(
+    rows: list[bytes], eol: bytes, final_eol: bool, piece: int
+) -> None:
+    """The CSV reader hands Polars the bytes in pieces of PIECE_BYTES; tiny pieces (every record
+    boundary a cut, blank lines and quoted newlines included) give the same frames as one."""
+    import tempfile
+    from pathlib import Path
+
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from fininvest.formats import readers
+    from fininvest.formats.declarations import KINDS
+
+    header = b"txn_id,timestamp,from_account,to_account,amount,currency,channel,city"
+    data = eol.join([header, *rows]) + (eol if final_eol else b"")
+
+    def frames(piece_bytes: int) -> pl.DataFrame:
+        old = readers.PIECE_BYTES
+        readers.PIECE_BYTES = piece_bytes
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                path = Path(d) / "bank.csv"
+                path.write_bytes(data)
+                raw = readers.read_csv(path, KINDS["bank"])
+                return pl.concat(list(raw.chunks()))
+        finally:
+            readers.PIECE_BYTES = old
+
+    assert_frame_equal(frames(piece), frames(1 << 30))

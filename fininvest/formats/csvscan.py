@@ -143,21 +143,36 @@ class RecordIndex:
     """Record boundaries of a large file, scanned window by window as they are needed.
 
     Lets the first chunk be parsed while the rest of the file is still unscanned; the result is
-    identical to one :func:`scan_records` over the whole buffer (tested).
+    identical to one :func:`scan_records` over the whole buffer (tested). Each window's records
+    are appended to arrays sized from the file (doubled if the estimate falls short), so
+    asking for the arrays after every chunk costs nothing.
     """
 
     WINDOW = 64 << 20
+    _DTYPES = (np.int64, np.int64, np.int32, np.int64, np.bool_)
 
     def __init__(self, buf: np.ndarray, delimiter: str = ",", quote: str = '"') -> None:
         self.buf = buf
         self.cls = _classes(delimiter, quote)
         self.pos = 0  # next byte to scan (always a record start)
         self.line_base = 0
-        self.parts: list[tuple[np.ndarray, ...]] = []
         self.count = 0
         self.done = buf.shape[0] == 0
         self.open_quote = False
-        self._cache: tuple[np.ndarray, ...] | None = None
+        cap = _capacity(buf) if buf.shape[0] else 0
+        self._cols: list[np.ndarray] = [np.empty(cap, dt) for dt in self._DTYPES]
+
+    def _append(self, parts: tuple[np.ndarray, ...]) -> None:
+        n = parts[0].shape[0]
+        if self.count + n > self._cols[0].shape[0]:  # the estimate fell short: double
+            cap = max(2 * self._cols[0].shape[0], self.count + n)
+            grown = [np.empty(cap, dt) for dt in self._DTYPES]
+            for new, old in zip(grown, self._cols, strict=True):
+                new[: self.count] = old[: self.count]
+            self._cols = grown
+        for col, part in zip(self._cols, parts, strict=True):
+            col[self.count : self.count + n] = part
+        self.count += n
 
     def ensure(self, n: int) -> int:
         """Scan until at least ``n`` records are known or the file ends; returns the count."""
@@ -174,7 +189,7 @@ class RecordIndex:
                 if keep == 0:
                     window *= 2  # one record longer than the window
                     continue
-            self.parts.append(
+            self._append(
                 (
                     s[:keep] + self.pos,
                     e[:keep] + self.pos,
@@ -183,7 +198,6 @@ class RecordIndex:
                     h[:keep],
                 )
             )
-            self.count += keep
             if at_eof:
                 self.done, self.open_quote = True, bool(in_q)
             elif complete_tail:
@@ -192,22 +206,11 @@ class RecordIndex:
             else:
                 self.line_base += int(ln[keep]) - 1
                 self.pos += int(s[keep])
-            self._cache = None
         return self.count
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        """(starts, ends, nfields, lines, high) of every record scanned so far."""
-        if self._cache is None:
-            if not self.parts:
-                self._cache = (
-                    (np.zeros(0, np.int64),) * 2
-                    + (np.zeros(0, np.int32),)
-                    + (np.zeros(0, np.int64), np.zeros(0, np.bool_))
-                )
-            else:
-                self._cache = tuple(np.concatenate(col) for col in zip(*self.parts, strict=True))
-                self.parts = [self._cache]
-        return self._cache
+        """(starts, ends, nfields, lines, high) of every record scanned so far (views)."""
+        return tuple(col[: self.count] for col in self._cols)
 
 
 def scan_records_reference(

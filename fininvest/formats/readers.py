@@ -34,6 +34,8 @@ def canon(name: str) -> str:
 #: Records per chunk: large files are validated, converted and written chunk by chunk, so
 #: memory stays bounded and every step stays in its linear regime (docs/performance.md).
 CHUNK_RECORDS = 1_000_000
+#: Bytes handed to the Polars CSV parser at a time (below glibc's largest mmap threshold).
+PIECE_BYTES = 16 << 20
 
 
 @dataclass
@@ -259,17 +261,36 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
     def chunk(a: int, b: int, last: bool) -> pl.DataFrame:
         """Records a..b-1 (1-based record numbers; index 0 of the arrays is the header)."""
         starts, ends, nfields, lines, high = index.arrays()
-        lo, hi_ = int(starts[a]), int(ends[b - 1])
-        table = pl.read_csv(
-            io.BytesIO(buf[lo:hi_].tobytes()),
-            has_header=False,
-            separator=delim,
-            schema={f"c{i}": pl.String for i in range(width)},
-            truncate_ragged_lines=True,
-            encoding="utf8-lossy",
-            raise_if_empty=False,
-            missing_columns="insert",
+
+        def _end(q: int) -> int:
+            return int(starts[q]) if q < starts.shape[0] else int(buf.shape[0])
+
+        # the bytes go to Polars in pieces of at most PIECE_BYTES: a Python bytes object that
+        # small comes from the reused heap, a larger one is a fresh mmap whose every page
+        # faults (docs/performance.md, ingest)
+        cuts = np.searchsorted(
+            starts[a:b], np.arange(int(starts[a]), int(ends[b - 1]), PIECE_BYTES), "right"
         )
+        edges = [a + int(c) - 1 for c in cuts[1:]] + [b]
+        pieces = []
+        for p, q in zip([a, *edges[:-1]], edges, strict=True):
+            if q > p:
+                pieces.append(
+                    pl.read_csv(
+                        # up to the next record, so a blank last line keeps its newline
+                        # and is read as the empty row it is
+                        io.BytesIO(buf[int(starts[p]) : _end(q)].tobytes()),
+                        has_header=False,
+                        separator=delim,
+                        schema={f"c{i}": pl.String for i in range(width)},
+                        truncate_ragged_lines=True,
+                        encoding="utf8-lossy",
+                        raise_if_empty=False,
+                        missing_columns="insert",
+                        extra_columns="ignore",  # a ragged first record (flagged below)
+                    )
+                )
+        table = pl.concat(pieces, rechunk=False)
         if table.height != b - a:
             raise BadInput(
                 f"{path.name}: found {b - a} records from record {a} but the CSV parser read "
