@@ -1,3 +1,3 @@
-from fininvest.cli import main
+from fininvest.launch import main
 
 main()

@@ -72,3 +72,36 @@ def test_sample_then_ingest_default_raw(tmp_path: Path, runner: CliRunner) -> No
     files = json.loads(r.stdout)
     assert {f["file"] for f in files} >= {"bank_transactions.csv", "str_reports.xml"}
     assert all(f["read"] == f["accepted"] + f["rejected"] for f in files)
+
+
+def test_ingest_keeps_freed_memory_longer_other_commands_do_not(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The console entry point sets Polars' allocator for ingest only, and never overrides
+    a setting the user made (fininvest.launch)."""
+    import subprocess
+    import sys
+
+    from fininvest.launch import ALLOCATOR_BY_COMMAND, ALLOCATOR_VAR, allocator_env
+
+    monkeypatch.delenv(ALLOCATOR_VAR, raising=False)
+    assert allocator_env(["ingest", "case", "a.csv"]) == {
+        ALLOCATOR_VAR: ALLOCATOR_BY_COMMAND["ingest"]
+    }
+    assert allocator_env(["screen", "case"]) == allocator_env(["--version"]) == {}
+    monkeypatch.setenv(ALLOCATOR_VAR, "dirty_decay_ms:0")
+    assert allocator_env(["ingest", "case"]) == {}
+
+    # end to end: what Polars itself was started with, in a fresh process
+    probe = (
+        "import os, sys; sys.argv = ['fininvest', *sys.argv[1:]]; import atexit; "
+        f"atexit.register(lambda: print(os.environ.get('{ALLOCATOR_VAR}'), file=sys.stderr)); "
+        "from fininvest.launch import main; main()"
+    )
+    monkeypatch.delenv(ALLOCATOR_VAR)
+    seen = {}
+    for cmd in ("ingest", "screen"):
+        p = subprocess.run(
+            [sys.executable, "-c", probe, cmd, "--help"], capture_output=True, text=True, check=True
+        )
+        seen[cmd] = p.stderr.strip().splitlines()[-1]
+    assert seen["ingest"].endswith(ALLOCATOR_BY_COMMAND["ingest"])  # after Polars' defaults
+    assert "2000" not in seen["screen"]
