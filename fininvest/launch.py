@@ -15,6 +15,7 @@ A ``_RJEM_MALLOC_CONF`` that the user set is always left as it is.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -44,4 +45,7 @@ def main() -> None:
         os.environ.update(allocator_env(sys.argv[1:]))
     from fininvest.cli import main as cli_main
 
+    # the objects of the imported libraries (Polars, numba, click…) live as long as the
+    # process: keep the garbage collector from walking them again on every full collection
+    gc.freeze()
     cli_main()

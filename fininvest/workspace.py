@@ -20,6 +20,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import mmap
 import os
 import tomllib
 from dataclasses import dataclass
@@ -237,9 +238,17 @@ def open_workspace(root: Path) -> Workspace:
 
 
 def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
-    """SHA-256 of a file's bytes, streamed."""
+    """SHA-256 of a file's bytes, read through a memory map.
+
+    The pages come straight from the page cache, which the ingest scan maps too, instead of
+    being copied by ``read()`` (about 1 s of system time for a 1 GB file here). The hash
+    releases the GIL, so it runs beside the parse.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
+        size = os.fstat(fh.fileno()).st_size
+        if size:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m, memoryview(m) as mv:
+                for start in range(0, size, chunk):
+                    h.update(mv[start : start + chunk])
     return h.hexdigest()

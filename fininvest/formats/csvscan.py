@@ -16,21 +16,26 @@ from numba import njit
 QUOTE = ord('"')
 NEWLINE = 10
 CR = 13
+#: Columns whose edge bytes are tracked one by one; later columns share the last flag.
+MAX_COLUMNS = 256
 
 
 @njit(cache=True, nogil=True)
-def _scan(buf: np.ndarray, cls: np.ndarray, cap: int):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _scan(buf: np.ndarray, cls: np.ndarray, edge: np.ndarray, cap: int):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # cls: 0 ordinary byte, 1 delimiter, 2 quote, 3 newline (a lookup keeps the loop to one
-    # load and one branch for ordinary bytes)
+    # load and one branch for ordinary bytes); edge: space, tab and quote, looked up only for
+    # the first and last byte of each field (edged[column]: some field there has one)
     starts = np.empty(cap, np.int64)
     ends = np.empty(cap, np.int64)
     nfields = np.empty(cap, np.int32)
     lines = np.empty(cap, np.int64)
     high = np.zeros(cap, np.bool_)
+    edged = np.zeros(MAX_COLUMNS, np.bool_)
     n = 0
     line = 1
     rec_line = 1
     start = 0
+    fstart = 0
     fields = 1
     in_quote = False
     hi = 0
@@ -45,6 +50,9 @@ def _scan(buf: np.ndarray, cls: np.ndarray, cap: int):  # type: ignore[no-untype
             in_quote = not in_quote
         elif c == 1:
             if not in_quote:
+                if i > fstart and (edge[buf[fstart]] or edge[buf[i - 1]]):
+                    edged[min(fields - 1, MAX_COLUMNS - 1)] = True
+                fstart = i + 1
                 fields += 1
         else:
             if not in_quote:
@@ -58,6 +66,8 @@ def _scan(buf: np.ndarray, cls: np.ndarray, cap: int):  # type: ignore[no-untype
                 end = i
                 if end > start and buf[end - 1] == CR:
                     end -= 1
+                if end > fstart and (edge[buf[fstart]] or edge[buf[end - 1]]):
+                    edged[min(fields - 1, MAX_COLUMNS - 1)] = True
                 starts[n] = start
                 ends[n] = end
                 nfields[n] = fields if end > start else 0
@@ -65,6 +75,7 @@ def _scan(buf: np.ndarray, cls: np.ndarray, cap: int):  # type: ignore[no-untype
                 high[n] = hi >= 128
                 n += 1
                 start = i + 1
+                fstart = i + 1
                 fields = 1
                 hi = 0
                 rec_line = line + 1
@@ -79,13 +90,15 @@ def _scan(buf: np.ndarray, cls: np.ndarray, cap: int):  # type: ignore[no-untype
         end = size
         if buf[end - 1] == CR:
             end -= 1
+        if end > fstart and (edge[buf[fstart]] or edge[buf[end - 1]]):
+            edged[min(fields - 1, MAX_COLUMNS - 1)] = True
         starts[n] = start
         ends[n] = end
         nfields[n] = fields if end > start else 0
         lines[n] = rec_line
         high[n] = hi >= 128
         n += 1
-    return starts[:n], ends[:n], nfields[:n], lines[:n], high[:n], in_quote, line
+    return starts[:n], ends[:n], nfields[:n], lines[:n], high[:n], in_quote, line, edged
 
 
 def scan_records(
@@ -119,8 +132,8 @@ def scan_records(
     >>> f.tolist(), l.tolist()
     ([2, 2], [1, 2])
     """
-    starts, ends, nfields, lines, high, open_quote, _line = _scan(
-        buf, _classes(delimiter, quote), _capacity(buf)
+    starts, ends, nfields, lines, high, open_quote, _line, _edged = _scan(
+        buf, _classes(delimiter, quote), _edges(quote), _capacity(buf)
     )
     return starts, ends, nfields, lines, high, open_quote
 
@@ -131,6 +144,12 @@ def _classes(delimiter: str, quote: str) -> np.ndarray:
     cls[ord(quote)] = 2
     cls[NEWLINE] = 3
     return cls
+
+
+def _edges(quote: str) -> np.ndarray:
+    edge = np.zeros(256, np.bool_)
+    edge[[ord(" "), ord("\t"), ord(quote)]] = True
+    return edge
 
 
 def _capacity(buf: np.ndarray) -> int:
@@ -154,6 +173,10 @@ class RecordIndex:
     def __init__(self, buf: np.ndarray, delimiter: str = ",", quote: str = '"') -> None:
         self.buf = buf
         self.cls = _classes(delimiter, quote)
+        self.edge = _edges(quote)
+        #: per column: some field so far begins or ends with a space, tab or quote (the
+        #: columns that may need stripping; see :meth:`may_need_strip`)
+        self.edged = np.zeros(MAX_COLUMNS, np.bool_)
         self.pos = 0  # next byte to scan (always a record start)
         self.line_base = 0
         self.count = 0
@@ -180,7 +203,7 @@ class RecordIndex:
         while self.count < n and not self.done:
             end = min(self.pos + window, self.buf.shape[0])
             view = self.buf[self.pos : end]
-            s, e, f, ln, h, in_q, line = _scan(view, self.cls, _capacity(view))
+            s, e, f, ln, h, in_q, line, edged = _scan(view, self.cls, self.edge, _capacity(view))
             at_eof = end == self.buf.shape[0]
             keep = len(s)
             complete_tail = not in_q and view.shape[0] > 0 and view[-1] == NEWLINE
@@ -189,6 +212,7 @@ class RecordIndex:
                 if keep == 0:
                     window *= 2  # one record longer than the window
                     continue
+            self.edged |= edged  # a record cut at the window is counted twice: harmless
             self._append(
                 (
                     s[:keep] + self.pos,
@@ -207,6 +231,12 @@ class RecordIndex:
                 self.line_base += int(ln[keep]) - 1
                 self.pos += int(s[keep])
         return self.count
+
+    def may_need_strip(self, column: int) -> bool:
+        """False if no field of 0-based ``column`` scanned so far begins or ends with a space,
+        tab or quote: then no parsed value of it has whitespace at an edge or is an empty
+        string, and the column needs no stripping."""
+        return bool(self.edged[min(column, MAX_COLUMNS - 1)])
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """(starts, ends, nfields, lines, high) of every record scanned so far (views)."""

@@ -50,6 +50,7 @@ class RawRecords:
     _starts: np.ndarray | None = None
     _ends: np.ndarray | None = None
     _chunks: Callable[[], Iterator[pl.DataFrame]] | None = None
+    _may_strip: Callable[[], set[str]] | None = None
     records: int = -1
 
     def __post_init__(self) -> None:
@@ -62,6 +63,11 @@ class RawRecords:
             yield self.frame
         else:
             yield from self._chunks()
+
+    def strip_candidates(self) -> set[str] | None:
+        """The columns of the chunks read so far where some value may have whitespace at an
+        edge or be empty (a superset, known from the record scan), or None if not known."""
+        return None if self._may_strip is None else self._may_strip()
 
     def raw_text(self, record_nos: Sequence[int]) -> list[str]:
         """The raw text of the given 1-based records (for the quarantine)."""
@@ -261,36 +267,7 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
     def chunk(a: int, b: int, last: bool) -> pl.DataFrame:
         """Records a..b-1 (1-based record numbers; index 0 of the arrays is the header)."""
         starts, ends, nfields, lines, high = index.arrays()
-
-        def _end(q: int) -> int:
-            return int(starts[q]) if q < starts.shape[0] else int(buf.shape[0])
-
-        # the bytes go to Polars in pieces of at most PIECE_BYTES: a Python bytes object that
-        # small comes from the reused heap, a larger one is a fresh mmap whose every page
-        # faults (docs/performance.md, ingest)
-        cuts = np.searchsorted(
-            starts[a:b], np.arange(int(starts[a]), int(ends[b - 1]), PIECE_BYTES), "right"
-        )
-        edges = [a + int(c) - 1 for c in cuts[1:]] + [b]
-        pieces = []
-        for p, q in zip([a, *edges[:-1]], edges, strict=True):
-            if q > p:
-                pieces.append(
-                    pl.read_csv(
-                        # up to the next record, so a blank last line keeps its newline
-                        # and is read as the empty row it is
-                        io.BytesIO(buf[int(starts[p]) : _end(q)].tobytes()),
-                        has_header=False,
-                        separator=delim,
-                        schema={f"c{i}": pl.String for i in range(width)},
-                        truncate_ragged_lines=True,
-                        encoding="utf8-lossy",
-                        raise_if_empty=False,
-                        missing_columns="insert",
-                        extra_columns="ignore",  # a ragged first record (flagged below)
-                    )
-                )
-        table = pl.concat(pieces, rechunk=False)
+        table, malformed = _parse_records(buf, starts, a, b, delim, width)
         if table.height != b - a:
             raise BadInput(
                 f"{path.name}: found {b - a} records from record {a} but the CSV parser read "
@@ -320,6 +297,14 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
             )
             .otherwise(pl.lit(None, pl.String))
         )
+        if malformed:
+            bad = np.zeros(b - a, np.bool_)
+            bad[np.asarray(malformed) - a] = True
+            problem = (
+                pl.when(pl.Series(bad) & problem.is_null())
+                .then(pl.lit(MALFORMED_QUOTES))
+                .otherwise(problem)
+            )
         if cut:
             problem = (
                 pl.when(is_last & problem.is_not_null())
@@ -361,8 +346,64 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
         raw._starts, raw._ends = index.arrays()[:2]
 
     raw._chunks = chunks
+    raw._may_strip = lambda: {
+        f.out
+        for f, i in zip(kind.fields, idx, strict=True)
+        if i is not None and index.may_need_strip(i)
+    }
     raw.records = 0  # known once all chunks have been read
     return raw
+
+
+MALFORMED_QUOTES = (
+    "malformed quoting: quote the whole field and double every quote inside it (RFC 4180), "
+    'as in "say ""hi"""'
+)
+
+
+def _parse_records(
+    buf: np.ndarray, starts: np.ndarray, a: int, b: int, delim: str, width: int
+) -> tuple[pl.DataFrame, list[int]]:
+    """Parse records ``a..b-1`` with Polars: one all-text row each, plus the records Polars
+    refused (malformed quoting; those get a row of nulls).
+
+    The bytes go to Polars in pieces of at most PIECE_BYTES: a Python bytes object that small
+    comes from the reused heap, a larger one is a fresh mmap whose every page faults
+    (docs/performance.md, ingest). A piece Polars refuses is halved until the refused records
+    are found, so one bad record costs a few re-parses, never the file.
+    """
+    schema = {f"c{i}": pl.String for i in range(width)}
+
+    def end(q: int) -> int:
+        # up to the next record, so a blank last line keeps its newline and is read as the
+        # empty row it is
+        return int(starts[q]) if q < starts.shape[0] else int(buf.shape[0])
+
+    def parse(p: int, q: int, malformed: list[int]) -> pl.DataFrame:
+        try:
+            return pl.read_csv(
+                io.BytesIO(buf[int(starts[p]) : end(q)].tobytes()),
+                has_header=False,
+                separator=delim,
+                schema=schema,
+                truncate_ragged_lines=True,
+                encoding="utf8-lossy",
+                raise_if_empty=False,
+                missing_columns="insert",
+                extra_columns="ignore",  # a ragged first record (flagged by the caller)
+            )
+        except pl.exceptions.PolarsError:
+            if q - p == 1:
+                malformed.append(p)
+                return pl.DataFrame({c: [None] for c in schema}, schema=schema)
+            mid = (p + q) // 2
+            return pl.concat([parse(p, mid, malformed), parse(mid, q, malformed)], rechunk=False)
+
+    cuts = np.searchsorted(starts[a:b], np.arange(int(starts[a]), end(b), PIECE_BYTES), "right")
+    edges = [a + int(c) - 1 for c in cuts[1:]] + [b]
+    malformed: list[int] = []
+    pieces = [parse(p, q, malformed) for p, q in zip([a, *edges[:-1]], edges, strict=True) if q > p]
+    return pl.concat(pieces, rechunk=False), malformed
 
 
 def _as_text(s: pl.Series) -> pl.Series:

@@ -278,7 +278,7 @@ def _store(
             pending = reader.submit(next, chunks, None)
             first = int(frame["_record_no"][0]) if frame.height else 0
             say(f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,}")
-            out, rejected, labels = _process_chunk(kind, frame, ctx, key)
+            out, rejected, labels = _process_chunk(kind, frame, ctx, key, raw.strip_candidates())
             rejected_parts.append(rejected)
             labels_parts.extend(labels)
             out = conform(_with_provenance(out, kind, path, s), table)
@@ -332,10 +332,14 @@ HASH_SEED = 0x5EED_F1_1
 
 
 def _process_chunk(
-    kind: RecordKind, frame: pl.DataFrame, ctx: FinishContext, key: str
+    kind: RecordKind,
+    frame: pl.DataFrame,
+    ctx: FinishContext,
+    key: str,
+    strip_candidates: set[str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame]]:
     """Validate and finish one chunk: (accepted rows, rejected records, label rows)."""
-    accepted, rejected = validate(kind, frame)
+    accepted, rejected = validate(kind, frame, strip_candidates)
     if kind.finish is not None and accepted.height:
         accepted = kind.finish(accepted, ctx)
     if REJECT_FIELD in accepted.columns:

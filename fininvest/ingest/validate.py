@@ -140,7 +140,9 @@ REJECTED_SCHEMA = {"_record_no": pl.Int64, "_line": pl.Int64, "record_id": pl.St
                    "field": pl.String, "reason": pl.String}  # fmt: skip
 
 
-def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def validate(
+    kind: RecordKind, raw: pl.DataFrame, strip_candidates: set[str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split records into accepted (normalised) and rejected (with field and reason).
 
     Returns
@@ -148,6 +150,9 @@ def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     accepted : the normalised columns plus ``_record_no`` and ``_line``.
     rejected : ``_record_no``, ``_line``, ``record_id`` (the id as written, if the kind has
         one), ``field``, ``reason`` (one row per rejected record, every problem listed).
+
+    ``strip_candidates``, if given, are the only columns where a value may have whitespace at
+    an edge or be empty (the CSV record scan knows this); the others are not checked.
 
     Notes
     -----
@@ -157,7 +162,13 @@ def validate(kind: RecordKind, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     in_file = [f for f in kind.fields if f.out in raw.columns]
     # timestamps, enums and the Python-cleaned types strip as part of their normalisation
     strip = _needing_strip(
-        raw, [f.out for f in in_file if f.type not in ("timestamp", "enum", *MAPPED)]
+        raw,
+        [
+            f.out
+            for f in in_file
+            if f.type not in ("timestamp", "enum", *MAPPED)
+            and (strip_candidates is None or f.out in strip_candidates)
+        ],
     )
     raw = raw.with_columns(_text(c).alias(c) for c in strip)
     pre = []
