@@ -20,7 +20,6 @@ import polars as pl
 from fininvest.indicators.catalogue import Indicator
 from fininvest.screening.events import Events
 from fininvest.screening.kernels import (
-    fifo_pass_through,
     window_count_max,
     window_distinct_max,
 )
@@ -233,7 +232,7 @@ def _cash_in(ev: Events) -> np.ndarray:
 
 
 def _pass_through(ev: Events, hours: float) -> tuple[np.ndarray, np.ndarray]:
-    return fifo_pass_through(ev.offsets, ev.ts, ev.amount, ev.outflow, int(hours * 3600))
+    return ev.passed_on(int(hours * 3600))
 
 
 def _inflow_refs(ev: Events, a: int, limit: int = 20) -> EventRefs:

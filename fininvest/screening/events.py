@@ -14,7 +14,11 @@ import numpy as np
 import polars as pl
 
 from fininvest.screening.graph_kernels import transfer_csr
-from fininvest.screening.kernels import local_codes, window_distinct_max_sides
+from fininvest.screening.kernels import (
+    fifo_pass_through,
+    local_codes,
+    window_distinct_max_sides,
+)
 from fininvest.screening.streams import bucket_rows, dense_codes
 from fininvest.workspace import Workspace
 
@@ -148,6 +152,7 @@ class Events:
         self._local: tuple[np.ndarray, int] | None = None
         self._graph: TransferGraph | None = None
         self._partners: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._passed_on: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def from_rows(
@@ -230,6 +235,16 @@ class Events:
             )
         return self._partners[window]
 
+    def passed_on(self, max_age: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per account, the share and amount of inflows passed on within ``max_age`` seconds
+        (:func:`~fininvest.screening.kernels.fifo_pass_through`). Kept per age: the rapid
+        pass-through, wage-in-fast-out and swept-to-third-party indicators share 48 hours."""
+        if max_age not in self._passed_on:
+            self._passed_on[max_age] = fifo_pass_through(
+                self.offsets, self.ts, self.amount, self.outflow, max_age
+            )
+        return self._passed_on[max_age]
+
     def drop_caches(self) -> None:
         """Forget what the rules computed and shared (codes, flags, the transfer graph, source
         columns): a quarter of the memory of a screen, not needed once the rules are done."""
@@ -238,6 +253,7 @@ class Events:
         self._flags.clear()
         self._local, self._graph = None, None
         self._partners.clear()
+        self._passed_on.clear()
 
     def transfer_graph(self) -> TransferGraph:
         """Outflows to a known account as a graph; built once, shared by the cycle and

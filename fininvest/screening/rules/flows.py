@@ -13,6 +13,7 @@ from fininvest.screening.engine import (
     NotEvaluated,
     _cash_in,
     _edges,
+    _Flagged,
     _inflow_refs,
     _pass_through,
     _transfers,
@@ -91,8 +92,9 @@ def funnel_account(ctx: Context) -> list[Hit]:
     p = ctx.params["funnel_account"]
     ev = ctx.ev
     cash = _cash_in(ev)
+    sub = _Flagged(ev, cash)
     distinct, at = window_distinct_max(
-        ev.offsets, ev.ts, cash, ev.city, max(len(ev.cities), 1), 30 * DAY
+        sub.offsets, sub.ts, sub.flag, sub.take(ev.city), max(len(ev.cities), 1), 30 * DAY
     )
     ratio, _ = _pass_through(ev, p["within_hours"])
     fired = np.flatnonzero(
@@ -105,7 +107,7 @@ def funnel_account(ctx: Context) -> list[Hit]:
             float(ratio[a]),
             p["pass_through"],
             f"30 days / {p['within_hours']:g} hours",
-            _window_evidence(ev, int(a), int(at[a]), cash, 30 * DAY),
+            _window_evidence(ev, int(a), sub.event(at[a]), cash, 30 * DAY),
             f"cash deposited in {distinct[a]} cities and {ratio[a]:.0%} moved on within "
             f"{p['within_hours']:g} hours (thresholds {p['min_deposit_cities']:g} cities, "
             f"{p['pass_through']:.0%})",
