@@ -307,17 +307,23 @@ def wage_in_fast_out(ctx: Context) -> list[Hit]:
     p = ctx.params["wage_in_fast_out"]
     ev = ctx.ev
     payroll = (~ev.outflow) & ev.is_in("channel", ["payroll"])
+    credits = np.flatnonzero(payroll)  # account by account, in time order
     after = outflow_after(
-        ev.offsets, ev.ts, ev.amount, ev.outflow, payroll, int(p["within_hours"] * 3600)
-    )
+        ev.offsets, ev.account, ev.ts, ev.amount, ev.outflow, credits,
+        int(p["within_hours"] * 3600),
+    )  # fmt: skip
+    left = dict(zip(credits.tolist(), after.tolist(), strict=True))
     hits = []
-    for a in np.unique(ev.account[payroll]):
-        lo, hi = ev.offsets[a], ev.offsets[a + 1]
-        wages = [i for i in range(lo, hi) if payroll[i]]
+    accounts = ev.account[credits]
+    # each account's credits: from its first to the next account's first
+    bounds = np.r_[np.flatnonzero(np.diff(accounts, prepend=-1)), credits.size]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        a = accounts[lo]
+        wages = credits[lo:hi].tolist()
         run, best, best_run = 0, 0, []
         current: list[int] = []
         for i in wages:
-            if ev.amount[i] > 0 and after[i] >= p["share_out"] * ev.amount[i]:
+            if ev.amount[i] > 0 and left[i] >= p["share_out"] * ev.amount[i]:
                 run += 1
                 current.append(i)
                 if run > best:
