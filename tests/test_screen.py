@@ -179,3 +179,52 @@ def test_structures_found_from_transfers_alone(ws: Workspace, tmp_path: Path) ->
     ):
         assert (account, indicator) in fired, (account, indicator)
     assert res.status["ad_micropayments"].startswith("not evaluated")
+
+
+def test_rules_declare_the_shared_computations_they_read(
+    sample_ws: Workspace, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    """The engine frees each shared computation after the last rule that declares it; a rule
+    reading one it did not declare would silently compute it again (or keep it alive). Every
+    read during a screen of the sample case is checked against the declarations, and the
+    screen's results must not change when the computations are freed early."""
+    import fininvest.screening.engine as engine
+    from fininvest.screening.events import Events
+
+    with monkeypatch.context() as keep_all:  # the reference: nothing freed early
+        keep_all.setattr(Events, "release", lambda self, *shared: None)
+        screen(sample_ws)
+    before = pl.read_parquet(sample_ws.path("results", "explanations.parquet"))
+
+    current: list[str] = []
+    reads: set[tuple[str, str]] = set()
+    for method, share in (
+        ("transfer_graph", "transfer_graph"),
+        ("local_counterparty", "counterparty_codes"),
+        ("partners", "counterparty_codes"),
+        ("passed_on", "pass_through"),
+    ):
+        original = getattr(Events, method)
+
+        def spy(self, *a, _orig=original, _share=share):  # type: ignore[no-untyped-def]
+            if current:
+                reads.add((current[-1], _share))
+            return _orig(self, *a)
+
+        monkeypatch.setattr(Events, method, spy)
+    for ind_id, fn in list(engine.RULES.items()):
+
+        def wrapped(ctx, _fn=fn, _id=ind_id):  # type: ignore[no-untyped-def]
+            current.append(_id)
+            try:
+                return _fn(ctx)
+            finally:
+                current.pop()
+
+        monkeypatch.setitem(engine.RULES, ind_id, wrapped)
+    screen(sample_ws)
+    assert reads, "the sample case exercises the shared computations"
+    undeclared = {(r, s) for r, s in reads if s not in engine.SHARES[r]}
+    assert not undeclared
+    after = pl.read_parquet(sample_ws.path("results", "explanations.parquet"))
+    assert before.equals(after)

@@ -87,12 +87,28 @@ Rule = Callable[[Context], list[Hit]]
 RULES: dict[str, Rule] = {}
 #: tables each implemented rule needs beyond the events (for "not evaluated")
 NEEDS: dict[str, tuple[str, ...]] = {}
+#: the shared computations on the events each rule reads (:data:`Events.SHARED`)
+SHARES: dict[str, tuple[str, ...]] = {}
 
 
-def rule(ind_id: str, needs: tuple[str, ...] = ()) -> Callable[[Rule], Rule]:
+def rule(
+    ind_id: str, needs: tuple[str, ...] = (), shares: tuple[str, ...] = ()
+) -> Callable[[Rule], Rule]:
+    """Register an indicator's rule.
+
+    ``needs``: tables beyond the events (the rule is "not evaluated" without them).
+    ``shares``: the shared computations on the events it reads (:data:`Events.SHARED`), so
+    that :func:`evaluate` can free each one after its last reader. A rule that reads one
+    without declaring it still gets the right answer, computed again.
+    """
+    unknown = set(shares) - set(Events.SHARED)
+    if unknown:
+        raise ValueError(f"{ind_id}: unknown shared computations {sorted(unknown)}")
+
     def register(fn: Rule) -> Rule:
         RULES[ind_id] = fn
         NEEDS[ind_id] = needs
+        SHARES[ind_id] = shares
         return fn
 
     return register
@@ -292,34 +308,54 @@ def evaluate(
 
     hits: list[Hit] = []
     status: dict[str, str] = {}
-    for ind_id, ind in catalogue.items():
-        if ind_id not in RULES:
-            status[ind_id] = "not implemented yet"
-            continue
-        missing = [
-            t
-            for t in dict.fromkeys((*ind.tables, *NEEDS[ind_id]))
-            if t not in tables
-            and t
-            in (
-                "transactions",
-                "card_transactions",
-                "accounts",
-                "identifiers",
-                "parties",
-                "intel_links",
-            )
-        ]
-        if missing:
-            status[ind_id] = f"not evaluated: no {', '.join(missing)} in this case"
-            continue
+    # the rules that read the same shared computation run one after the other, and each
+    # computation is freed after its last reader: the transfer graph (0.19 GB at 10M rows)
+    # and the counterparty codes need not outlive their readers
+    order = sorted(catalogue, key=lambda i: (SHARES.get(i, ()), i))
+    last_reader = {share: ind_id for ind_id in order for share in SHARES.get(ind_id, ())}
+    for ind_id in order:
         try:
-            found = RULES[ind_id](ctx)
-        except NotEvaluated as why:
-            status[ind_id] = f"not evaluated: {why}"
-            continue
-        status[ind_id] = f"evaluated: fired on {len(found)} account(s)"
-        hits.extend(found)
+            _run_one(ctx, ind_id, catalogue[ind_id], tables, hits, status)
+        finally:
+            ctx.ev.release(*(sh for sh, last in last_reader.items() if last == ind_id))
     ctx.ev.drop_caches()  # the rules are done: free their shared arrays before the evidence
     resolve_evidence(ctx.ev, hits)
-    return hits, status
+    return hits, {ind_id: status[ind_id] for ind_id in catalogue}
+
+
+def _run_one(
+    ctx: Context,
+    ind_id: str,
+    ind: Indicator,
+    tables: set[str],
+    hits: list[Hit],
+    status: dict[str, str],
+) -> None:
+    """Run one indicator's rule if it is implemented and its data is present; record why not."""
+    if ind_id not in RULES:
+        status[ind_id] = "not implemented yet"
+        return
+    missing = [
+        t
+        for t in dict.fromkeys((*ind.tables, *NEEDS[ind_id]))
+        if t not in tables
+        and t
+        in (
+            "transactions",
+            "card_transactions",
+            "accounts",
+            "identifiers",
+            "parties",
+            "intel_links",
+        )
+    ]
+    if missing:
+        status[ind_id] = f"not evaluated: no {', '.join(missing)} in this case"
+        return
+    try:
+        found = RULES[ind_id](ctx)
+    except NotEvaluated as why:
+        status[ind_id] = f"not evaluated: {why}"
+        return
+    status[ind_id] = f"evaluated: fired on {len(found)} account(s)"
+    hits.extend(found)

@@ -108,7 +108,16 @@ class Events:
     ``Events(frame, accounts, cities)`` takes one event per frame row (any order, the text
     columns in the frame); :func:`load_events` builds them from a workspace's transaction rows
     with the linear-time kernels of :mod:`fininvest.screening.streams`.
+
+    Computations several rules share are kept once made (:data:`SHARED`) until
+    :meth:`release` frees them; the engine does so after the last rule that declares it reads
+    them.
     """
+
+    #: shared computations: the transfer graph (:meth:`transfer_graph`), counterparties coded
+    #: within each account with the partner counts made on them (:meth:`local_counterparty`,
+    #: :meth:`partners`), FIFO pass-through (:meth:`passed_on`)
+    SHARED = ("transfer_graph", "counterparty_codes", "pass_through")
 
     def __init__(self, frame: pl.DataFrame, accounts: list[str], cities: list[str]) -> None:
         account = frame["account"].to_numpy()
@@ -244,15 +253,26 @@ class Events:
             )
         return self._passed_on[max_age]
 
+    def release(self, *shared: str) -> None:
+        """Free the named shared computations (:data:`SHARED`); asked again, they are
+        computed again."""
+        for name in shared:
+            if name == "transfer_graph":
+                self._graph = None
+            elif name == "counterparty_codes":
+                self._local = None
+                self._partners.clear()
+            elif name == "pass_through":
+                self._passed_on.clear()
+            else:
+                raise ValueError(f"unknown shared computation {name!r}")
+
     def drop_caches(self) -> None:
-        """Forget what the rules computed and shared (codes, flags, the transfer graph,
-        counterparty codes, partner counts, pass-through): about 0.4 GB at 10M rows, not needed
-        once the rules are done."""
+        """Forget what the rules computed and shared (codes, flags and :data:`SHARED`): about
+        0.4 GB at 10M rows, not needed once the rules are done."""
         self._codes.clear()
         self._flags.clear()
-        self._local, self._graph = None, None
-        self._partners.clear()
-        self._passed_on.clear()
+        self.release(*self.SHARED)
 
     def transfer_graph(self) -> TransferGraph:
         """Outflows to a known account as a graph; built once, shared by the cycle and

@@ -94,13 +94,17 @@ def _screen(ws: Workspace) -> ScreenResult:
         if "accounts" in kyc
         else {}
     )
-    alerts, explanations = build_alerts(hits, catalogue, ev.accounts, holders)
+    # the hits now hold transaction ids, not event indices: the event arrays (0.57 GB at 10M
+    # rows) go before the alerts are built, which only need the account names
+    accounts, n_events = ev.accounts, len(ev)
+    del ctx, ev
+    alerts, explanations = build_alerts(hits, catalogue, accounts, holders)
     out = ws.path("results")
     for name, df in (("alerts", alerts), ("explanations", explanations)):
         tmp = out / f"{name}.partial"
         df.write_parquet(tmp)
         os.replace(tmp, out / f"{name}.parquet")
-    return ScreenResult(alerts, explanations, status, len(ev))
+    return ScreenResult(alerts, explanations, status, n_events)
 
 
 def summary(res: ScreenResult, top: int) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def structuring(ctx: Context) -> list[Hit]:
     )
 
 
-@rule("rapid_pass_through")
+@rule("rapid_pass_through", shares=("pass_through",))
 def rapid_pass_through(ctx: Context) -> list[Hit]:
     p = ctx.params["rapid_pass_through"]
     ev = ctx.ev
@@ -86,7 +86,7 @@ def rapid_pass_through(ctx: Context) -> list[Hit]:
     ]
 
 
-@rule("funnel_account")
+@rule("funnel_account", shares=("pass_through",))
 def funnel_account(ctx: Context) -> list[Hit]:
     """Cash deposits in several cities and most of it moved on within hours."""
     p = ctx.params["funnel_account"]
@@ -116,7 +116,7 @@ def funnel_account(ctx: Context) -> list[Hit]:
     ]
 
 
-@rule("fan_in")
+@rule("fan_in", shares=("counterparty_codes",))
 def fan_in(ctx: Context) -> list[Hit]:
     p = ctx.params["fan_in"]
     ev = ctx.ev
@@ -136,7 +136,7 @@ def fan_in(ctx: Context) -> list[Hit]:
     )
 
 
-@rule("fan_out")
+@rule("fan_out", shares=("counterparty_codes",))
 def fan_out(ctx: Context) -> list[Hit]:
     p = ctx.params["fan_out"]
     ev = ctx.ev
@@ -224,7 +224,7 @@ def remittance_to_source(ctx: Context) -> list[Hit]:
     )
 
 
-@rule("forced_criminality_mule", needs=("accounts",))
+@rule("forced_criminality_mule", needs=("accounts",), shares=("counterparty_codes", "pass_through"))
 def forced_criminality_mule(ctx: Context) -> list[Hit]:
     """A new account with many unrelated senders whose money is sent on within a day."""
     p = ctx.params["forced_criminality_mule"]
@@ -261,7 +261,7 @@ def forced_criminality_mule(ctx: Context) -> list[Hit]:
     return hits
 
 
-@rule("male_p2p_fan_in", needs=("accounts",))
+@rule("male_p2p_fan_in", needs=("accounts",), shares=("counterparty_codes",))
 def male_p2p_fan_in(ctx: Context) -> list[Hit]:
     """Many P2P payments in the usual band from different, mostly male senders. The senders'
     sex is risk context only: the rule first needs many distinct senders."""
@@ -411,7 +411,7 @@ def recruitment_fee_payments(ctx: Context) -> list[Hit]:
     return hits
 
 
-@rule("wage_kickback_cycle")
+@rule("wage_kickback_cycle", shares=("transfer_graph",))
 def wage_kickback_cycle(ctx: Context) -> list[Hit]:
     """Wages that go back, within days, to the employer or to an account the employer deals
     with (pays or is paid by: its housing provider, its owner), cycle after cycle.
@@ -483,7 +483,7 @@ def wage_kickback_cycle(ctx: Context) -> list[Hit]:
     return hits
 
 
-@rule("payouts_to_workers", needs=("accounts", "parties"))
+@rule("payouts_to_workers", needs=("accounts", "parties"), shares=("transfer_graph",))
 def payouts_to_workers(ctx: Context) -> list[Hit]:
     """A personal account that pays the same several people month after month and shows no
     normal expenses of a business (no card payments, no payments to companies): a coordinator

@@ -48,7 +48,7 @@ def third_party_control(ctx: Context) -> list[Hit]:
     return hits
 
 
-@rule("swept_to_third_party")
+@rule("swept_to_third_party", shares=("pass_through",))
 def swept_to_third_party(ctx: Context) -> list[Hit]:
     """Most inflows passed on to one counterparty soon after (an account run by someone else)."""
     p = ctx.params["swept_to_third_party"]

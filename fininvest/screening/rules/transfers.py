@@ -25,7 +25,7 @@ from fininvest.screening.graph_kernels import (
 from fininvest.screening.graph_kernels import scatter_gather as scatter_gather_pairs
 
 
-@rule("short_cycle")
+@rule("short_cycle", shares=("transfer_graph",))
 def short_cycle(ctx: Context) -> list[Hit]:
     """Money that leaves an account and comes back through others within the window."""
     p = ctx.params["short_cycle"]
@@ -57,7 +57,7 @@ def short_cycle(ctx: Context) -> list[Hit]:
     return hits
 
 
-@rule("scatter_gather")
+@rule("scatter_gather", shares=("transfer_graph",))
 def scatter_gather(ctx: Context) -> list[Hit]:
     """One source pays several intermediaries, which each pay one destination soon after."""
     p = ctx.params["scatter_gather"]
@@ -98,7 +98,7 @@ def scatter_gather(ctx: Context) -> list[Hit]:
     return hits
 
 
-@rule("gather_scatter")
+@rule("gather_scatter", shares=("counterparty_codes",))
 def gather_scatter(ctx: Context) -> list[Hit]:
     """Many senders into one account, which then pays many payees within the window."""
     p = ctx.params["gather_scatter"]
@@ -131,7 +131,7 @@ def gather_scatter(ctx: Context) -> list[Hit]:
     return hits
 
 
-@rule("crypto_illicit_services")
+@rule("crypto_illicit_services", shares=("transfer_graph",))
 def crypto_illicit_services(ctx: Context) -> list[Hit]:
     """Accounts within ``max_hops`` transfers (either direction) of an account tagged as a
     darknet market or a service hosting illicit ads. Breadth-first over the transfer graph."""
