@@ -182,7 +182,8 @@ def test_structures_found_from_transfers_alone(ws: Workspace, tmp_path: Path) ->
 
 
 def test_rules_declare_the_shared_computations_they_read(
-    sample_ws: Workspace, monkeypatch  # type: ignore[no-untyped-def]
+    sample_ws: Workspace,
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     """The engine frees each shared computation after the last rule that declares it; a rule
     reading one it did not declare would silently compute it again (or keep it alive). Every
