@@ -229,3 +229,23 @@ def test_rules_declare_the_shared_computations_they_read(
     assert not undeclared
     after = pl.read_parquet(sample_ws.path("results", "explanations.parquet"))
     assert before.equals(after)
+
+
+def test_text_at_reads_only_the_wanted_rows_and_keeps_their_order(sample_ws: Workspace) -> None:
+    """``Events.text_at`` streams the column and keeps the wanted source rows; its answer for
+    unsorted, repeated event indices equals a gather from the whole column (both money tables:
+    bank and card events)."""
+    import numpy as np
+
+    from fininvest.screening.events import load_events
+
+    ev = load_events(sample_ws)
+    assert ev is not None
+    rng = np.random.default_rng(7)
+    idx = rng.integers(0, len(ev), 5000)  # unsorted, with repeats
+    idx[:3] = [len(ev) - 1, 0, len(ev) - 1]
+    for name in ("ref", "depositor_id"):
+        whole = ev._text(name, None)
+        got = ev.text_at(name, idx)
+        assert got.to_list() == whole.gather(pl.Series(ev._row[idx])).to_list()
+    assert ev.text_at("ref", np.zeros(0, np.int64)).len() == 0

@@ -67,7 +67,9 @@ def order_events(
     return order, offsets
 
 
-TextColumn = Callable[[str], pl.Series]
+#: ``text(name, rows)``: a text column in source-row order, whole (``rows`` None) or at the
+#: given source rows only (ascending, distinct), which need not read the whole column into memory
+TextColumn = Callable[[str, np.ndarray | None], pl.Series]
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,11 @@ class Events:
         ts = frame["ts"].to_numpy()
         outflow = frame["outflow"].to_numpy()
         order, offsets = order_events(account, ts, outflow, len(accounts))
+
+        def text(name: str, rows: np.ndarray | None = None) -> pl.Series:
+            column = frame.get_column(name)
+            return column if rows is None else column.gather(rows)
+
         self._set(
             accounts,
             cities,
@@ -138,7 +145,7 @@ class Events:
                 "mcc": frame["mcc"].fill_null(-1).to_numpy()[order],
                 "city": frame["city_code"].fill_null(-1).to_numpy()[order],
             },
-            frame.get_column,
+            text,
         )
 
     def _set(
@@ -178,19 +185,19 @@ class Events:
         ev._set(accounts, cities, bucket_rows(payer, payee, rows, len(accounts)), text)
         return ev
 
-    def _source_col(self, name: str) -> pl.Series:
-        # read again at each use, not kept: a 10M-row text column holds ~160 MB for the rest of
-        # the run, reading it again costs ~0.08 s; kept in the chunks it was read in (a
-        # rechunked copy would cost another ~150 MB for a few ms of gathering)
-        return self._text(name)
-
     def refs(self, idx: np.ndarray) -> list[str]:
         """Transaction ids of the given event indices (the evidence of a hit)."""
         return [str(r) for r in self.text_at("ref", idx).to_list()]
 
     def text_at(self, name: str, idx: np.ndarray) -> pl.Series:
-        """A text column's values at the given event indices only."""
-        return self._source_col(name)[self._row[np.asarray(idx, np.int64)]]
+        """A text column's values at the given event indices only.
+
+        Only those source rows are kept from the read (a workspace column is streamed and
+        filtered): the evidence of every hit needs ~160k of 10M transaction ids, and holding
+        them all cost ~160 MB at the end-of-run peak. Nothing is cached between calls.
+        """
+        rows, back = np.unique(self._row[np.asarray(idx, np.int64)], return_inverse=True)
+        return self._text(name, rows).gather(pl.Series(back.ravel()))
 
     def codes(self, name: str, where: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
         """A text column as dense integer codes per event (−1 for null) and the sorted values
@@ -207,7 +214,7 @@ class Events:
             out[idx] = sub
             return out, values
         if name not in self._codes:  # kept as codes in the narrowest integer type, not as text
-            codes, values = dense_codes(self._text(name))
+            codes, values = dense_codes(self._text(name, None))
             narrow = np.min_scalar_type(-max(len(values), 1))  # int8 channels, int16 countries
             self._codes[name] = (codes.astype(narrow)[self._row], values)
         return self._codes[name]
@@ -286,7 +293,7 @@ class Events:
 
     def numbers(self, name: str, fill: float) -> np.ndarray:
         """A numeric source column per event (``fill`` for null), e.g. the UTC offset."""
-        values: np.ndarray = self._source_col(name).fill_null(fill).to_numpy()[self._row]
+        values: np.ndarray = self._text(name, None).fill_null(fill).to_numpy()[self._row]
         return values
 
     def lookup(
@@ -356,6 +363,11 @@ def _sources(ws: Workspace) -> list[tuple[str, pl.Expr | None, dict[str, pl.Expr
 def _read(ws: Workspace, sources: list, names: list[str]) -> pl.DataFrame:  # type: ignore[type-arg]
     """The named event columns of every money table, one row per source row, tables in
     order."""
+    return _lazy(ws, sources, names).collect()
+
+
+def _lazy(ws: Workspace, sources: list, names: list[str]) -> pl.LazyFrame:  # type: ignore[type-arg]
+    """:func:`_read`, not yet collected."""
     parts = []
     for table, keep, exprs in sources:
         lf = ws.scan(table)
@@ -364,7 +376,7 @@ def _read(ws: Workspace, sources: list, names: list[str]) -> pl.DataFrame:  # ty
         # with_columns, not select: literal columns (a card has no depositor) take the table's
         # height instead of one row
         parts.append(lf.with_columns(exprs[n].alias(n) for n in names).select(names))
-    return pl.concat(parts, how="vertical_relaxed").collect()
+    return pl.concat(parts, how="vertical_relaxed")
 
 
 def load_events(ws: Workspace) -> Events | None:
@@ -393,7 +405,16 @@ def load_events(ws: Workspace) -> Events | None:
     }
     del base
 
-    def text(name: str) -> pl.Series:
+    def text(name: str, rows: np.ndarray | None = None) -> pl.Series:
+        if rows is not None:  # streamed, only the wanted rows kept
+            return (
+                _lazy(ws, sources, [name])
+                .with_row_index("_row")
+                .filter(pl.col("_row").is_in(pl.Series(rows, dtype=pl.UInt32).implode()))
+                .collect(engine="streaming")
+                .sort("_row")
+                .get_column(name)
+            )
         parts = [_read(ws, [src], [name]).to_series() for src in sources]
         if len(parts) == 1:
             return parts[0]
