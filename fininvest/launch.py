@@ -7,8 +7,12 @@ freed memory back to the system after 0.5 s. The chunked ingest frees and re-all
 same column buffers about once a second, so with that default nearly every buffer is
 allocated afresh and every page of it faults in zeroed; keeping freed memory for 2 s lets the
 next chunk reuse it. Measured at 10M rows: page faults 0.87M → 0.6M, system time about
-3.5 → 2.3 s (docs/performance.md, ingest). Screening is left at Polars' default because
-keeping memory raises its peak (about +70 MB at 10M rows) for no gain in time.
+3.5 → 2.3 s (docs/performance.md, ingest).
+
+Screening is the other way round: its peak is the event build, where numpy (glibc) allocates
+the event columns while jemalloc may still hold the just-freed account-id strings; with
+Polars' 0.5 s the peak at 10M rows varied from 1.27 to 1.49 GB between runs, with 0.1 s it is
+1.27 GB in every run (the memory goal is 3× the 424 MB input), at no measurable cost in time.
 
 A ``_RJEM_MALLOC_CONF`` that the user set is always left as it is.
 """
@@ -21,8 +25,13 @@ import sys
 from collections.abc import Sequence
 
 ALLOCATOR_VAR = "_RJEM_MALLOC_CONF"
+#: what Polars itself sets the variable to when the user has not (polars/__init__.py)
+POLARS_DEFAULT = "dirty_decay_ms:500,muzzy_decay_ms:1000"
 #: jemalloc options per command (appended to Polars' own defaults, so they take precedence).
-ALLOCATOR_BY_COMMAND = {"ingest": "dirty_decay_ms:2000,muzzy_decay_ms:2000"}
+ALLOCATOR_BY_COMMAND = {
+    "ingest": "dirty_decay_ms:2000,muzzy_decay_ms:2000",
+    "screen": "dirty_decay_ms:100,muzzy_decay_ms:100",
+}
 
 
 def allocator_env(argv: Sequence[str]) -> dict[str, str]:
@@ -30,12 +39,15 @@ def allocator_env(argv: Sequence[str]) -> dict[str, str]:
 
     >>> allocator_env(["ingest", "case", "bank.csv"])
     {'_RJEM_MALLOC_CONF': 'dirty_decay_ms:2000,muzzy_decay_ms:2000'}
-    >>> allocator_env(["--version"]), allocator_env(["screen", "case"])
+    >>> allocator_env(["--version"]), allocator_env(["status", "case"])
     ({}, {})
     """
     command = next((a for a in argv if not a.startswith("-")), None)
     conf = ALLOCATOR_BY_COMMAND.get(command or "")
-    if conf is None or ALLOCATOR_VAR in os.environ:
+    current = os.environ.get(ALLOCATOR_VAR)
+    # Polars writes its own default into the variable when it loads (so a benchmark parent
+    # that has loaded Polars shows it): only another value is the user's
+    if conf is None or current not in (None, POLARS_DEFAULT):
         return {}
     return {ALLOCATOR_VAR: conf}
 

@@ -74,21 +74,27 @@ def test_sample_then_ingest_default_raw(tmp_path: Path, runner: CliRunner) -> No
     assert all(f["read"] == f["accepted"] + f["rejected"] for f in files)
 
 
-def test_ingest_keeps_freed_memory_longer_other_commands_do_not(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The console entry point sets Polars' allocator for ingest only, and never overrides
-    a setting the user made (fininvest.launch)."""
+def test_allocator_is_set_per_command_and_user_settings_win(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The console entry point sets Polars' allocator for ingest (keep freed memory 2 s) and
+    screen (0.1 s), leaves other commands at Polars' default, and never overrides a setting
+    the user made (fininvest.launch)."""
     import subprocess
     import sys
 
-    from fininvest.launch import ALLOCATOR_BY_COMMAND, ALLOCATOR_VAR, allocator_env
+    from fininvest.launch import ALLOCATOR_BY_COMMAND, ALLOCATOR_VAR, POLARS_DEFAULT, allocator_env
 
     monkeypatch.delenv(ALLOCATOR_VAR, raising=False)
     assert allocator_env(["ingest", "case", "a.csv"]) == {
         ALLOCATOR_VAR: ALLOCATOR_BY_COMMAND["ingest"]
     }
-    assert allocator_env(["screen", "case"]) == allocator_env(["--version"]) == {}
+    assert allocator_env(["screen", "case"]) == {ALLOCATOR_VAR: ALLOCATOR_BY_COMMAND["screen"]}
+    assert allocator_env(["status", "case"]) == allocator_env(["--version"]) == {}
     monkeypatch.setenv(ALLOCATOR_VAR, "dirty_decay_ms:0")
     assert allocator_env(["ingest", "case"]) == {}
+    # a benchmark parent has loaded Polars, which wrote its own default: the child still gets
+    # the command's setting (this was missed at first: the children ran with Polars' default)
+    monkeypatch.setenv(ALLOCATOR_VAR, POLARS_DEFAULT)
+    assert allocator_env(["ingest", "case"]) == {ALLOCATOR_VAR: ALLOCATOR_BY_COMMAND["ingest"]}
 
     # end to end: what Polars itself was started with, in a fresh process
     probe = (
@@ -98,10 +104,11 @@ def test_ingest_keeps_freed_memory_longer_other_commands_do_not(monkeypatch) -> 
     )
     monkeypatch.delenv(ALLOCATOR_VAR)
     seen = {}
-    for cmd in ("ingest", "screen"):
+    for cmd in ("ingest", "screen", "status"):
         p = subprocess.run(
             [sys.executable, "-c", probe, cmd, "--help"], capture_output=True, text=True, check=True
         )
         seen[cmd] = p.stderr.strip().splitlines()[-1]
-    assert seen["ingest"].endswith(ALLOCATOR_BY_COMMAND["ingest"])  # after Polars' defaults
-    assert "2000" not in seen["screen"]
+    for cmd in ("ingest", "screen"):  # after Polars' defaults, so they take precedence
+        assert seen[cmd].endswith(ALLOCATOR_BY_COMMAND[cmd])
+    assert not any(conf in seen["status"] for conf in ALLOCATOR_BY_COMMAND.values())
