@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fininvest.launch import allocator_env
+
 
 def peak_rss_mb(pid: int | str = "self") -> float:
     """Peak resident memory of a process in MB, from its own ``VmHWM``.
@@ -29,13 +31,24 @@ def peak_rss_mb(pid: int | str = "self") -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(module: str, args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_child(
+    module: str,
+    args: list[str],
+    env: dict[str, str] | None = None,
+    *,
+    as_command: str | None = None,
+) -> dict[str, Any]:
     """Run ``python -m module args…`` in a fresh process and return the JSON document it
-    prints (each benchmark child adds its own ``peak_rss_mb``)."""
+    prints (each benchmark child adds its own ``peak_rss_mb``).
+
+    ``as_command``: the child stands in for ``fininvest <as_command>`` and gets the allocator
+    settings the console entry point gives that command (:mod:`fininvest.launch`).
+    """
+    own = allocator_env([as_command]) if as_command else {}
     proc = subprocess.run(
         [sys.executable, "-m", module, *args],
         stdout=subprocess.PIPE,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **own, **(env or {})},
         check=False,
     )
     if proc.returncode:

@@ -26,7 +26,6 @@ import numpy as np
 import polars as pl
 
 from fininvest.bench import peak_rss_mb, run_child
-from fininvest.launch import allocator_env
 
 CHANNEL_MIX = {"card": 0.35, "sepa": 0.2, "p2p": 0.15, "cash": 0.08, "atm": 0.1, "wire": 0.07,
                "payroll": 0.05}  # fmt: skip
@@ -158,9 +157,11 @@ def run_pandas(csv: Path, fx: Path, work: Path) -> dict[str, Any]:
 def _child(impl: str, csv: Path, fx: Path) -> dict[str, Any]:
     """Run one implementation in a fresh process (it reports its own peak RSS)."""
     with tempfile.TemporaryDirectory(dir=csv.parent) as work:
-        # the fininvest child runs with the allocator settings of `fininvest ingest`
-        env = allocator_env(["ingest"]) if impl == "fininvest" else {}
-        return run_child("fininvest.bench.ingest", [impl, str(csv), str(fx), work], env)
+        return run_child(
+            "fininvest.bench.ingest",
+            [impl, str(csv), str(fx), work],
+            as_command="ingest" if impl == "fininvest" else None,
+        )
 
 
 def bench_ingest(

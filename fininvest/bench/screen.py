@@ -29,7 +29,6 @@ import numpy as np
 import polars as pl
 
 from fininvest.bench import peak_rss_mb, run_child
-from fininvest.launch import allocator_env
 
 COMPARED = ("structuring", "fan_in", "fan_out", "rapid_pass_through",
             "third_party_cash_multi_loc")  # fmt: skip
@@ -209,9 +208,12 @@ def run_pandas(root: Path) -> dict[str, Any]:
 
 
 def _child(impl: str, root: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    # the fininvest child runs with the allocator settings of `fininvest screen`
-    own = allocator_env(["screen"]) if impl == "fininvest" else {}
-    return run_child("fininvest.bench.screen", [impl, str(root)], {**own, **(env or {})})
+    return run_child(
+        "fininvest.bench.screen",
+        [impl, str(root)],
+        env,
+        as_command="screen" if impl == "fininvest" else None,
+    )
 
 
 def bench_screen(

@@ -24,7 +24,9 @@ MAX_COLUMNS = 256
 def _scan(buf: np.ndarray, cls: np.ndarray, edge: np.ndarray, cap: int):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # cls: 0 ordinary byte, 1 delimiter, 2 quote, 3 newline (a lookup keeps the loop to one
     # load and one branch for ordinary bytes); edge: space, tab and quote, looked up only for
-    # the first and last byte of each field (edged[column]: some field there has one)
+    # the first and last byte of each field (edged[column]: some field there has one). The
+    # edge check is written out at each of its three places on purpose: as a helper function
+    # (even with inline="always") the scan ran 0.33-0.39 -> 0.55 s per 300 MB
     starts = np.empty(cap, np.int64)
     ends = np.empty(cap, np.int64)
     nfields = np.empty(cap, np.int32)
