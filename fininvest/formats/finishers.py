@@ -77,19 +77,21 @@ def daily_rates(fx: pl.DataFrame, base: str) -> pl.DataFrame:
 def convert_to_base(df: pl.DataFrame, ctx: FinishContext) -> pl.DataFrame:
     """Add ``amount_base``; reject amounts in a foreign currency with no usable rate."""
     base = ctx.base_currency
-    foreign = df.filter(pl.col("currency") != base)["currency"].unique().to_list()
-    if not foreign:
+    # the rows in another currency, found on the currency column alone (usually a few per cent)
+    idx = df.select((pl.col("currency") != base).arg_true()).to_series()
+    if idx.is_empty():
         return df.with_columns(pl.col("amount").alias("amount_base"))
     rates = daily_rates(ctx.fx, base) if ctx.fx is not None else None
     df = df.with_columns(
         pl.when(pl.col("currency") == base).then(pl.col("amount")).alias("amount_base")
     )
     if rates is not None and not rates.is_empty():
-        # look up rates for the foreign-currency rows only (usually a few per cent)
-        idx = df.select((pl.col("currency") != base).arg_true()).to_series()
         looked_up = (
-            df[idx]
-            .select(pl.col("ts").dt.date().alias("_day"), "currency", "amount")
+            df.select(
+                pl.col("ts").gather(idx).dt.date().alias("_day"),
+                pl.col("currency").gather(idx),
+                pl.col("amount").gather(idx),
+            )
             .join(
                 rates.rename({"date": "_day"}),
                 on=["_day", "currency"],

@@ -75,13 +75,51 @@ def _text(col: str) -> pl.Expr:
     return pl.when(t.str.len_bytes() == 0).then(None).otherwise(t)
 
 
+#: Field types whose normalised value, for a text that is already in canonical form, is that
+#: text cast to the field's dtype (a number, or a category of its ``Enum``).
+EXACT_CAST_TYPES = ("amount", "number", "currency", "country", "enum")
+
+
+def exact_casts(raw: pl.DataFrame, fields: list[Field]) -> dict[str, pl.Series]:
+    """The columns whose every value is already canonical, cast straight to their dtype.
+
+    A clean export writes ``1234.50``, ``EUR``, ``card``: for such a column one cast gives what
+    the general normalisation (strip, case-fold, a mapping built per distinct value) would, at a
+    fraction of the cost. The cast is used only when it leaves no value unmatched (its nulls
+    are the text's nulls); otherwise the column takes the general path whole, so results never
+    depend on which path ran (``tests/test_validate.py`` checks both paths agree).
+
+    Returns ``{column: cast values}``; amounts are Float64 as cast (the finiteness check is
+    still applied by :func:`value_expr`).
+    """
+    quick = [f for f in fields if f.type in EXACT_CAST_TYPES]
+    if not quick or raw.height == 0:
+        return {}
+
+    def target(f: Field) -> pl.DataType:
+        return pl.Float64() if f.type in ("amount", "number") else f.dtype
+
+    cast = raw.select(pl.col(f.out).cast(target(f), strict=False) for f in quick)
+    text_nulls = raw.select(pl.col(f.out).null_count() for f in quick).row(0)
+    return {
+        f.out: cast[f.out]
+        for f, nulls in zip(quick, text_nulls, strict=True)
+        if cast[f.out].null_count() == nulls
+    }
+
+
 def value_expr(f: Field, raw: pl.DataFrame) -> pl.Expr:
     """The normalised value of one declared field, from its already stripped text column.
 
     Fields whose normalisation needs Python (countries, phones, IBANs, …) are cleaned once per
-    distinct value here, and the result is applied as a vectorised mapping.
+    distinct value here, and the result is applied as a vectorised mapping. A column that
+    :func:`exact_casts` could cast whole is read from ``__cast_<out>`` instead.
     """
     text = pl.col(f.out)
+    if f"__cast_{f.out}" in raw.columns:
+        cast = pl.col(f"__cast_{f.out}")
+        value = pl.when(cast.is_finite()).then(cast) if f.type in ("amount", "number") else cast
+        return value.cast(f.dtype).alias(f.out)
     if f.type in ("id", "text"):
         value = text
     elif f.type == "timestamp":
@@ -176,6 +214,7 @@ def validate(
         if f.type == "timestamp":
             ts, offset = parse_timestamps(raw[f.out])
             pre += [ts.alias(f"__ts_{f.out}"), offset.alias("ts_offset_min")]
+    pre += [v.alias(f"__cast_{c}") for c, v in exact_casts(raw, in_file).items()]
     if pre:
         raw = raw.with_columns(pre)
     values = [
