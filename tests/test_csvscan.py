@@ -72,6 +72,7 @@ ROW_PIECES = st.sampled_from(
         b'"q""q"',
         b'"m" ',
         b"\xc3\xa9",
+        b"\xff",  # not UTF-8: read lossily, then rejected
     ]
 )
 ROWS = st.lists(
@@ -90,7 +91,9 @@ def test_reading_in_pieces_changes_nothing(
     rows: list[bytes], eol: bytes, final_eol: bool, piece: int
 ) -> None:
     """The CSV reader hands Polars the bytes in pieces of PIECE_BYTES; tiny pieces (every record
-    boundary a cut, blank lines and quoted newlines included) give the same frames as one."""
+    boundary a cut, blank lines and quoted newlines included) give the same frames as one.
+    Pieces of plain ASCII are parsed as strict UTF-8, the others lossily: with tiny pieces both
+    kinds meet in one file, and must give what one lossy read of the whole file gives."""
     import tempfile
     from pathlib import Path
 

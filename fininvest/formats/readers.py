@@ -267,7 +267,7 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
     def chunk(a: int, b: int, last: bool) -> pl.DataFrame:
         """Records a..b-1 (1-based record numbers; index 0 of the arrays is the header)."""
         starts, ends, nfields, lines, high = index.arrays()
-        table, malformed = _parse_records(buf, starts, a, b, delim, width)
+        table, malformed = _parse_records(buf, starts, a, b, delim, width, high)
         if table.height != b - a:
             raise BadInput(
                 f"{path.name}: found {b - a} records from record {a} but the CSV parser read "
@@ -362,7 +362,13 @@ MALFORMED_QUOTES = (
 
 
 def _parse_records(
-    buf: np.ndarray, starts: np.ndarray, a: int, b: int, delim: str, width: int
+    buf: np.ndarray,
+    starts: np.ndarray,
+    a: int,
+    b: int,
+    delim: str,
+    width: int,
+    high: np.ndarray | None = None,
 ) -> tuple[pl.DataFrame, list[int]]:
     """Parse records ``a..b-1`` with Polars: one all-text row each, plus the records Polars
     refused (malformed quoting; those get a row of nulls).
@@ -371,6 +377,11 @@ def _parse_records(
     comes from the reused heap, a larger one is a fresh mmap whose every page faults
     (docs/performance.md, ingest). A piece Polars refuses is halved until the refused records
     are found, so one bad record costs a few re-parses, never the file.
+
+    ``high`` (per record: holds a byte ≥ 0x80, from the record scan) lets a piece of plain
+    ASCII be parsed as strict UTF-8, which Polars validates about 20% faster than with
+    ``utf8-lossy``; the answer is the same, since ASCII has nothing to replace. A piece with
+    non-ASCII bytes is read lossily, so invalid bytes become U+FFFD for the caller to reject.
     """
     schema = {f"c{i}": pl.String for i in range(width)}
 
@@ -380,6 +391,7 @@ def _parse_records(
         return int(starts[q]) if q < starts.shape[0] else int(buf.shape[0])
 
     def parse(p: int, q: int, malformed: list[int]) -> pl.DataFrame:
+        ascii_only = high is not None and not high[p:q].any()
         try:
             return pl.read_csv(
                 io.BytesIO(buf[int(starts[p]) : end(q)].tobytes()),
@@ -387,7 +399,7 @@ def _parse_records(
                 separator=delim,
                 schema=schema,
                 truncate_ragged_lines=True,
-                encoding="utf8-lossy",
+                encoding="utf8" if ascii_only else "utf8-lossy",
                 raise_if_empty=False,
                 missing_columns="insert",
                 extra_columns="ignore",  # a ragged first record (flagged by the caller)
