@@ -214,3 +214,38 @@ def test_chunk_boundaries_change_nothing(ws: Workspace, tmp_path: Path, monkeypa
     # one part: chunk 2 of the first file held only the duplicate, the second file only
     # records already present
     assert len(ws.table_parts("transactions")) == 1
+
+
+def test_no_temporary_parts_are_left_behind(ws: Workspace, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Parts are written to a temporary folder, which is gone afterwards whether the file was
+    stored or failed half-way; the SHA-256 (computed beside the first chunk) is on every row."""
+    import fininvest.ingest.pipeline as pipeline
+    from fininvest.formats import readers
+
+    from .conftest import BAD
+
+    def leftovers() -> list[str]:
+        return [p.name for t in ws.tables() for p in ws.table_dir(t).iterdir() if p.is_dir()]
+
+    monkeypatch.setattr(readers, "CHUNK_RECORDS", 1)
+    source = BAD / "duplicate_ids.csv"
+    [s] = ingest_files(ws, [source])
+    assert s.error is None and leftovers() == []
+    shas = ws.scan("transactions").select("source_sha256").collect().to_series().unique()
+    assert shas.cast(pl.String).to_list() == [file_sha256(source)]
+
+    calls = []
+    real = pipeline._process_chunk
+
+    def fail_on_second(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise pipeline.BadInput("stopped on purpose")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_process_chunk", fail_on_second)
+    copy = tmp_path / "again.csv"
+    copy.write_bytes(source.read_bytes() + b"T9,2025-01-01T00:00:00Z,A,B,1.00,EUR,wire\n")
+    [s] = ingest_files(ws, [copy])
+    assert s.error == "stopped on purpose"
+    assert leftovers() == []

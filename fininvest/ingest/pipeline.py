@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -211,8 +212,9 @@ def _ingest_one(
         )
     raw = read_parquet(path, kind) if fmt == "parquet" else read_csv(path, kind)
     s.notes.extend(raw.notes)
-    s.sha256 = digest.result()
-    _store(ws, path, kind, raw, s, say)
+    # the digest is awaited only when the first chunk needs it for its provenance: the
+    # SHA-256 of a large file (0.5 s per GB) runs beside the first chunk's scan and parse
+    _store(ws, path, kind, raw, s, say, digest)
 
 
 def _goaml_frames(rows: GoamlRows) -> list[tuple[str, RawRecords]]:
@@ -249,18 +251,46 @@ def _goaml_frames(rows: GoamlRows) -> list[tuple[str, RawRecords]]:
 
 
 def _store(
-    ws: Workspace, path: Path, kind: RecordKind, raw: RawRecords, s: FileSummary, say: Progress
+    ws: Workspace,
+    path: Path,
+    kind: RecordKind,
+    raw: RawRecords,
+    s: FileSummary,
+    say: Progress,
+    digest: Future[str] | None = None,
 ) -> None:
     """Validate, finish and write one kind of record from one file, chunk by chunk.
 
     Each chunk is written to a temporary part; duplicates (within the file, and ids another
     file already brought) are then found on the key column alone and removed from the parts
-    that hold them, and the parts replace the file's previous ones in one step.
+    that hold them, and the parts replace the file's previous ones in one step. ``digest``
+    (the file's SHA-256, still being computed) is awaited when the first part needs it;
+    without it ``s.sha256`` must already be set.
     """
+    ws.table_dir(kind.table).mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{kind.name}-", dir=ws.table_dir(kind.table)))
+    try:
+        _store_parts(ws, path, kind, raw, s, say, digest, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _store_parts(
+    ws: Workspace,
+    path: Path,
+    kind: RecordKind,
+    raw: RawRecords,
+    s: FileSummary,
+    say: Progress,
+    digest: Future[str] | None,
+    tmp: Path,
+) -> None:
     table, key = kind.table, TABLE_KEYS[kind.table]
-    tmp = ws.table_dir(table) / f".tmp-{s.sha256[:16]}-{kind.name}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+
+    def known_digest() -> None:
+        if not s.sha256 and digest is not None:
+            s.sha256 = digest.result()
+
     ctx = FinishContext(ws.base_currency, _fx(ws), path.name)
     rejected_parts: list[pl.DataFrame] = []
     labels_parts: list[pl.DataFrame] = []
@@ -281,6 +311,7 @@ def _store(
             out, rejected, labels = _process_chunk(kind, frame, ctx, key, raw.strip_candidates())
             rejected_parts.append(rejected)
             labels_parts.extend(labels)
+            known_digest()
             out = conform(_with_provenance(out, kind, path, s), table)
             files.append(tmp / f"{i:05d}.parquet")
             writes.append(writer.submit(_write, out, files[-1]))
@@ -289,6 +320,7 @@ def _store(
             i += 1
         for w in writes:
             w.result()
+    known_digest()
     rejected = pl.concat(rejected_parts) if rejected_parts else pl.DataFrame(schema=REJECTED_SCHEMA)
     drop = _duplicates(ws, files, hashes, key, table, s)
     if drop.height:
@@ -303,7 +335,6 @@ def _store(
                 rows[i] = kept.height
     added = sum(rows)
     _replace_parts(ws, table, s.sha256, kind.name, files, rows)
-    shutil.rmtree(tmp, ignore_errors=True)
     if labels_parts:
         label_rows = pl.concat(labels_parts)
         if drop.height:
