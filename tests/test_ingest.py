@@ -220,6 +220,7 @@ def test_no_temporary_parts_are_left_behind(ws: Workspace, tmp_path: Path, monke
     """Parts are written to a temporary folder, which is gone afterwards whether the file was
     stored or failed half-way; the SHA-256 (computed beside the first chunk) is on every row."""
     import fininvest.ingest.pipeline as pipeline
+    from fininvest.errors import BadInput
     from fininvest.formats import readers
 
     from .conftest import BAD
@@ -240,7 +241,7 @@ def test_no_temporary_parts_are_left_behind(ws: Workspace, tmp_path: Path, monke
     def fail_on_second(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(1)
         if len(calls) == 2:
-            raise pipeline.BadInput("stopped on purpose")
+            raise BadInput("stopped on purpose")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "_process_chunk", fail_on_second)

@@ -261,97 +261,93 @@ def _store(
 ) -> None:
     """Validate, finish and write one kind of record from one file, chunk by chunk.
 
-    Each chunk is written to a temporary part; duplicates (within the file, and ids another
-    file already brought) are then found on the key column alone and removed from the parts
-    that hold them, and the parts replace the file's previous ones in one step. ``digest``
-    (the file's SHA-256, still being computed) is awaited when the first part needs it;
-    without it ``s.sha256`` must already be set.
+    Each chunk is written to a part in a temporary folder (removed whatever happens);
+    duplicates (within the file, and ids another file already brought) are then found on the
+    key column alone and removed from the parts that hold them, and the parts replace the
+    file's previous ones in one step. ``digest`` (the file's SHA-256, still being computed) is
+    awaited when the first part needs it; without it ``s.sha256`` must already be set.
     """
-    ws.table_dir(kind.table).mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{kind.name}-", dir=ws.table_dir(kind.table)))
-    try:
-        _store_parts(ws, path, kind, raw, s, say, digest, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _store_parts(
-    ws: Workspace,
-    path: Path,
-    kind: RecordKind,
-    raw: RawRecords,
-    s: FileSummary,
-    say: Progress,
-    digest: Future[str] | None,
-    tmp: Path,
-) -> None:
     table, key = kind.table, TABLE_KEYS[kind.table]
+    ws.table_dir(table).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(
+        prefix=f".tmp-{kind.name}-", dir=ws.table_dir(table), ignore_cleanup_errors=True
+    ) as folder:
+        tmp = Path(folder)
 
-    def known_digest() -> None:
-        if not s.sha256 and digest is not None:
-            s.sha256 = digest.result()
+        def known_digest() -> None:
+            if not s.sha256 and digest is not None:
+                s.sha256 = digest.result()
 
-    ctx = FinishContext(ws.base_currency, _fx(ws), path.name)
-    rejected_parts: list[pl.DataFrame] = []
-    labels_parts: list[pl.DataFrame] = []
-    files: list[Path] = []
-    rows: list[int] = []  # rows in each part file
-    hashes: list[pl.DataFrame] = []
-    # a small pipeline: the next chunk is parsed and the previous one written (both release
-    # the GIL) while this one is validated
-    chunks = raw.chunks()
-    with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
-        pending = reader.submit(next, chunks, None)
-        writes = []
-        i = 0
-        while (frame := pending.result()) is not None:
+        ctx = FinishContext(ws.base_currency, _fx(ws), path.name)
+        rejected_parts: list[pl.DataFrame] = []
+        labels_parts: list[pl.DataFrame] = []
+        files: list[Path] = []
+        rows: list[int] = []  # rows in each part file
+        hashes: list[pl.DataFrame] = []
+        # a small pipeline: the next chunk is parsed and the previous one written (both release
+        # the GIL) while this one is validated
+        chunks = raw.chunks()
+        with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
             pending = reader.submit(next, chunks, None)
-            first = int(frame["_record_no"][0]) if frame.height else 0
-            say(f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,}")
-            out, rejected, labels = _process_chunk(kind, frame, ctx, key, raw.strip_candidates())
-            rejected_parts.append(rejected)
-            labels_parts.extend(labels)
-            known_digest()
-            out = conform(_with_provenance(out, kind, path, s), table)
-            files.append(tmp / f"{i:05d}.parquet")
-            writes.append(writer.submit(_write, out, files[-1]))
-            rows.append(out.height)
-            hashes.append(_key_hashes(out, key))
-            i += 1
-        for w in writes:
-            w.result()
-    known_digest()
-    rejected = pl.concat(rejected_parts) if rejected_parts else pl.DataFrame(schema=REJECTED_SCHEMA)
-    drop = _duplicates(ws, files, hashes, key, table, s)
-    if drop.height:
-        rejected = pl.concat(
-            [rejected, drop.filter(pl.col("reason").is_not_null()).select(list(REJECTED_SCHEMA))]
+            writes = []
+            i = 0
+            while (frame := pending.result()) is not None:
+                pending = reader.submit(next, chunks, None)
+                first = int(frame["_record_no"][0]) if frame.height else 0
+                say(f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,}")
+                out, rejected, labels = _process_chunk(
+                    kind, frame, ctx, key, raw.strip_candidates()
+                )
+                rejected_parts.append(rejected)
+                labels_parts.extend(labels)
+                known_digest()
+                out = conform(_with_provenance(out, kind, path, s), table)
+                files.append(tmp / f"{i:05d}.parquet")
+                writes.append(writer.submit(_write, out, files[-1]))
+                rows.append(out.height)
+                hashes.append(_key_hashes(out, key))
+                i += 1
+            for w in writes:
+                w.result()
+        known_digest()
+        rejected = (
+            pl.concat(rejected_parts) if rejected_parts else pl.DataFrame(schema=REJECTED_SCHEMA)
         )
-        gone = drop["record_no"].implode()
-        for i, f in enumerate(files):  # rewrite only the parts that hold dropped records
-            if hashes[i]["record_no"].is_in(gone).any():
-                kept = pl.read_parquet(f).filter(~pl.col("record_no").is_in(gone))
-                _write(kept, f)
-                rows[i] = kept.height
-    added = sum(rows)
-    _replace_parts(ws, table, s.sha256, kind.name, files, rows)
-    if labels_parts:
-        label_rows = pl.concat(labels_parts)
+        drop = _duplicates(ws, files, hashes, key, table, s)
         if drop.height:
-            label_rows = label_rows.filter(~pl.col("_record_no").is_in(drop["record_no"].implode()))
-        label_rows = label_rows.filter(pl.col("value").is_not_null())
-        lab_file = ws.table_dir("labels") / f".tmp-{s.sha256[:16]}-{kind.name}.parquet"
-        lab_file.parent.mkdir(parents=True, exist_ok=True)
-        _write(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
-        _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file], [label_rows.height])
-    accepted_n = raw.records - rejected.height
-    s.read += raw.records
-    s.rejected += rejected.height
-    s.accepted += accepted_n
-    s.added += added
-    s.already_present += accepted_n - added  # accepted = added + already present
-    s.tables[table] = s.tables.get(table, 0) + added
-    _write_quarantine(ws, path, kind, raw, rejected, s)
+            rejected = pl.concat(
+                [
+                    rejected,
+                    drop.filter(pl.col("reason").is_not_null()).select(list(REJECTED_SCHEMA)),
+                ]
+            )
+            gone = drop["record_no"].implode()
+            for i, f in enumerate(files):  # rewrite only the parts that hold dropped records
+                if hashes[i]["record_no"].is_in(gone).any():
+                    kept = pl.read_parquet(f).filter(~pl.col("record_no").is_in(gone))
+                    _write(kept, f)
+                    rows[i] = kept.height
+        added = sum(rows)
+        _replace_parts(ws, table, s.sha256, kind.name, files, rows)
+        if labels_parts:
+            label_rows = pl.concat(labels_parts)
+            if drop.height:
+                label_rows = label_rows.filter(
+                    ~pl.col("_record_no").is_in(drop["record_no"].implode())
+                )
+            label_rows = label_rows.filter(pl.col("value").is_not_null())
+            lab_file = ws.table_dir("labels") / f".tmp-{s.sha256[:16]}-{kind.name}.parquet"
+            lab_file.parent.mkdir(parents=True, exist_ok=True)
+            _write(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
+            _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file], [label_rows.height])
+        accepted_n = raw.records - rejected.height
+        s.read += raw.records
+        s.rejected += rejected.height
+        s.accepted += accepted_n
+        s.added += added
+        s.already_present += accepted_n - added  # accepted = added + already present
+        s.tables[table] = s.tables.get(table, 0) + added
+        _write_quarantine(ws, path, kind, raw, rejected, s)
 
 
 def _key_hashes(df: pl.DataFrame, key: str) -> pl.DataFrame:
