@@ -307,13 +307,15 @@ def _store(
                 rows.append(out.height)
                 hashes.append(_key_hashes(out, key))
                 i += 1
+            # repeated key hashes are looked for while the last part is still being written
+            h, repeated = _repeated_hashes(hashes)
             for w in writes:
                 w.result()
         known_digest()
         rejected = (
             pl.concat(rejected_parts) if rejected_parts else pl.DataFrame(schema=REJECTED_SCHEMA)
         )
-        drop = _duplicates(ws, files, hashes, key, table, s)
+        drop = _duplicates(ws, files, h, repeated, key, table, s)
         if drop.height:
             rejected = pl.concat(
                 [
@@ -400,10 +402,26 @@ def _process_chunk(
     return accepted, rejected, labels
 
 
+def _repeated_hashes(hashes: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """All the key hashes of a file (:func:`_key_hashes` per part) and the rows of those that
+    occur more than once (usually none)."""
+    h = (
+        pl.concat(hashes)
+        if hashes
+        else pl.DataFrame(schema={"h": pl.UInt64, "record_no": pl.Int64, "source_line": pl.Int64})
+    )
+    if h["h"].n_unique() == h.height:  # the usual answer (n_unique is ~6× cheaper than
+        return h, h.clear()  # is_duplicated)
+    ordered = np.sort(h["h"].to_numpy())
+    again = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    return h, h.filter(pl.col("h").is_in(pl.Series(again).implode()))
+
+
 def _duplicates(
     ws: Workspace,
     files: list[Path],
-    hashes: list[pl.DataFrame],
+    h: pl.DataFrame,
+    repeated: pl.DataFrame,
     key: str,
     table: str,
     s: FileSummary,
@@ -411,8 +429,9 @@ def _duplicates(
     """Records to drop: repeated ids within the file (rejected, with the first occurrence
     named) and ids another file already brought (counted as already present, not rejected).
 
-    Works on 64-bit hashes of the key (cheap to compare); every hash match is confirmed on the
-    key itself, so a hash collision can never drop a record.
+    Works on 64-bit hashes of the key (cheap to compare: ``h`` and ``repeated`` from
+    :func:`_repeated_hashes`); every hash match is confirmed on the key itself, so a hash
+    collision can never drop a record.
 
     Returns ``record_no``, ``_record_no``, ``_line``, ``record_id``, ``field``, ``reason``;
     ``reason`` is null for records that are already present.
@@ -420,11 +439,6 @@ def _duplicates(
     empty = pl.DataFrame(schema={"record_no": pl.Int64, **REJECTED_SCHEMA})
     if not files:
         return empty
-    h = (
-        pl.concat(hashes)
-        if hashes
-        else pl.DataFrame(schema={"h": pl.UInt64, "record_no": pl.Int64, "source_line": pl.Int64})
-    )
     out = [empty]
 
     def keys_of(record_nos: pl.Series) -> pl.DataFrame:
@@ -435,11 +449,6 @@ def _duplicates(
             .collect()
         )
 
-    repeated = h.clear()
-    if h["h"].n_unique() < h.height:  # rare (n_unique is ~6× cheaper than is_duplicated)
-        ordered = np.sort(h["h"].to_numpy())
-        again = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-        repeated = h.filter(pl.col("h").is_in(pl.Series(again).implode()))
     if repeated.height:  # confirm on the key itself
         cand = keys_of(repeated["record_no"]).sort("record_no")
         first_seen = cand[key].is_first_distinct()
