@@ -6,12 +6,13 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 from click.testing import CliRunner
 
 from fininvest.indicators.catalogue import load_catalogue
 from fininvest.ingest import ingest_files
-from fininvest.screening.engine import Hit
+from fininvest.screening.engine import EVIDENCE_LIMIT, EventRefs, Hit, resolve_evidence
 from fininvest.screening.run import screen
 from fininvest.screening.scoring import score_hits
 from fininvest.workspace import Workspace
@@ -36,6 +37,7 @@ def test_sample_alerts_are_explained_with_real_evidence(sample_ws: Workspace) ->
     for row in res.explanations.iter_rows(named=True):
         assert row["citation"] and row["detail"]
         assert row["evidence"], row
+        assert len(row["evidence"]) == min(row["evidence_total"], EVIDENCE_LIMIT)
         for e in row["evidence"]:  # a transaction id, or a typed reference to a real record
             kind, _, value = e.partition(":")
             assert e in ids or value in refs.get(kind, set()), (row["indicator"], e)
@@ -249,3 +251,23 @@ def test_text_at_reads_only_the_wanted_rows_and_keeps_their_order(sample_ws: Wor
         got = ev.text_at(name, idx)
         assert got.to_list() == whole.gather(pl.Series(ev._row[idx])).to_list()
     assert ev.text_at("ref", np.zeros(0, np.int64)).len() == 0
+
+
+def test_evidence_is_cut_to_its_first_items_and_counted(sample_ws: Workspace) -> None:
+    """An explanation keeps the first EVIDENCE_LIMIT transaction ids of its evidence, in the
+    order the indicator listed them, and says how many there were."""
+    from fininvest.screening.events import load_events
+
+    ev = load_events(sample_ws)
+    assert ev is not None
+    many = np.arange(EVIDENCE_LIMIT + 7)
+    hits = [
+        Hit(0, "fan_out", 12.0, 10.0, "30 days", EventRefs(many), "many"),
+        Hit(0, "fan_in", 11.0, 10.0, "30 days", EventRefs(many[:3]), "few"),
+        Hit(0, "structuring", 3.0, 2.0, "7 days", [f"T{i}" for i in range(EVIDENCE_LIMIT + 1)], ""),
+    ]
+    resolve_evidence(ev, hits)
+    assert [h.evidence_total for h in hits] == [EVIDENCE_LIMIT + 7, 3, EVIDENCE_LIMIT + 1]
+    assert hits[0].evidence == ev.refs(many[:EVIDENCE_LIMIT])
+    assert hits[1].evidence == ev.refs(many[:3])
+    assert hits[2].evidence == [f"T{i}" for i in range(EVIDENCE_LIMIT)]

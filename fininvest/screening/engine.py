@@ -51,10 +51,20 @@ class EventRefs:
         return EventRefs(np.concatenate([self.idx, other.idx]))
 
 
+#: Transaction ids kept as the evidence of one explanation. A window of the busiest accounts
+#: can hold hundreds of thousands of transactions (670k outgoing transfers in 30 days in the
+#: 10M-row benchmark), which no reader can use and which cost more to look up than the
+#: indicators; the first ones (in the order the indicator lists them: time order for the window
+#: indicators) are kept and ``evidence_total`` says how many there were.
+EVIDENCE_LIMIT = 1000
+
+
 @dataclass
 class Hit:
     """One indicator firing on one account (or, for merchant-level indicators, on a merchant:
-    then ``entity`` holds the merchant id and ``account`` is -1), with what proves it."""
+    then ``entity`` holds the merchant id and ``account`` is -1), with what proves it.
+    ``evidence_total`` is the size of the evidence before it was cut to EVIDENCE_LIMIT (set by
+    :func:`resolve_evidence`)."""
 
     account: int
     indicator: str
@@ -65,6 +75,7 @@ class Hit:
     detail: str
     entity: str | None = None
     entity_kind: str = "account"
+    evidence_total: int = -1
 
 
 @dataclass
@@ -257,7 +268,16 @@ def _inflow_refs(ev: Events, a: int, limit: int = 20) -> EventRefs:
 
 
 def resolve_evidence(ev: Events, hits: list[Hit]) -> None:
-    """Replace every hit's :class:`EventRefs` by the transaction ids, in one gather."""
+    """Cut every hit's evidence to its first EVIDENCE_LIMIT items (``evidence_total`` keeps
+    the full count) and replace :class:`EventRefs` by the transaction ids, in one gather."""
+    for h in hits:
+        h.evidence_total = len(h.evidence)
+        if h.evidence_total > EVIDENCE_LIMIT:
+            h.evidence = (
+                EventRefs(h.evidence.idx[:EVIDENCE_LIMIT])
+                if isinstance(h.evidence, EventRefs)
+                else h.evidence[:EVIDENCE_LIMIT]
+            )
     pending = [h for h in hits if isinstance(h.evidence, EventRefs)]
     if not pending:
         return

@@ -113,6 +113,9 @@ def build_alerts(
             "window": [h.window for h in hits],
             "detail": [h.detail for h in hits],
             "evidence": [h.evidence for h in hits],
+            "evidence_total": [
+                h.evidence_total if h.evidence_total >= 0 else len(h.evidence) for h in hits
+            ],
             "citation": [cite[h.indicator] for h in hits],
         },
         schema={
@@ -125,6 +128,7 @@ def build_alerts(
             "window": pl.String,
             "detail": pl.String,
             "evidence": pl.List(pl.String),
+            "evidence_total": pl.Int64,
             "citation": pl.String,
         },
     ).sort(["entity_id", "indicator", "detail"])  # deterministic whatever order rules ran in
