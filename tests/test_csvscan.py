@@ -41,6 +41,21 @@ def test_edge_cases() -> None:
         _compare(data, ",")
 
 
+def test_room_for_records_grows_when_the_estimate_falls_short() -> None:
+    """The record arrays are sized from the first lines; a file of long lines and then many
+    blank ones needs them grown (the scan stops at a record boundary and scans again)."""
+    from fininvest.formats.csvscan import RecordIndex
+
+    data = b"a" * 300 + b",b\n" + b"\n" * 700 + b"c,d"
+    idx = RecordIndex(np.frombuffer(data, np.uint8))
+    room = idx._cols[0].shape[0]
+    idx.WINDOW = 97
+    assert idx.ensure(10**9) == 702 > room
+    got = list(zip(*(a.tolist() for a in idx.arrays()), strict=True))
+    assert got == scan_records_reference(data, ",")
+    _compare(data, ",")
+
+
 def test_quoted_newline_is_one_record() -> None:
     s, e, f, ln, h, q = scan_records(np.frombuffer(b'h1,h2\n"x\ny",2\nz,3\n', np.uint8))
     assert f.tolist() == [2, 2, 2] and ln.tolist() == [1, 2, 4] and not q
