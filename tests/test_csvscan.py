@@ -172,3 +172,73 @@ def test_scan_knows_every_column_that_needs_stripping(rows: list[bytes], eol: by
         return
     text_cols = [c for c in frame.columns if not c.startswith("_")]
     assert set(_needing_strip(frame, text_cols)) <= candidates
+
+
+CELLS = st.sampled_from(
+    [b"", b"T1", b"2025-01-01T00:00:00Z", b"DE89370400440532013000", b" x ", b"abcdefghijkl",
+     b"abcdefghijklm", b"9.5", b'"q"', b"a\rb", b"\xc3\xa9", b";"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.integers(1, 5).flatmap(  # every record as wide as the first: the views' case
+            lambda w: st.lists(
+                st.lists(CELLS, min_size=w, max_size=w).map(b",".join), min_size=1, max_size=30
+            )
+        ),
+        st.lists(st.lists(CELLS, min_size=1, max_size=5).map(b",".join), min_size=1, max_size=30),
+    ),
+    st.sampled_from([b"\n", b"\r\n"]),
+    st.booleans(),
+)
+def test_views_give_what_the_csv_parser_gives(rows: list[bytes], eol: bytes, final: bool) -> None:
+    """Records of plain ASCII are split into Arrow views by a numba kernel instead of being
+    parsed by Polars: same frame, values and nulls (short values inline, long ones pointing
+    into the file bytes); a record with a quote, a carriage return, another number of fields
+    or a non-ASCII byte sends the chunk to the parser."""
+    from polars.testing import assert_frame_equal
+
+    from fininvest.formats import readers
+    from fininvest.formats.csvscan import RecordIndex
+
+    data = eol.join(rows) + (eol if final else b"")
+    buf = np.frombuffer(data, np.uint8)
+    index = RecordIndex(buf)
+    n = index.ensure(10**9)
+    starts, ends, _nf, _lines, high = index.arrays()
+    width = max(r.count(b",") + 1 for r in rows)
+    if n == 0:  # an empty file never reaches the parser
+        return
+
+    def parse(views: bool) -> object:
+        readers.views_enabled = views
+        try:
+            return readers._parse_records(buf, starts, 0, n, ",", width, high, ends)[0]
+        finally:
+            readers.views_enabled = True
+
+    assert_frame_equal(parse(True), parse(False))  # type: ignore[arg-type]
+
+
+def test_views_are_used_for_plain_records_and_released() -> None:
+    from fininvest.formats import arrowview, readers
+    from fininvest.formats.csvscan import RecordIndex
+
+    data = b"T1,2025-01-01T00:00:00Z,DE89370400440532013000,,9.5\nT2,x,,DE8937040044053201300,1\n"
+    buf = np.frombuffer(data, np.uint8)
+    index = RecordIndex(buf)
+    n = index.ensure(10**9)
+    starts, ends, _nf, _lines, _high = index.arrays()
+    frame = readers._split_clean(buf, starts, ends, 0, n, len(data), ",", 5)
+    assert frame is not None
+    assert frame.row(1) == ("T2", "x", None, "DE8937040044053201300", "1")
+    assert arrowview._KEPT  # the columns point into buffers kept for Polars
+    del frame
+    assert not arrowview._KEPT  # released when the frame is gone
+    quoted = np.frombuffer(b'T1,"x",y\n', np.uint8)
+    index = RecordIndex(quoted)
+    n = index.ensure(10**9)
+    starts, ends, _nf, _lines, _high = index.arrays()
+    assert readers._split_clean(quoted, starts, ends, 0, n, len(quoted), ",", 3) is None

@@ -1,9 +1,10 @@
 """Record boundaries of a delimited text file, found in one pass (numba).
 
-Polars parses the fields; this kernel tells, for every record, where it starts and ends, on which
-line, how many fields it has and whether it holds non-ASCII bytes. That is what lets the ingest
-pipeline reject a truncated or ragged record with its line number instead of silently padding
-it with nulls, and quote the raw record in the quarantine.
+The fields are read afterwards (Arrow views for plain records, else the Polars CSV parser);
+this kernel tells, for every record, where it starts and ends, on which line, how many fields
+it has and whether it holds non-ASCII bytes. That is what lets the ingest pipeline reject a
+truncated or ragged record with its line number instead of silently padding it with nulls, and
+quote the raw record in the quarantine.
 
 The slow, obviously correct reference is :func:`scan_records_reference` (used by the tests).
 """

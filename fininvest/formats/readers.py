@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from fininvest.errors import BadInput, ColumnProblem, SchemaMismatch
+from fininvest.formats.arrowview import give_back, split_views, string_column, take_views
 from fininvest.formats.csvscan import RecordIndex
 from fininvest.formats.fields import RecordKind
 
@@ -267,7 +268,7 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
     def chunk(a: int, b: int, last: bool) -> pl.DataFrame:
         """Records a..b-1 (1-based record numbers; index 0 of the arrays is the header)."""
         starts, ends, nfields, lines, high = index.arrays()
-        table, malformed = _parse_records(buf, starts, a, b, delim, width, high)
+        table, malformed = _parse_records(buf, starts, a, b, delim, width, high, ends)
         if table.height != b - a:
             raise BadInput(
                 f"{path.name}: found {b - a} records from record {a} but the CSV parser read "
@@ -369,9 +370,15 @@ def _parse_records(
     delim: str,
     width: int,
     high: np.ndarray | None = None,
+    ends: np.ndarray | None = None,
 ) -> tuple[pl.DataFrame, list[int]]:
-    """Parse records ``a..b-1`` with Polars: one all-text row each, plus the records Polars
-    refused (malformed quoting; those get a row of nulls).
+    """Parse records ``a..b-1``: one all-text row each, plus the records the parser refused
+    (malformed quoting; those get a row of nulls).
+
+    Plain records (ASCII, no quote or carriage return, the header's number of fields: a clean
+    export) are not parsed at all: a numba kernel writes Arrow views of their fields, which
+    Polars takes without copying (:mod:`fininvest.formats.arrowview`; the same frame as the
+    parser's, hypothesis-tested). Everything else goes to the Polars CSV parser.
 
     The bytes go to Polars in pieces of at most PIECE_BYTES: a Python bytes object that small
     comes from the reused heap, a larger one is a fresh mmap whose every page faults
@@ -414,8 +421,40 @@ def _parse_records(
     cuts = np.searchsorted(starts[a:b], np.arange(int(starts[a]), end(b), PIECE_BYTES), "right")
     edges = [a + int(c) - 1 for c in cuts[1:]] + [b]
     malformed: list[int] = []
+    if views_enabled and high is not None and ends is not None and not high[a:b].any():
+        table = _split_clean(buf, starts, ends, a, b, end(b), delim, width)
+        if table is not None:
+            return table, malformed
     pieces = [parse(p, q, malformed) for p, q in zip([a, *edges[:-1]], edges, strict=True) if q > p]
     return pl.concat(pieces, rechunk=False), malformed
+
+
+#: records of plain ASCII without quotes are split into Arrow views by a numba kernel instead
+#: of being parsed by Polars (fininvest.formats.arrowview); off only to compare the two paths
+views_enabled = True
+
+
+def _split_clean(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    a: int,
+    b: int,
+    stop: int,
+    delim: str,
+    width: int,
+) -> pl.DataFrame | None:
+    """Records ``a..b-1`` as all-text columns pointing into ``buf`` (no copy), or None when
+    one of them is not plain (a quote, a carriage return, another number of fields)."""
+    lo = int(starts[a])
+    data = buf[lo:stop]
+    views = take_views(width, b - a)
+    valid = np.empty((width, b - a), np.bool_)
+    if not split_views(data, starts, ends, a, b, lo, width, ord(delim), ord('"'), views, valid):
+        for c in range(width):  # nothing was handed to Polars: the array goes back now
+            give_back(views[c])
+        return None
+    return pl.DataFrame([string_column(f"c{c}", views[c], valid[c], data) for c in range(width)])
 
 
 def _as_text(s: pl.Series) -> pl.Series:
