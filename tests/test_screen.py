@@ -271,3 +271,16 @@ def test_evidence_is_cut_to_its_first_items_and_counted(sample_ws: Workspace) ->
     assert hits[0].evidence == ev.refs(many[:EVIDENCE_LIMIT])
     assert hits[1].evidence == ev.refs(many[:3])
     assert hits[2].evidence == [f"T{i}" for i in range(EVIDENCE_LIMIT)]
+
+
+def test_is_in_flags_the_events_whose_text_is_one_of_the_values(sample_ws: Workspace) -> None:
+    from fininvest.screening.events import load_events
+
+    ev = load_events(sample_ws)
+    assert ev is not None
+    every = np.arange(len(ev))
+    for name, values in (("channel", {"cash", "atm"}), ("channel", set()), ("to_country", {"RO"})):
+        text = ev.text_at(name, every)
+        expected = text.cast(pl.String).is_in(sorted(values)).fill_null(False).to_numpy()
+        assert (ev.is_in(name, values) == expected).all(), (name, values)
+        assert expected.any() or not values

@@ -225,8 +225,11 @@ class Events:
         key = (name, tuple(sorted(values)))
         if key not in self._flags:
             codes, known = self.codes(name)
-            wanted = [i for i, v in enumerate(known) if v in key[1]]
-            self._flags[key] = np.isin(codes, np.array(wanted, np.int64))
+            # a lookup table over the (few) codes, one gather per event: about 4x cheaper
+            # than np.isin over 20M events; the last entry answers code -1 (null)
+            wanted = np.zeros(len(known) + 1, np.bool_)
+            wanted[[i for i, v in enumerate(known) if v in key[1]]] = True
+            self._flags[key] = wanted[codes]
         return self._flags[key]
 
     def local_counterparty(self) -> tuple[np.ndarray, int]:
