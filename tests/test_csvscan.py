@@ -176,14 +176,21 @@ def test_scan_knows_every_column_that_needs_stripping(rows: list[bytes], eol: by
 
 CELLS = st.sampled_from(
     [b"", b"T1", b"2025-01-01T00:00:00Z", b"DE89370400440532013000", b" x ", b"abcdefghijkl",
-     b"abcdefghijklm", b"9.5", b'"q"', b"a\rb", b"\xc3\xa9", b";"]
+     b"abcdefghijklm", b"9.5", b'"q"', b'""', b'"a,b"', b'"two\nlines"', b'"x""y"', b' "x"',
+     b'"DE89370400440532013000"', b'"x" ', b'x"y', b'"a\rb"', b"a\rb", b"\xc3\xa9", b";"]
 )  # fmt: skip
 
 
-@settings(max_examples=200, deadline=None)
+CLEAN_CELLS = st.sampled_from(
+    [b"", b"T1", b"DE89370400440532013000", b" x ", b"abcdefghijkl", b"abcdefghijklm", b'"q"',
+     b'""', b'"a,b"', b'"two\nlines"', b'"DE89370400440532013000"']
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
-        st.integers(1, 5).flatmap(  # every record as wide as the first: the views' case
+        st.integers(1, 5).flatmap(  # every record as wide as the first
             lambda w: st.lists(
                 st.lists(CELLS, min_size=w, max_size=w).map(b",".join), min_size=1, max_size=30
             )
@@ -196,8 +203,8 @@ CELLS = st.sampled_from(
 def test_views_give_what_the_csv_parser_gives(rows: list[bytes], eol: bytes, final: bool) -> None:
     """Records of plain ASCII are split into Arrow views by a numba kernel instead of being
     parsed by Polars: same frame, values and nulls (short values inline, long ones pointing
-    into the file bytes); a record with a quote, a carriage return, another number of fields
-    or a non-ASCII byte sends the chunk to the parser."""
+    into the file bytes, quoted fields by their content); a doubled or stray quote, a carriage
+    return, another number of fields or a non-ASCII byte sends the chunk to the parser."""
     from polars.testing import assert_frame_equal
 
     from fininvest.formats import readers
@@ -222,6 +229,39 @@ def test_views_give_what_the_csv_parser_gives(rows: list[bytes], eol: bytes, fin
     assert_frame_equal(parse(True), parse(False))  # type: ignore[arg-type]
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 5).flatmap(
+        lambda w: st.lists(
+            st.lists(CLEAN_CELLS, min_size=w, max_size=w).map(b",".join), min_size=1, max_size=30
+        )
+    ),
+    st.sampled_from([b"\n", b"\r\n"]),
+)
+def test_views_are_taken_for_clean_records(rows: list[bytes], eol: bytes) -> None:
+    """Fields the views can stand for (quoted ones included) never fall back to the parser,
+    and give its frame."""
+    from polars.testing import assert_frame_equal
+
+    from fininvest.formats import readers
+    from fininvest.formats.csvscan import RecordIndex
+
+    data = eol.join(rows) + eol
+    buf = np.frombuffer(data, np.uint8)
+    index = RecordIndex(buf)
+    n = index.ensure(10**9)
+    starts, ends, _nf, _lines, high = index.arrays()
+    width = rows[0].count(b",") + 1 - rows[0].count(b'"a,b"')
+    views = readers._split_clean(buf, starts, ends, 0, n, len(data), ",", width)
+    assert views is not None
+    readers.views_enabled = False
+    try:
+        parsed = readers._parse_records(buf, starts, 0, n, ",", width, high, ends)[0]
+    finally:
+        readers.views_enabled = True
+    assert_frame_equal(views, parsed)
+
+
 def test_views_are_used_for_plain_records_and_released() -> None:
     from fininvest.formats import arrowview, readers
     from fininvest.formats.csvscan import RecordIndex
@@ -237,8 +277,10 @@ def test_views_are_used_for_plain_records_and_released() -> None:
     assert arrowview._KEPT  # the columns point into buffers kept for Polars
     del frame
     assert not arrowview._KEPT  # released when the frame is gone
-    quoted = np.frombuffer(b'T1,"x",y\n', np.uint8)
-    index = RecordIndex(quoted)
-    n = index.ensure(10**9)
-    starts, ends, _nf, _lines, _high = index.arrays()
-    assert readers._split_clean(quoted, starts, ends, 0, n, len(quoted), ",", 3) is None
+    for text, row in ((b'T1,"x, y",""\n', ("T1", "x, y", "")), (b'T1,"x""y",z\n', None)):
+        quoted = np.frombuffer(text, np.uint8)
+        index = RecordIndex(quoted)
+        n = index.ensure(10**9)
+        starts, ends, _nf, _lines, _high = index.arrays()
+        got = readers._split_clean(quoted, starts, ends, 0, n, len(quoted), ",", 3)
+        assert (got.row(0) if got is not None else None) == row  # a doubled quote: the parser

@@ -1,8 +1,9 @@
 """Polars string columns that point into a byte buffer, built without copying the strings.
 
-The CSV record scan already knows where every field starts and ends; for a clean piece of a
-file (plain ASCII, no quotes, every record with the header's number of fields) a numba kernel
-writes one 16-byte Arrow *view* per field (length, then the bytes themselves when they fit in
+The CSV record scan already knows where every record starts and ends; for a clean piece of a
+file (plain ASCII, no carriage return inside a record, quotes only around whole fields, every
+record with the header's number of fields) a numba kernel writes one 16-byte Arrow *view* per
+field (length, then the bytes themselves when they fit in
 12, else a 4-byte prefix and the field's offset in the buffer). The views are handed to Polars
 through the Arrow C data interface (``__arrow_c_array__``, format ``vu``: UTF-8 views), which
 Polars imports without copying. That replaces Polars' own CSV parse for such pieces
@@ -173,8 +174,32 @@ def string_column(name: str, views: np.ndarray, valid: np.ndarray, data: np.ndar
         col.release_unused()
 
 
-@njit(cache=True, nogil=True)
-def split_views(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+@njit(cache=True, inline="always")
+def _put_view(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    buf: np.ndarray, views: np.ndarray, col: int, r: int, at: int, length: int
+):
+    """Write the Arrow view of ``buf[at : at + length]`` as ``views[col, r]``."""
+    views[col, r, 0] = length
+    w0 = 0
+    w1 = 0
+    w2 = 0
+    if length <= 12:  # the bytes themselves, in the 12 bytes after the length
+        for k in range(min(length, 4)):
+            w0 |= int(buf[at + k]) << (8 * k)
+        for k in range(4, min(length, 8)):
+            w1 |= int(buf[at + k]) << (8 * (k - 4))
+        for k in range(8, length):
+            w2 |= int(buf[at + k]) << (8 * (k - 8))
+    else:  # a 4-byte prefix, buffer 0, the offset of the value
+        for k in range(4):
+            w0 |= int(buf[at + k]) << (8 * k)
+        w2 = at
+    views[col, r, 1] = np.int32(np.uint32(w0))
+    views[col, r, 2] = np.int32(np.uint32(w1))
+    views[col, r, 3] = np.int32(np.uint32(w2))
+
+
+def split_views(
     buf: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
@@ -186,14 +211,30 @@ def split_views(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     quote: int,
     views: np.ndarray,
     valid: np.ndarray,
-):
+) -> bool:
     """Arrow views of the fields of records ``a..b-1`` (offsets relative to ``lo``, where
     ``buf`` starts in the file), for ``width`` columns: ``views[c, r]``, ``valid[c, r]``.
 
-    Returns False, leaving the outputs undefined, as soon as a record holds a quote or a
-    carriage return or does not have exactly ``width`` fields: such a piece is for the CSV
-    parser. An empty field is null, as the CSV parser reads it.
+    As the CSV parser reads them: an empty field is null; a quoted field is its content (which
+    may hold delimiters and newlines; ``""`` is the empty string). Returns False, leaving the
+    outputs undefined, at the first field the views cannot stand for without copying or
+    guessing: a doubled quote inside quotes, a quote inside an unquoted field or anything
+    after a closing quote, a carriage return, or a record without exactly ``width`` fields.
+    Such a chunk is for the CSV parser.
+
+    Records without any quote take a simpler, faster loop (:func:`_split_unquoted`, which
+    stops at the first quote); the others :func:`_split_quoted`.
     """
+    args = (buf, starts, ends, a, b, lo, width, delim, quote, views, valid)
+    return bool(_split_unquoted(*args) or _split_quoted(*args))
+
+
+@njit(cache=True, nogil=True)
+def _split_unquoted(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    buf, starts, ends, a, b, lo, width, delim, quote, views, valid
+):
+    # one pass over each record's bytes; False at a quote, a carriage return or a record of
+    # another width
     for r in range(b - a):
         s = starts[a + r] - lo
         e = ends[a + r] - lo
@@ -201,34 +242,62 @@ def split_views(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         fs = s
         for i in range(s, e + 1):
             c = buf[i] if i < e else delim
-            if c == quote or c == 13:  # quoting, or a carriage return inside a record
+            if c == quote or c == 13:
                 return False
             if c != delim:
                 continue
             if col == width:
                 return False
-            length = i - fs
-            valid[col, r] = length > 0
-            views[col, r, 0] = length
-            w0 = 0
-            w1 = 0
-            w2 = 0
-            if length <= 12:  # the bytes themselves, in the 12 bytes after the length
-                for k in range(min(length, 4)):
-                    w0 |= int(buf[fs + k]) << (8 * k)
-                for k in range(4, min(length, 8)):
-                    w1 |= int(buf[fs + k]) << (8 * (k - 4))
-                for k in range(8, length):
-                    w2 |= int(buf[fs + k]) << (8 * (k - 8))
-            else:  # a 4-byte prefix, buffer 0, the offset of the value
-                for k in range(4):
-                    w0 |= int(buf[fs + k]) << (8 * k)
-                w2 = fs
-            views[col, r, 1] = np.int32(np.uint32(w0))
-            views[col, r, 2] = np.int32(np.uint32(w1))
-            views[col, r, 3] = np.int32(np.uint32(w2))
+            valid[col, r] = i > fs
+            _put_view(buf, views, col, r, fs, i - fs)
             col += 1
             fs = i + 1
+        if col != width:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _split_quoted(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    buf, starts, ends, a, b, lo, width, delim, quote, views, valid
+):
+    # field by field: a quoted field is its content up to the closing quote, which must end
+    # the field
+    special = np.zeros(256, np.bool_)  # one load and one test per ordinary byte
+    special[delim] = True
+    special[quote] = True
+    special[13] = True
+    for r in range(b - a):
+        s = starts[a + r] - lo
+        e = ends[a + r] - lo
+        col = 0
+        fs = s
+        while True:  # one field per turn, starting at fs
+            if col == width:
+                return False
+            if fs < e and buf[fs] == quote:
+                j = fs + 1
+                while j < e and buf[j] != quote:
+                    if buf[j] == 13:
+                        return False
+                    j += 1
+                if j >= e or (j + 1 < e and buf[j + 1] != delim):
+                    return False  # unterminated, a doubled quote, or text after the quote
+                valid[col, r] = True
+                _put_view(buf, views, col, r, fs + 1, j - fs - 1)
+                i = j + 1
+            else:
+                i = fs
+                while i < e and not special[buf[i]]:
+                    i += 1
+                if i < e and buf[i] != delim:
+                    return False  # a quote inside an unquoted field, or a carriage return
+                valid[col, r] = i > fs
+                _put_view(buf, views, col, r, fs, i - fs)
+            col += 1
+            if i >= e:
+                break
+            fs = i + 1  # past the delimiter
         if col != width:
             return False
     return True

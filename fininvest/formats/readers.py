@@ -375,10 +375,11 @@ def _parse_records(
     """Parse records ``a..b-1``: one all-text row each, plus the records the parser refused
     (malformed quoting; those get a row of nulls).
 
-    Plain records (ASCII, no quote or carriage return, the header's number of fields: a clean
-    export) are not parsed at all: a numba kernel writes Arrow views of their fields, which
-    Polars takes without copying (:mod:`fininvest.formats.arrowview`; the same frame as the
-    parser's, hypothesis-tested). Everything else goes to the Polars CSV parser.
+    Plain records (ASCII, no carriage return, quotes only around whole fields and never
+    doubled, the header's number of fields: a clean export) are not parsed at all: a numba
+    kernel writes Arrow views of their fields, which Polars takes without copying
+    (:mod:`fininvest.formats.arrowview`; the same frame as the parser's, hypothesis-tested).
+    Everything else goes to the Polars CSV parser.
 
     The bytes go to Polars in pieces of at most PIECE_BYTES: a Python bytes object that small
     comes from the reused heap, a larger one is a fresh mmap whose every page faults
@@ -429,7 +430,7 @@ def _parse_records(
     return pl.concat(pieces, rechunk=False), malformed
 
 
-#: records of plain ASCII without quotes are split into Arrow views by a numba kernel instead
+#: plain ASCII records are split into Arrow views by a numba kernel instead
 #: of being parsed by Polars (fininvest.formats.arrowview); off only to compare the two paths
 views_enabled = True
 
@@ -445,7 +446,8 @@ def _split_clean(
     width: int,
 ) -> pl.DataFrame | None:
     """Records ``a..b-1`` as all-text columns pointing into ``buf`` (no copy), or None when
-    one of them is not plain (a quote, a carriage return, another number of fields)."""
+    one of them is not plain (a doubled or stray quote, a carriage return, another number of
+    fields)."""
     lo = int(starts[a])
     data = buf[lo:stop]
     views = take_views(width, b - a)
