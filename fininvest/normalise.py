@@ -184,7 +184,11 @@ def clean_iban(value: str | None) -> str | None:
 # ----------------------------------------------------------------------------- vectorised forms
 def amount_expr(text: pl.Expr) -> pl.Expr:
     """Decimal written with a dot (``1234.56``) → Float64; null where not a finite number."""
-    num = text.str.strip_chars().cast(pl.Float64, strict=False)
+    return finite(text.str.strip_chars().cast(pl.Float64, strict=False))
+
+
+def finite(num: pl.Expr) -> pl.Expr:
+    """A parsed amount, null where it is not a finite number (``inf``, ``nan``)."""
     return pl.when(num.is_finite()).then(num)
 
 

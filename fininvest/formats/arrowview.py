@@ -3,8 +3,8 @@
 The CSV record scan already knows where every record starts and ends; for a clean piece of a
 file (plain ASCII, no carriage return inside a record, quotes only around whole fields, every
 record with the header's number of fields) a numba kernel writes one 16-byte Arrow *view* per
-field (length, then the bytes themselves when they fit in
-12, else a 4-byte prefix and the field's offset in the buffer). The views are handed to Polars
+field (length, then the bytes themselves when they fit in 12, else a 4-byte prefix and the
+field's offset in the buffer). The views are handed to Polars
 through the Arrow C data interface (``__arrow_c_array__``, format ``vu``: UTF-8 views), which
 Polars imports without copying. That replaces Polars' own CSV parse for such pieces
 (docs/performance.md, ingest); every other piece is still parsed by Polars.
@@ -91,9 +91,7 @@ def take_views(width: int, n: int) -> np.ndarray:
 
 def give_back(views: np.ndarray) -> None:
     """Return one column of a :func:`take_views` array that was not handed to Polars."""
-    base = views.base if views.base is not None else views
-    while isinstance(base, np.ndarray) and id(base) not in _IN_USE and base.base is not None:
-        base = base.base
+    base = views.base if views.base is not None else views  # numpy: the owning array
     entry = _IN_USE.get(id(base))
     if entry is None:
         return

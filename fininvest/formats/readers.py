@@ -419,13 +419,13 @@ def _parse_records(
             mid = (p + q) // 2
             return pl.concat([parse(p, mid, malformed), parse(mid, q, malformed)], rechunk=False)
 
-    cuts = np.searchsorted(starts[a:b], np.arange(int(starts[a]), end(b), PIECE_BYTES), "right")
-    edges = [a + int(c) - 1 for c in cuts[1:]] + [b]
     malformed: list[int] = []
     if views_enabled and high is not None and ends is not None and not high[a:b].any():
         table = _split_clean(buf, starts, ends, a, b, end(b), delim, width)
         if table is not None:
             return table, malformed
+    cuts = np.searchsorted(starts[a:b], np.arange(int(starts[a]), end(b), PIECE_BYTES), "right")
+    edges = [a + int(c) - 1 for c in cuts[1:]] + [b]
     pieces = [parse(p, q, malformed) for p, q in zip([a, *edges[:-1]], edges, strict=True) if q > p]
     return pl.concat(pieces, rechunk=False), malformed
 

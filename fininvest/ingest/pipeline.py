@@ -202,7 +202,7 @@ def _ingest_one(
         s.notes.append(f"{n_reports} reports, {len(rows.transactions)} transactions")
         s.sha256 = digest.result()
         for sub, raw in _goaml_frames(rows):
-            _store(ws, path, KINDS[sub], raw, s, say)
+            _store(ws, path, KINDS[sub], raw, s, say, digest)
         return
     kind = KINDS[kind_name]
     if fmt not in kind.formats:
@@ -257,15 +257,15 @@ def _store(
     raw: RawRecords,
     s: FileSummary,
     say: Progress,
-    digest: Future[str] | None = None,
+    digest: Future[str],
 ) -> None:
     """Validate, finish and write one kind of record from one file, chunk by chunk.
 
     Each chunk is written to a part in a temporary folder (removed whatever happens);
     duplicates (within the file, and ids another file already brought) are then found on the
     key column alone and removed from the parts that hold them, and the parts replace the
-    file's previous ones in one step. ``digest`` (the file's SHA-256, still being computed) is
-    awaited when the first part needs it; without it ``s.sha256`` must already be set.
+    file's previous ones in one step. ``digest`` (the file's SHA-256, maybe still being
+    computed) is awaited when the first part needs it for its provenance.
     """
     table, key = kind.table, TABLE_KEYS[kind.table]
     ws.table_dir(table).mkdir(parents=True, exist_ok=True)
@@ -273,11 +273,6 @@ def _store(
         prefix=f".tmp-{kind.name}-", dir=ws.table_dir(table), ignore_cleanup_errors=True
     ) as folder:
         tmp = Path(folder)
-
-        def known_digest() -> None:
-            if not s.sha256 and digest is not None:
-                s.sha256 = digest.result()
-
         ctx = FinishContext(ws.base_currency, _fx(ws), path.name)
         rejected_parts: list[pl.DataFrame] = []
         labels_parts: list[pl.DataFrame] = []
@@ -300,7 +295,7 @@ def _store(
                 )
                 rejected_parts.append(rejected)
                 labels_parts.extend(labels)
-                known_digest()
+                s.sha256 = digest.result()
                 out = conform(_with_provenance(out, kind, path, s), table)
                 files.append(tmp / f"{i:05d}.parquet")
                 writes.append(writer.submit(_write, out, files[-1]))
@@ -311,7 +306,7 @@ def _store(
             h, repeated = _repeated_hashes(hashes)
             for w in writes:
                 w.result()
-        known_digest()
+        s.sha256 = digest.result()
         rejected = (
             pl.concat(rejected_parts) if rejected_parts else pl.DataFrame(schema=REJECTED_SCHEMA)
         )
@@ -331,25 +326,23 @@ def _store(
                     rows[i] = kept.height
         added = sum(rows)
         _replace_parts(ws, table, s.sha256, kind.name, files, rows)
-        if labels_parts:
-            label_rows = pl.concat(labels_parts)
-            if drop.height:
-                label_rows = label_rows.filter(
-                    ~pl.col("_record_no").is_in(drop["record_no"].implode())
-                )
-            label_rows = label_rows.filter(pl.col("value").is_not_null())
-            lab_file = ws.table_dir("labels") / f".tmp-{s.sha256[:16]}-{kind.name}.parquet"
-            lab_file.parent.mkdir(parents=True, exist_ok=True)
-            _write(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
-            _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file], [label_rows.height])
-        accepted_n = raw.records - rejected.height
-        s.read += raw.records
-        s.rejected += rejected.height
-        s.accepted += accepted_n
-        s.added += added
-        s.already_present += accepted_n - added  # accepted = added + already present
-        s.tables[table] = s.tables.get(table, 0) + added
-        _write_quarantine(ws, path, kind, raw, rejected, s)
+    if labels_parts:
+        label_rows = pl.concat(labels_parts)
+        if drop.height:
+            label_rows = label_rows.filter(~pl.col("_record_no").is_in(drop["record_no"].implode()))
+        label_rows = label_rows.filter(pl.col("value").is_not_null())
+        lab_file = ws.table_dir("labels") / f".tmp-{s.sha256[:16]}-{kind.name}.parquet"
+        lab_file.parent.mkdir(parents=True, exist_ok=True)
+        _write(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
+        _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file], [label_rows.height])
+    accepted_n = raw.records - rejected.height
+    s.read += raw.records
+    s.rejected += rejected.height
+    s.accepted += accepted_n
+    s.added += added
+    s.already_present += accepted_n - added  # accepted = added + already present
+    s.tables[table] = s.tables.get(table, 0) + added
+    _write_quarantine(ws, path, kind, raw, rejected, s)
 
 
 def _key_hashes(df: pl.DataFrame, key: str) -> pl.DataFrame:

@@ -18,6 +18,7 @@ from fininvest.normalise import (
     clean_iban,
     clean_phone,
     date_expr,
+    finite,
     parse_timestamps,
 )
 
@@ -118,7 +119,7 @@ def value_expr(f: Field, raw: pl.DataFrame) -> pl.Expr:
     text = pl.col(f.out)
     if f"__cast_{f.out}" in raw.columns:
         cast = pl.col(f"__cast_{f.out}")
-        value = pl.when(cast.is_finite()).then(cast) if f.type in ("amount", "number") else cast
+        value = finite(cast) if f.type in ("amount", "number") else cast
         return value.cast(f.dtype).alias(f.out)
     if f.type in ("id", "text"):
         value = text
