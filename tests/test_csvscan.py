@@ -284,3 +284,84 @@ def test_views_are_used_for_plain_records_and_released() -> None:
         starts, ends, _nf, _lines, _high = index.arrays()
         got = readers._split_clean(quoted, starts, ends, 0, n, len(quoted), ",", 3)
         assert (got.row(0) if got is not None else None) == row  # a doubled quote: the parser
+
+
+PLAIN_CELLS = st.sampled_from(
+    [b"", b"T1", b"2025-01-01T00:00:00Z", b"DE89370400440532013000", b" x", b"x\t", b"9.5",
+     b"abcdefghijkl", b"abcdefghijklm"]
+)  # fmt: skip
+SPOILERS = st.sampled_from([b'"q"', b"a\rb", b"\xc3\xa9", b"\xff", b"", b"x,y", b'"a\nb"'])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(PLAIN_CELLS, min_size=8, max_size=8).map(b",".join),
+            SPOILERS,  # a record that is not plain: quoted, CR, non-ASCII, blank, ragged
+        ),
+        max_size=25,
+    ),
+    st.sampled_from([b"\n", b"\r\n"]),
+    st.booleans(),
+    st.integers(1, 6),
+)
+def test_one_pass_split_gives_what_scan_and_parse_give(
+    rows: list[bytes], eol: bytes, final: bool, chunk: int
+) -> None:
+    """Plain chunks are scanned and split into views in one pass (RecordIndex.split_plain);
+    whatever the mix of plain and other records, the chunk size and the file's end, the reader
+    gives the same frames, record index, counts and strip candidates as with the views off
+    (every record scanned, then parsed by Polars)."""
+    import tempfile
+    from pathlib import Path
+
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from fininvest.formats import readers
+    from fininvest.formats.declarations import KINDS
+
+    header = b"txn_id,timestamp,from_account,to_account,amount,currency,channel,city"
+    data = eol.join([header, *rows]) + (eol if final else b"")
+    kind = KINDS["bank"]
+
+    def read(views: bool) -> tuple[pl.DataFrame, int, list[list[int]], set[str] | None, int]:
+        old = readers.CHUNK_RECORDS, readers.views_enabled, readers.HEADER_WINDOW
+        readers.CHUNK_RECORDS, readers.views_enabled = chunk, views
+        readers.HEADER_WINDOW = 1  # the chunks, not the header's scan, find the records
+        split = readers._split_plain
+        taken = [0]
+
+        def counted(*args: object) -> pl.DataFrame | None:
+            got = split(*args)  # type: ignore[arg-type]
+            taken[0] += got is not None
+            return got
+
+        readers._split_plain = counted  # type: ignore[assignment]
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                path = Path(d) / "bank.csv"
+                path.write_bytes(data)
+                raw = readers.read_csv(path, kind)
+                frame = pl.concat(list(raw.chunks()), how="vertical")
+                index = (
+                    [a.tolist() for a in (raw._starts, raw._ends)]
+                    if raw._starts is not None
+                    else []
+                )
+                return frame, raw.records, index, raw.strip_candidates(), taken[0]
+        finally:
+            readers.CHUNK_RECORDS, readers.views_enabled, readers.HEADER_WINDOW = old
+            readers._split_plain = split  # type: ignore[assignment]
+
+    got, want = read(True), read(False)
+    assert_frame_equal(got[0], want[0])
+    assert got[1:4] == want[1:4]
+    assert want[4] == 0
+    plain = all(
+        r.count(b",") == 7 and not any(s in r for s in (b'"', b"\r", b"\xc3", b"\xff"))
+        for r in rows
+    )
+    if rows and plain and eol == b"\n":
+        assert got[4] > 0  # a clean file takes the one-pass split

@@ -173,10 +173,11 @@ def string_column(name: str, views: np.ndarray, valid: np.ndarray, data: np.ndar
 
 
 @njit(cache=True, inline="always")
-def _put_view(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    buf: np.ndarray, views: np.ndarray, col: int, r: int, at: int, length: int
+def put_view(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    buf: np.ndarray, views: np.ndarray, col: int, r: int, at: int, length: int, base: int = 0
 ):
-    """Write the Arrow view of ``buf[at : at + length]`` as ``views[col, r]``."""
+    """Write the Arrow view of ``buf[at : at + length]`` as ``views[col, r]``; a long value's
+    offset is counted from ``buf[base]`` (where the column's data buffer starts)."""
     views[col, r, 0] = length
     w0 = 0
     w1 = 0
@@ -191,7 +192,7 @@ def _put_view(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     else:  # a 4-byte prefix, buffer 0, the offset of the value
         for k in range(4):
             w0 |= int(buf[at + k]) << (8 * k)
-        w2 = at
+        w2 = at - base
     views[col, r, 1] = np.int32(np.uint32(w0))
     views[col, r, 2] = np.int32(np.uint32(w1))
     views[col, r, 3] = np.int32(np.uint32(w2))
@@ -247,7 +248,7 @@ def _split_unquoted(  # type: ignore[no-untyped-def]  # pragma: no cover - compi
             if col == width:
                 return False
             valid[col, r] = i > fs
-            _put_view(buf, views, col, r, fs, i - fs)
+            put_view(buf, views, col, r, fs, i - fs)
             col += 1
             fs = i + 1
         if col != width:
@@ -282,7 +283,7 @@ def _split_quoted(  # type: ignore[no-untyped-def]  # pragma: no cover - compile
                 if j >= e or (j + 1 < e and buf[j + 1] != delim):
                     return False  # unterminated, a doubled quote, or text after the quote
                 valid[col, r] = True
-                _put_view(buf, views, col, r, fs + 1, j - fs - 1)
+                put_view(buf, views, col, r, fs + 1, j - fs - 1)
                 i = j + 1
             else:
                 i = fs
@@ -291,7 +292,7 @@ def _split_quoted(  # type: ignore[no-untyped-def]  # pragma: no cover - compile
                 if i < e and buf[i] != delim:
                     return False  # a quote inside an unquoted field, or a carriage return
                 valid[col, r] = i > fs
-                _put_view(buf, views, col, r, fs, i - fs)
+                put_view(buf, views, col, r, fs, i - fs)
             col += 1
             if i >= e:
                 break

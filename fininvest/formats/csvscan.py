@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from fininvest.formats.arrowview import put_view
+
 QUOTE = ord('"')
 NEWLINE = 10
 CR = 13
@@ -106,6 +108,85 @@ def _scan_into(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     return n, in_quote, line, False
 
 
+@njit(cache=True, nogil=True)
+def _scan_split_plain(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    buf: np.ndarray,
+    pos: int,
+    limit: int,
+    cls: np.ndarray,
+    edge: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    nfields: np.ndarray,
+    lines: np.ndarray,
+    high: np.ndarray,
+    n: int,
+    line: int,
+    edged: np.ndarray,
+    width: int,
+    views: np.ndarray,
+    valid: np.ndarray,
+):
+    # The record scan and the Arrow views of plain records in one pass: from buf[pos] (a record
+    # start on line ``line``), at most ``limit`` records are written into the index arrays from
+    # index n on and their fields into views[col, r] / valid[col, r], offsets counted from pos.
+    # Returns (records, position after the last one, plain): plain is False at the first byte
+    # that is not (a quote, a carriage return, a byte >= 0x80, a blank line, a record of
+    # another width, a chunk too long for 32-bit view offsets); what was written for earlier
+    # records is still right, but the views are incomplete and the caller discards them.
+    # cls: 0 ordinary byte, 1 delimiter, 2 not plain, 3 newline.
+    size = buf.shape[0]
+    last = width - 1
+    r = 0
+    start = pos
+    fstart = pos
+    col = 0
+    i = pos
+    while True:
+        # the next delimiter or newline (ordinary bytes take one load and one branch)
+        while i < size and cls[buf[i]] == 0:
+            i += 1
+        if i < size:
+            c = cls[buf[i]]
+            if c == 2:
+                return r, start, False
+        elif start == size:
+            break  # the file ends with a newline
+        else:
+            c = 3  # a last record without a newline
+        if c == 1:
+            if col == last:
+                return r, start, False
+        elif col != last or i == start:
+            return r, start, False
+        if i - pos > 0x7FFFFFFF:
+            return r, start, False
+        if i > fstart:
+            if edge[buf[fstart]] or edge[buf[i - 1]]:
+                edged[min(col, MAX_COLUMNS - 1)] = True
+            valid[col, r] = True
+        else:
+            valid[col, r] = False
+        put_view(buf, views, col, r, fstart, i - fstart, pos)
+        fstart = i + 1
+        if c == 1:
+            col += 1
+            i += 1
+            continue
+        starts[n + r] = start
+        ends[n + r] = i
+        nfields[n + r] = width
+        lines[n + r] = line + r
+        high[n + r] = False
+        r += 1
+        start = i + 1
+        col = 0
+        i += 1
+        if r == limit or i >= size:
+            break
+    return r, min(start, size), True
+
+
 def scan_records(
     buf: np.ndarray, delimiter: str = ",", quote: str = '"'
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -151,6 +232,15 @@ def _classes(delimiter: str, quote: str) -> np.ndarray:
     return cls
 
 
+def _plain_classes(delimiter: str, quote: str) -> np.ndarray:
+    cls = np.zeros(256, np.uint8)
+    cls[128:] = 2
+    cls[[ord(quote), CR]] = 2
+    cls[ord(delimiter)] = 1
+    cls[NEWLINE] = 3
+    return cls
+
+
 def _edges(quote: str) -> np.ndarray:
     edge = np.zeros(256, np.bool_)
     edge[[ord(" "), ord("\t"), ord(quote)]] = True
@@ -178,6 +268,7 @@ class RecordIndex:
     def __init__(self, buf: np.ndarray, delimiter: str = ",", quote: str = '"') -> None:
         self.buf = buf
         self.cls = _classes(delimiter, quote)
+        self.plain_cls = _plain_classes(delimiter, quote)
         self.edge = _edges(quote)
         #: per column: some field so far begins or ends with a space, tab or quote (the
         #: columns that may need stripping; see :meth:`may_need_strip`)
@@ -198,13 +289,13 @@ class RecordIndex:
             new[: self.count] = old[: self.count]
         self._cols = grown
 
-    def ensure(self, n: int) -> int:
+    def ensure(self, n: int, window: int = WINDOW) -> int:
         """Scan until at least ``n`` records are known or the file ends; returns the count.
 
-        Each window is scanned straight into the record arrays (no per-window arrays to
-        allocate and copy); a record cut by the window's end is scanned again with the next.
+        Each window of ``window`` bytes is scanned straight into the record arrays (no
+        per-window arrays to allocate and copy); a record cut by the window's end is scanned
+        again with the next.
         """
-        window = self.WINDOW
         size = self.buf.shape[0]
         while self.count < n and not self.done:
             end = min(self.pos + window, size)
@@ -234,6 +325,42 @@ class RecordIndex:
                 self.line_base = int(self._cols[3][self.count]) - 1
                 self.pos = int(self._cols[0][self.count])
         return self.count
+
+    def split_plain(
+        self, a: int, limit: int, width: int, views: np.ndarray, valid: np.ndarray
+    ) -> int:
+        """Scan records ``a, a+1, …`` (at most ``limit``) and split their fields into Arrow views
+        in the same pass (``views[c, r]``, ``valid[c, r]``, offsets from record ``a``'s start;
+        see :func:`fininvest.formats.arrowview.split_views`), as long as they are plain: ASCII,
+        no quote or carriage return, ``width`` fields each, no blank line.
+
+        Returns how many records were split (then the index knows them too, exactly as
+        :meth:`ensure` would have found them), or 0 if record ``a`` is not known to start where
+        the scan could begin, the file has no records left, or one of the records is not plain;
+        then the views are to be discarded and nothing else has changed.
+        """
+        if a > self.count or (a == self.count and self.done):
+            return 0
+        while self._cols[0].shape[0] <= a:
+            self._grow()
+        limit = min(limit, self._cols[0].shape[0] - a)  # at most the room there is
+        if a < self.count:
+            pos, line = int(self._cols[0][a]), int(self._cols[3][a])
+        else:
+            pos, line = self.pos, self.line_base + 1
+        starts, ends, nfields, lines, high = self._cols
+        got, after, plain = _scan_split_plain(
+            self.buf, pos, limit, self.plain_cls, self.edge, starts, ends, nfields, lines,
+            high, a, line, self.edged, width, views, valid,
+        )  # fmt: skip
+        if not plain or got == 0:
+            return 0
+        if a + got > self.count:
+            self.count = a + got
+            self.pos = after
+            self.line_base = line + got - 1
+            self.done = after == self.buf.shape[0]
+        return int(got)
 
     def may_need_strip(self, column: int) -> bool:
         """False if no field of 0-based ``column`` scanned so far begins or ends with a space,

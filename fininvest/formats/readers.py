@@ -35,6 +35,9 @@ def canon(name: str) -> str:
 #: Records per chunk: large files are validated, converted and written chunk by chunk, so
 #: memory stays bounded and every step stays in its linear regime (docs/performance.md).
 CHUNK_RECORDS = 1_000_000
+#: Bytes scanned to find the header and the first record (the chunks scan the rest, so that a
+#: clean file is scanned and split in one pass: :func:`_split_plain`).
+HEADER_WINDOW = 1 << 16
 #: Bytes handed to the Polars CSV parser at a time (below glibc's largest mmap threshold).
 PIECE_BYTES = 16 << 20
 
@@ -258,17 +261,20 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
             "_problem": pl.Series([], dtype=pl.String),
         }
     )
-    if index.ensure(2) <= 1:
+    if index.ensure(2, window=HEADER_WINDOW) <= 1:
         if index.open_quote:
             notes.append("the file ends inside a quoted field (truncated?)")
         return RawRecords(empty, delim, notes + ["header only: no records"])
     width = len(names)
     cut = bool(buf[-1] != ord("\n"))
 
-    def chunk(a: int, b: int, last: bool) -> pl.DataFrame:
-        """Records a..b-1 (1-based record numbers; index 0 of the arrays is the header)."""
+    def chunk(a: int, b: int, last: bool, table: pl.DataFrame | None) -> pl.DataFrame:
+        """Records a..b-1 (1-based record numbers; index 0 of the arrays is the header),
+        from ``table`` if they were already split (:func:`_split_plain`), else parsed."""
         starts, ends, nfields, lines, high = index.arrays()
-        table, malformed = _parse_records(buf, starts, a, b, delim, width, high, ends)
+        malformed: list[int] = []
+        if table is None:
+            table, malformed = _parse_records(buf, starts, a, b, delim, width, high, ends)
         if table.height != b - a:
             raise BadInput(
                 f"{path.name}: found {b - a} records from record {a} but the CSV parser read "
@@ -334,16 +340,22 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
 
     def chunks() -> Iterator[pl.DataFrame]:
         a = 1
+        valid = np.empty((width, CHUNK_RECORDS), np.bool_)  # reused: packed into bitmaps
         while True:
-            total = index.ensure(a + CHUNK_RECORDS + 1)  # one more tells whether b is the end
-            b = min(a + CHUNK_RECORDS, total)
+            size = _chunk_size(index, a)
+            table = _split_plain(index, buf, a, size, width, valid) if views_enabled else None
+            if table is not None:
+                b = a + table.height
+            else:
+                total = index.ensure(a + size + 1)  # one more: is b the end?
+                b = min(a + size, total)
             if b <= a:
                 break
-            yield chunk(a, b, last=index.done and b == total)
+            yield chunk(a, b, last=index.done and b == index.count, table=table)
             a = b
         if index.open_quote:
             notes.append("the file ends inside a quoted field (truncated?)")
-        raw.records = total - 1
+        raw.records = index.count - 1
         raw._starts, raw._ends = index.arrays()[:2]
 
     raw._chunks = chunks
@@ -435,6 +447,42 @@ def _parse_records(
 views_enabled = True
 
 
+def _chunk_size(index: RecordIndex, a: int) -> int:
+    """How many records the chunk from record ``a`` takes: CHUNK_RECORDS, but halving over
+    the file's last 1.5 chunks (estimated from the bytes per record so far, down to an eighth
+    of a chunk), so that the last chunk is small: nothing else runs while it is validated and
+    written, so its size is time that no other work overlaps."""
+    if a < 2 or a > index.count:
+        return CHUNK_RECORDS
+    starts = index.arrays()[0]
+    at = int(starts[a]) if a < index.count else index.pos
+    per_record = (at - int(starts[1])) / (a - 1)
+    left = (index.buf.shape[0] - at) / max(per_record, 1.0)
+    if left > 1.5 * CHUNK_RECORDS:
+        return CHUNK_RECORDS
+    return max(CHUNK_RECORDS // 8, int(left) // 2, 1)
+
+
+def _split_plain(
+    index: RecordIndex, buf: np.ndarray, a: int, size: int, width: int, valid: np.ndarray
+) -> pl.DataFrame | None:
+    """The next chunk of records from record ``a`` on, scanned and split into Arrow views in
+    one pass (:meth:`RecordIndex.split_plain`), or None if it is not plain (then it is scanned
+    and parsed as usual). A clean export is read this way from its first record to its last,
+    each byte looked at once."""
+    views = take_views(width, CHUNK_RECORDS)  # full size: the pool serves every chunk
+    n = index.split_plain(a, size, width, views, valid)
+    if n == 0:
+        for c in range(width):
+            give_back(views[c])
+        return None
+    starts, ends = index.arrays()[:2]
+    data = buf[int(starts[a]) : int(ends[a + n - 1])]
+    return pl.DataFrame(
+        [string_column(f"c{c}", views[c, :n], valid[c, :n], data) for c in range(width)]
+    )
+
+
 def _split_clean(
     buf: np.ndarray,
     starts: np.ndarray,
@@ -449,6 +497,8 @@ def _split_clean(
     one of them is not plain (a doubled or stray quote, a carriage return, another number of
     fields)."""
     lo = int(starts[a])
+    if stop - lo > 0x7FFFFFFF:  # a view's offset is 32 bits
+        return None
     data = buf[lo:stop]
     views = take_views(width, b - a)
     valid = np.empty((width, b - a), np.bool_)
