@@ -17,7 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from fininvest.errors import BadInput, FininvestError
@@ -41,6 +40,7 @@ from fininvest.formats.readers import (
     read_head,
     read_parquet,
 )
+from fininvest.ingest.repeats import RepeatedKeys
 from fininvest.ingest.validate import REJECTED_SCHEMA, validate
 from fininvest.workspace import Workspace, file_sha256
 
@@ -279,6 +279,7 @@ def _store(
         files: list[Path] = []
         rows: list[int] = []  # rows in each part file
         hashes: list[pl.DataFrame] = []
+        seen = RepeatedKeys()
         # a small pipeline: the next chunk is parsed and the previous one written (both release
         # the GIL) while this one is validated
         chunks = raw.chunks()
@@ -301,9 +302,9 @@ def _store(
                 writes.append(writer.submit(_write, out, files[-1]))
                 rows.append(out.height)
                 hashes.append(_key_hashes(out, key))
+                seen.add(hashes[-1])  # while the reader and the writer are busy
                 i += 1
-            # repeated key hashes are looked for while the last part is still being written
-            h, repeated = _repeated_hashes(hashes)
+            h, repeated = seen.result()  # while the last part is still being written
             for w in writes:
                 w.result()
         s.sha256 = digest.result()
@@ -395,21 +396,6 @@ def _process_chunk(
     return accepted, rejected, labels
 
 
-def _repeated_hashes(hashes: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """All the key hashes of a file (:func:`_key_hashes` per part) and the rows of those that
-    occur more than once (usually none)."""
-    h = (
-        pl.concat(hashes)
-        if hashes
-        else pl.DataFrame(schema={"h": pl.UInt64, "record_no": pl.Int64, "source_line": pl.Int64})
-    )
-    if h["h"].n_unique() == h.height:  # the usual answer (n_unique is ~6× cheaper than
-        return h, h.clear()  # is_duplicated)
-    ordered = np.sort(h["h"].to_numpy())
-    again = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    return h, h.filter(pl.col("h").is_in(pl.Series(again).implode()))
-
-
 def _duplicates(
     ws: Workspace,
     files: list[Path],
@@ -423,8 +409,8 @@ def _duplicates(
     named) and ids another file already brought (counted as already present, not rejected).
 
     Works on 64-bit hashes of the key (cheap to compare: ``h`` and ``repeated`` from
-    :func:`_repeated_hashes`); every hash match is confirmed on the key itself, so a hash
-    collision can never drop a record.
+    :class:`~fininvest.ingest.repeats.RepeatedKeys`); every hash match is confirmed on the key
+    itself, so a hash collision can never drop a record.
 
     Returns ``record_no``, ``_record_no``, ``_line``, ``record_id``, ``field``, ``reason``;
     ``reason`` is null for records that are already present.
