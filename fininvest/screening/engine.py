@@ -296,6 +296,29 @@ def _accounts_of_parties(ctx: Context) -> dict[str, list[str]]:
     return out
 
 
+def holder_kinds(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Per account code: (held by a person, held by a company), from the KYC accounts and
+    customers; accounts KYC does not know are neither."""
+    ev = ctx.ev
+    held = (
+        pl.DataFrame({"account_id": ev.accounts}, schema={"account_id": pl.String})
+        .with_row_index("a")
+        .join(ctx.kyc["accounts"].select("account_id", "holder_id"), on="account_id")
+        .join(
+            ctx.kyc["parties"].select(
+                pl.col("party_id").alias("holder_id"), pl.col("kind").cast(pl.String)
+            ),
+            on="holder_id",
+        )
+    )
+    code = held["a"].to_numpy()
+    person = np.zeros(len(ev.accounts), np.bool_)
+    company = np.zeros(len(ev.accounts), np.bool_)
+    person[code[(held["kind"] == "person").to_numpy()]] = True
+    company[code[(held["kind"] == "company").to_numpy()]] = True
+    return person, company
+
+
 def _transfers(ev: Events) -> np.ndarray:
     """Event indices of transfers out of an account to a known account, ascending: the edges
     of :meth:`Events.transfer_graph`, which is built once per screen."""

@@ -19,9 +19,14 @@ from fininvest.screening.engine import (
     _window_evidence,
     count_rule,
     distinct_count_rule,
+    holder_kinds,
     rule,
 )
 from fininvest.screening.kernels import window_count_max, window_distinct_max, window_sum_max
+
+RIDE_SHARE = {4121}
+#: what one payer may cover for others on a journey, in the order of the explanation
+TRAVEL_KINDS = ("lodging", "tickets", "ride-share", "subsistence")
 
 
 @rule("ad_micropayments")
@@ -81,7 +86,7 @@ def local_transport_burst(ctx: Context) -> list[Hit]:
     return count_rule(
         ctx,
         "local_transport_burst",
-        _mcc_flag(ctx.ev, {4121}),
+        _mcc_flag(ctx.ev, RIDE_SHARE),
         p["window_days"],
         p["min_rides"],
         "taxi or ride-share payments",
@@ -217,6 +222,66 @@ def subsistence_spend(ctx: Context) -> list[Hit]:
         )
         for a in np.flatnonzero(best > thr)
     ]
+
+
+@rule("third_party_travel_payment", needs=("accounts", "parties"))
+def third_party_travel_payment(ctx: Context) -> list[Hit]:
+    """One payer covering travel and lodging for other people (FinCEN FIN-2020-A008 p.7,
+    FIN-2014-A008; FINTRAC 2016): lodging in several cities and travel of several kinds
+    (lodging, tickets, ride-share, subsistence), each within a window, spent beyond what fits
+    the payer's work.
+
+    "Fits the payer's work": companies (an employer's reimbursements, clients) paid the
+    account at least ``covered_share`` of its travel spend over the case period, as they do
+    for business travellers. The lodging condition runs first (lodging payments are few),
+    the others only on the accounts that met it.
+    """
+    p = ctx.params["third_party_travel_payment"]
+    ev = ctx.ev
+    ind = "third_party_travel_payment"
+    lodging = _mcc_flag(ev, LODGING)
+    cities = {
+        h.account: h
+        for h in distinct_count_rule(
+            ctx,
+            ind,
+            lodging,
+            ev.city,
+            len(ev.cities),
+            p["window_days"],
+            p["min_lodging_cities"],
+            p["min_lodging_cities"],
+            "lodging payments",
+            "cities",
+        )  # fmt: skip
+    }
+    if not cities:
+        return []
+    payer = np.zeros(len(ev.accounts), np.bool_)
+    payer[list(cities)] = True
+    kinds = [lodging, _mcc_flag(ev, TICKETS), _mcc_flag(ev, RIDE_SHARE), _mcc_flag(ev, SUBSISTENCE)]
+    travel = np.logical_or.reduce(kinds) & payer[ev.account]
+    _person, company = holder_kinds(ctx)
+    paid_in = ~ev.outflow & (ev.counterparty >= 0) & company[np.maximum(ev.counterparty, 0)]
+    n = len(ev.accounts)
+    spent = np.bincount(ev.account[travel], weights=ev.amount[travel], minlength=n)
+    covered = np.bincount(ev.account[paid_in], weights=ev.amount[paid_in], minlength=n)
+    travel &= (covered < p["covered_share"] * spent)[ev.account]
+    kind = np.select(kinds, list(range(len(kinds))), default=0)
+    hits = distinct_count_rule(
+        ctx, ind, travel, kind, len(kinds), p["window_days"], p["min_categories"],
+        p["min_categories"], "payments for " + ", ".join(TRAVEL_KINDS), "kinds",
+    )  # fmt: skip
+    for h in hits:
+        c = cities[h.account]
+        assert isinstance(h.evidence, EventRefs) and isinstance(c.evidence, EventRefs)
+        h.evidence = EventRefs(np.union1d(h.evidence.idx, c.evidence.idx))
+        h.detail += (
+            f"; {c.detail}; companies paid in {covered[h.account]:,.2f} against "
+            f"{spent[h.account]:,.2f} of travel (fits the payer's work from "
+            f"{p['covered_share']:.0%})"
+        )
+    return hits
 
 
 # ----------------------------------------------------------------------------- transfer structures

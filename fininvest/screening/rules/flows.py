@@ -20,6 +20,7 @@ from fininvest.screening.engine import (
     _window_evidence,
     count_rule,
     distinct_count_rule,
+    holder_kinds,
     rule,
 )
 from fininvest.screening.kernels import outflow_after, window_distinct_max
@@ -490,15 +491,7 @@ def payouts_to_workers(ctx: Context) -> list[Hit]:
     paying workers. Companies paying staff are payroll, the normal case, and are left out."""
     p = ctx.params["payouts_to_workers"]
     ev = ctx.ev
-    code = {a: i for i, a in enumerate(ev.accounts)}
-    kinds = ctx.kyc["accounts"].join(
-        ctx.kyc["parties"].select(pl.col("party_id").alias("holder_id"), "kind"), on="holder_id"
-    )
-    person = np.zeros(len(ev.accounts), np.bool_)
-    company = np.zeros(len(ev.accounts), np.bool_)
-    for account, kind in kinds.select("account_id", pl.col("kind").cast(pl.String)).iter_rows():
-        if account in code:
-            (person if kind == "person" else company)[code[account]] = kind in ("person", "company")
+    person, company = holder_kinds(ctx)
     idx = _transfers(ev)
     to_person = idx[person[ev.account[idx]] & person[ev.counterparty[idx]]]
     business = (ev.outflow & (ev.mcc >= 0)) | (
