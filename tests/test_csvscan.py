@@ -365,3 +365,19 @@ def test_one_pass_split_gives_what_scan_and_parse_give(
     )
     if rows and plain and eol == b"\n":
         assert got[4] > 0  # a clean file takes the one-pass split
+
+
+def test_one_pass_split_refuses_views_without_room() -> None:
+    """The kernel writes the views unchecked, so too small arrays are refused before it runs."""
+    import pytest
+
+    from fininvest.formats.csvscan import RecordIndex
+
+    index = RecordIndex(np.frombuffer(b"a,b\n1,2\n3,4\n", np.uint8))
+    index.ensure(1)
+    views, valid = np.empty((2, 2, 4), np.int32), np.empty((2, 2), np.bool_)
+    with pytest.raises(ValueError, match="room"):
+        index.split_plain(1, 2, 3, views, valid)  # three columns
+    with pytest.raises(ValueError, match="room"):
+        index.split_plain(1, 3, 2, views, valid)  # three records
+    assert index.split_plain(1, 2, 2, views, valid) == 2

@@ -337,8 +337,15 @@ class RecordIndex:
         Returns how many records were split (then the index knows them too, exactly as
         :meth:`ensure` would have found them), or 0 if record ``a`` is not known to start where
         the scan could begin, the file has no records left, or one of the records is not plain;
-        then the views are to be discarded and nothing else has changed.
+        then the views are to be discarded and the index keeps the records it had (its strip
+        flags may already note fields the failed pass saw, which a later scan would note too).
         """
+        # the kernel writes views[c, r] and valid[c, r] unchecked
+        if (
+            min(views.shape[0], valid.shape[0]) < width
+            or min(views.shape[1], valid.shape[1]) < limit
+        ):
+            raise ValueError("views and valid need room for width columns and limit records")
         if a > self.count or (a == self.count and self.done):
             return 0
         while self._cols[0].shape[0] <= a:
