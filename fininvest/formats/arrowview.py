@@ -221,43 +221,15 @@ def split_views(
     after a closing quote, a carriage return, or a record without exactly ``width`` fields.
     Such a chunk is for the CSV parser.
 
-    Records without any quote take a simpler, faster loop (:func:`_split_unquoted`, which
-    stops at the first quote); the others :func:`_split_quoted`.
+    A clean file's plain chunks never get here: they are scanned and split in one pass
+    (:meth:`fininvest.formats.csvscan.RecordIndex.split_plain`); this is for the chunks that
+    pass failed on, quoted fields mostly.
     """
-    args = (buf, starts, ends, a, b, lo, width, delim, quote, views, valid)
-    return bool(_split_unquoted(*args) or _split_quoted(*args))
+    return bool(_split(buf, starts, ends, a, b, lo, width, delim, quote, views, valid))
 
 
 @njit(cache=True, nogil=True)
-def _split_unquoted(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    buf, starts, ends, a, b, lo, width, delim, quote, views, valid
-):
-    # one pass over each record's bytes; False at a quote, a carriage return or a record of
-    # another width
-    for r in range(b - a):
-        s = starts[a + r] - lo
-        e = ends[a + r] - lo
-        col = 0
-        fs = s
-        for i in range(s, e + 1):
-            c = buf[i] if i < e else delim
-            if c == quote or c == 13:
-                return False
-            if c != delim:
-                continue
-            if col == width:
-                return False
-            valid[col, r] = i > fs
-            put_view(buf, views, col, r, fs, i - fs)
-            col += 1
-            fs = i + 1
-        if col != width:
-            return False
-    return True
-
-
-@njit(cache=True, nogil=True)
-def _split_quoted(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _split(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     buf, starts, ends, a, b, lo, width, delim, quote, views, valid
 ):
     # field by field: a quoted field is its content up to the closing quote, which must end

@@ -278,8 +278,7 @@ def _store(
         labels_parts: list[pl.DataFrame] = []
         files: list[Path] = []
         rows: list[int] = []  # rows in each part file
-        hashes: list[pl.DataFrame] = []
-        seen = RepeatedKeys()
+        seen = RepeatedKeys()  # each part's key hashes, and which repeat
         # a small pipeline: the next chunk is parsed and the previous one written (both release
         # the GIL) while this one is validated
         chunks = raw.chunks()
@@ -301,8 +300,7 @@ def _store(
                 files.append(tmp / f"{i:05d}.parquet")
                 writes.append(writer.submit(_write, out, files[-1]))
                 rows.append(out.height)
-                hashes.append(_key_hashes(out, key))
-                seen.add(hashes[-1])  # while the reader and the writer are busy
+                seen.add(_key_hashes(out, key))  # while the reader and the writer are busy
                 i += 1
             h, repeated = seen.result()  # while the last part is still being written
             for w in writes:
@@ -321,7 +319,7 @@ def _store(
             )
             gone = drop["record_no"].implode()
             for i, f in enumerate(files):  # rewrite only the parts that hold dropped records
-                if hashes[i]["record_no"].is_in(gone).any():
+                if seen.parts[i]["record_no"].is_in(gone).any():
                     kept = pl.read_parquet(f).filter(~pl.col("record_no").is_in(gone))
                     _write(kept, f)
                     rows[i] = kept.height

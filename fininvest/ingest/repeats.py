@@ -93,13 +93,14 @@ class RepeatedKeys:
     def __init__(self, bits_log2: int = 28) -> None:
         self.bits_log2 = bits_log2
         self._bits: np.ndarray | None = None  # allocated with the first hash
-        self._parts: list[pl.DataFrame] = []
+        #: the hashes of each chunk, in the order added
+        self.parts: list[pl.DataFrame] = []
         self._candidates: list[np.ndarray] = []
         self._shift = self._mask = 0
 
     def add(self, hashes: pl.DataFrame) -> None:
         """Mark one chunk's hashes (columns ``h``, ``record_no``, ``source_line``)."""
-        self._parts.append(hashes)
+        self.parts.append(hashes)
         if hashes.height == 0:
             return
         if self._bits is None:
@@ -115,7 +116,7 @@ class RepeatedKeys:
         The candidates' own bits go into a small second bitmap; the rows whose hash has its
         bit set there (every occurrence of every candidate, and a few others) are the only
         ones compared exactly."""
-        every = pl.concat(self._parts) if self._parts else pl.DataFrame(schema=HASH_SCHEMA)
+        every = pl.concat(self.parts) if self.parts else pl.DataFrame(schema=HASH_SCHEMA)
         self._bits = None
         if not self._candidates:
             return every, every.clear()
@@ -128,7 +129,7 @@ class RepeatedKeys:
             rows = pl.concat(
                 [
                     part.filter(pl.Series(_marked(bits, part["h"].to_numpy(), shift, mask)))
-                    for part in self._parts
+                    for part in self.parts
                 ]
             )
         if rows["h"].n_unique() == rows.height:  # the usual answer, ~6x cheaper
