@@ -95,6 +95,24 @@ def test_dense_codes_match_sorted_distinct_values(values: list[str | None]) -> N
     np.testing.assert_array_equal(codes, want_codes)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=40),
+    st.lists(st.text(max_size=4), max_size=10),
+)
+def test_dense_codes_of_categorical_match_the_text(
+    values: list[str | None], others: list[str]
+) -> None:
+    """A Categorical column is coded from its physical codes: the same codes and values as
+    the text, whatever else the process's categories already hold (``others`` cast first)."""
+    pl.Series(others, dtype=pl.String).cast(pl.Categorical)
+    s = pl.Series(values, dtype=pl.String)
+    codes, uniques = dense_codes(s.cast(pl.Categorical))
+    want_codes, want_uniques = _exact_codes(s)
+    assert uniques == want_uniques
+    np.testing.assert_array_equal(codes, want_codes)
+
+
 def test_colliding_first_hashes_are_detected() -> None:
     h1 = np.zeros(3, np.uint64)  # every value lands on one first hash…
     h2 = np.array([1, 1, 2], np.uint64)  # …but the third is a different value

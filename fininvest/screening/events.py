@@ -398,7 +398,12 @@ def load_events(ws: Workspace) -> Events | None:
     n = ids.height
     codes, accounts = dense_codes(pl.concat([ids["payer"], ids["payee"]], rechunk=False))
     del ids
-    base = _read(ws, sources, ["ts", "amount", "city", "mcc"])
+    # cities as Categorical: the Parquet dictionary is mapped once, no string hashed per row
+    base = (
+        _lazy(ws, sources, ["ts", "amount", "city", "mcc"])
+        .with_columns(pl.col("city").cast(pl.Categorical))
+        .collect()
+    )
     city, cities = dense_codes(base["city"])
     if len(cities) < 1 << 15:  # the narrowest codes while the build's arrays are all alive
         city = city.astype(np.int16)
