@@ -136,6 +136,18 @@ def test_evaluate_reports_quality(sample_ws: Workspace, runner: CliRunner) -> No
     assert "business_traveller" in doc["lookalike_groups"]
     assert 0 <= doc["average_precision"] <= 1
     assert (sample_ws.path("results", "evaluation.json")).exists()
+    # the ceiling: key accounts that appear in no money table, counted here row by row
+    used: set[str] = set()
+    for table, cols in (
+        ("transactions", ("from_account", "to_account")),
+        ("card_transactions", ("payer_account",)),
+    ):
+        for row in sample_ws.scan(table).select(cols).collect().iter_rows():
+            used.update(v for v in row if v is not None)
+    silent = doc["key_accounts_without_money"]
+    assert silent and not set(silent) & used  # the sample's forced-criminality exploiters
+    ceiling = doc["recall_ceiling_controller_exploiter_funnel"]
+    assert doc["recall_at_k_controller_exploiter_funnel"] <= ceiling < 1
 
 
 def test_structures_found_from_transfers_alone(ws: Workspace, tmp_path: Path) -> None:

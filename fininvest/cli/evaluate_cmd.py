@@ -66,6 +66,12 @@ def evaluate(case_dir: Path, truth_dir: Path | None, fmt: str) -> None:
             f"{res['average_precision']:.3f} · recall@k of controller, exploiter and "
             f"funnel accounts {_pct(res['recall_at_k_controller_exploiter_funnel'])}"
         )
+        if res["key_accounts_without_money"]:
+            c.print(
+                f"{len(res['key_accounts_without_money'])} controller, exploiter or funnel "
+                "accounts have no money movement in this case (no indicator can rank them): "
+                f"that recall can reach {_pct(res['recall_ceiling_controller_exploiter_funnel'])}"
+            )
         c.print(
             f"victims ranked as suspects: {res['victims_ranked_as_suspects']} of "
             f"{res['victims']} (classified possible victim: "

@@ -34,6 +34,21 @@ def _recall(top: set[str], relevant: set[str]) -> float | None:
     return len(top & relevant) / len(relevant) if relevant else None
 
 
+def accounts_with_money(ws: Workspace) -> set[str]:
+    """Accounts that pay or are paid in the case's money tables (bank transfers, cash, card
+    payments): the only ones a financial indicator can see."""
+    sides = {
+        "transactions": ("from_account", "to_account"),
+        "card_transactions": ("payer_account",),
+    }
+    seen: set[str] = set()
+    for table, columns in sides.items():
+        if ws.has_table(table):
+            for c in columns:
+                seen.update(ws.scan(table).select(pl.col(c).drop_nulls().unique()).collect()[c])
+    return seen
+
+
 def evaluate(ws: Workspace, truth_dir: Path) -> dict[str, Any]:
     """Precision, recall and average precision of the ranked suspects, per scenario and role;
     victims ranked as suspects; false-positive rates of look-alike groups; per-indicator hit
@@ -78,6 +93,9 @@ def evaluate(ws: Workspace, truth_dir: Path) -> dict[str, Any]:
         pl.col("role").is_in(["controller", "exploiter"])
         | pl.col("typologies").str.contains("funnel_account")
     )
+    # a key account with no money movement at all cannot be ranked by any money indicator:
+    # the ceiling says how much of the key recall screening can reach on this case at all
+    silent = sorted(set(key["account_id"]) - accounts_with_money(ws))
     lookalikes = truth.filter(pl.col("lookalike_group").is_not_null())
     groups = {}
     for (group,), rows in lookalikes.group_by("lookalike_group"):
@@ -105,6 +123,10 @@ def evaluate(ws: Workspace, truth_dir: Path) -> dict[str, Any]:
         "recall_flagged": _recall(flagged, true_suspects),
         "average_precision": average_precision(ranked, true_suspects),
         "recall_at_k_controller_exploiter_funnel": recall_of(key),
+        "key_accounts_without_money": silent,
+        "recall_ceiling_controller_exploiter_funnel": (
+            1 - len(silent) / key.height if key.height else None
+        ),
         "recall_at_k_funnel_accounts": recall_of(funnels),
         "recall_at_k_by_scenario": by_scenario,
         "recall_at_k_by_role": by_role,
