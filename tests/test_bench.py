@@ -24,6 +24,14 @@ def test_bench_screen_agrees_with_reference(runner: CliRunner) -> None:
         "peak_rss_mb",
     } <= set(doc)
     assert sum(doc["fired_counts"].values()) > 0  # the comparison is not vacuous
+    _cpu_fields_are_measured(doc)
+
+
+def _cpu_fields_are_measured(doc: dict[str, float]) -> None:
+    """The child's CPU time and page faults: measured (a screen or an ingest touches new
+    memory and spends CPU), and consistent with each other."""
+    assert doc["cpu_user_seconds"] > 0 and doc["cpu_system_seconds"] >= 0
+    assert doc["minor_page_faults"] > 0
 
 
 def test_bench_ingest_agrees_with_reference(runner: CliRunner) -> None:
@@ -34,6 +42,7 @@ def test_bench_ingest_agrees_with_reference(runner: CliRunner) -> None:
     assert {"rows", "seconds", "rows_per_s", "peak_rss_mb", "reference_seconds", "ratio"} <= set(
         doc
     )
+    _cpu_fields_are_measured(doc)
 
 
 def test_bench_graph_loads_and_finds_the_planted_chains(runner: CliRunner) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fininvest.bench import peak_rss_mb, run_child
+from fininvest.bench import cpu_report, measured, peak_rss_mb, run_child
 
 CHANNEL_MIX = {"card": 0.35, "sepa": 0.2, "p2p": 0.15, "cash": 0.08, "atm": 0.1, "wire": 0.07,
                "payroll": 0.05}  # fmt: skip
@@ -95,11 +95,10 @@ def run_fininvest(csv: Path, fx: Path, work: Path) -> dict[str, Any]:
     scan_records(np.frombuffer(b"a,b\n1,2\n", np.uint8))  # load the cached kernel
     ws = init_workspace(work / "case")
     ingest_files(ws, [fx], copy_raw=False)
-    t0 = time.perf_counter()
-    [s] = ingest_files(ws, [csv], copy_raw=False)
-    seconds = time.perf_counter() - t0
+    with measured() as m:
+        [s] = ingest_files(ws, [csv], copy_raw=False)
     total = ws.scan("transactions").select(pl.col("amount_base").sum()).collect().item()
-    return {"seconds": seconds, "accepted": s.accepted, "rejected": s.rejected, "total": total}
+    return {**m, "accepted": s.accepted, "rejected": s.rejected, "total": total}
 
 
 def run_pandas(csv: Path, fx: Path, work: Path) -> dict[str, Any]:
@@ -187,6 +186,7 @@ def bench_ingest(
         "seconds": round(ours["seconds"], 3),
         "rows_per_s": round(rows / ours["seconds"]),
         "peak_rss_mb": round(ours["peak_rss_mb"]),
+        **cpu_report(ours),
         "accepted": ours["accepted"],
         "rejected": ours["rejected"],
     }

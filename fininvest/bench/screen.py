@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fininvest.bench import peak_rss_mb, run_child
+from fininvest.bench import cpu_report, measured, peak_rss_mb, run_child
 
 COMPARED = ("structuring", "fan_in", "fan_out", "rapid_pass_through",
             "third_party_cash_multi_loc")  # fmt: skip
@@ -105,14 +105,13 @@ def run_fininvest(root: Path) -> dict[str, Any]:
     from fininvest.workspace import open_workspace
 
     ws = open_workspace(root)
-    t0 = time.perf_counter()
-    res = screen(ws)
-    seconds = time.perf_counter() - t0
+    with measured() as m:
+        res = screen(ws)
     fired = {
         i: sorted(res.explanations.filter(pl.col("indicator") == i)["entity_id"].unique())
         for i in COMPARED
     }
-    return {"seconds": seconds, "fired": fired, "alerts": res.alerts.height}
+    return {**m, "fired": fired, "alerts": res.alerts.height}
 
 
 def run_pandas(root: Path) -> dict[str, Any]:
@@ -251,6 +250,7 @@ def bench_screen(
         "rows_per_s": round(rows / warm["seconds"]),
         "compile_seconds": round(cold["seconds"] - warm["seconds"], 3),
         "peak_rss_mb": round(warm["peak_rss_mb"]),
+        **cpu_report(warm),
         "input_mb": round(input_mb),
         "alerts": warm["alerts"],
         "reference": "pandas",
