@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from fininvest.screening.engine import _Flagged
 from fininvest.screening.events import order_events
 from fininvest.screening.kernels import (
+    event_parts,
     fifo_pass_through,
     local_codes,
     outflow_after,
@@ -312,3 +313,28 @@ def test_edge_cases() -> None:
         off, np.array([5, 5], np.int64), amount, np.array([True, False])[order], 0
     )
     assert ratio.tolist() == [1.0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 50) | st.integers(0, 5_000), max_size=300),
+    st.integers(1, 80),
+)
+def test_event_parts_cover_every_account_once_with_balanced_events(
+    sizes: list[int], n_parts: int
+) -> None:
+    """The parallel parts of the per-account kernels: consecutive runs of whole accounts that
+    cover every account exactly once, each holding at most its share of the events plus one
+    account (an account is never split) — so each thread's block of parts holds about half."""
+    offsets = np.zeros(len(sizes) + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    cut = event_parts(offsets, n_parts)
+    assert cut.shape[0] == n_parts + 1 and cut[0] == 0 and cut[-1] == len(sizes)
+    assert np.all(np.diff(cut) >= 0)
+    total, biggest = int(offsets[-1]), max(sizes, default=0)
+    for p in range(n_parts):
+        held = int(offsets[cut[p + 1]] - offsets[cut[p]])
+        assert held <= -(-total // n_parts) + biggest
+    half = n_parts // 2  # on two threads, numba's static schedule splits the parts about here
+    first = int(offsets[cut[half]])
+    assert abs(first - total * half / n_parts) <= biggest + 1

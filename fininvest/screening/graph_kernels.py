@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from fininvest.screening.kernels import PARTS, event_parts
+
 
 def build_csr(
     src: np.ndarray, dst: np.ndarray, ts: np.ndarray, n_nodes: int
@@ -56,17 +58,20 @@ def transfer_csr(
 
     Notes
     -----
-    Two parallel passes over the accounts (count, then fill); no sort and no gathers of the
-    whole event arrays, since the streams are already grouped by account and ordered by time.
+    Two parallel passes over the accounts (count, then fill), in parts of about equal events;
+    no sort and no gathers of the whole event arrays, since the streams are already grouped by
+    account and ordered by time.
     """
     n_acc = offsets.shape[0] - 1
     indptr = np.zeros(n_acc + 1, np.int64)
-    for a in prange(n_acc):
-        k = 0
-        for i in range(offsets[a], offsets[a + 1]):
-            if outflow[i] and counterparty[i] >= 0:
-                k += 1
-        indptr[a + 1] = k
+    cut = event_parts(offsets, PARTS)  # parts of about equal events, not of accounts
+    for part in prange(PARTS):
+        for a in range(cut[part], cut[part + 1]):
+            k = 0
+            for i in range(offsets[a], offsets[a + 1]):
+                if outflow[i] and counterparty[i] >= 0:
+                    k += 1
+            indptr[a + 1] = k
     for a in range(n_acc):
         indptr[a + 1] += indptr[a]
     m = indptr[n_acc]
@@ -74,15 +79,16 @@ def transfer_csr(
     times = np.empty(m, np.int64)
     amounts = np.empty(m, np.float64)
     events = np.empty(m, np.int64)
-    for a in prange(n_acc):
-        e = indptr[a]
-        for i in range(offsets[a], offsets[a + 1]):
-            if outflow[i] and counterparty[i] >= 0:
-                targets[e] = counterparty[i]
-                times[e] = ts[i]
-                amounts[e] = amount[i]
-                events[e] = i
-                e += 1
+    for part in prange(PARTS):
+        for a in range(cut[part], cut[part + 1]):
+            e = indptr[a]
+            for i in range(offsets[a], offsets[a + 1]):
+                if outflow[i] and counterparty[i] >= 0:
+                    targets[e] = counterparty[i]
+                    times[e] = ts[i]
+                    amounts[e] = amount[i]
+                    events[e] = i
+                    e += 1
     return indptr, targets, times, amounts, events
 
 
@@ -262,22 +268,25 @@ def scatter_gather(
     n = indptr.shape[0] - 1
     csr = (indptr, targets, times, amounts)
     n_pairs = np.zeros(n + 1, np.int64)
-    for s in prange(n):  # count, then fill: parallel loops cannot append to one output
-        d, _ = _gathered(s, csr, is_mid, window, min_share, min_intermediaries)
-        n_pairs[s + 1] = d.shape[0]
+    cut = event_parts(indptr, PARTS)  # sources in parts of about equal transfers
+    for part in prange(PARTS):  # count, then fill: parallel loops cannot append to one output
+        for s in range(cut[part], cut[part + 1]):
+            d, _ = _gathered(s, csr, is_mid, window, min_share, min_intermediaries)
+            n_pairs[s + 1] = d.shape[0]
     for s in range(n):
         n_pairs[s + 1] += n_pairs[s]
     src = np.empty(n_pairs[n], np.int64)
     dst = np.empty(n_pairs[n], np.int64)
     through = np.empty(n_pairs[n], np.int64)
-    for s in prange(n):
-        if n_pairs[s + 1] == n_pairs[s]:
-            continue
-        d, c = _gathered(s, csr, is_mid, window, min_share, min_intermediaries)
-        for k in range(d.shape[0]):
-            src[n_pairs[s] + k] = s
-            dst[n_pairs[s] + k] = d[k]
-            through[n_pairs[s] + k] = c[k]
+    for part in prange(PARTS):
+        for s in range(cut[part], cut[part + 1]):
+            if n_pairs[s + 1] == n_pairs[s]:
+                continue
+            d, c = _gathered(s, csr, is_mid, window, min_share, min_intermediaries)
+            for k in range(d.shape[0]):
+                src[n_pairs[s] + k] = s
+                dst[n_pairs[s] + k] = d[k]
+                through[n_pairs[s] + k] = c[k]
     return src, dst, through
 
 

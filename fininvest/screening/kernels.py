@@ -17,12 +17,43 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+#: parallel parts of the per-account kernels: numba hands each thread a contiguous block of
+#: parts, so with parts of about equal events both cores get about half the work
+PARTS = 64
+
 
 @njit(cache=True)
 def _n_chunks(n_acc: int, slots: int) -> int:  # pragma: no cover - compiled
     """Parallel chunks for a kernel that keeps one scratch array of ``slots`` per chunk: at
     most 256, and at most 2^24 slots (128 MB of int64) in all."""
     return max(1, min(n_acc, 256, (1 << 24) // max(slots, 1)))
+
+
+@njit(cache=True)
+def event_parts(offsets: np.ndarray, n_parts: int) -> np.ndarray:  # pragma: no cover
+    """Cut the accounts into ``n_parts`` runs of consecutive accounts holding about equal
+    numbers of events: part p is accounts ``cut[p]:cut[p + 1]``.
+
+    A ``prange`` over accounts splits them evenly by count, so with skewed activity (one
+    settlement or funnel account holding a fifth of all events, as in the 10M-row benchmark)
+    one core did most of the work; cut by events, each thread's block of parts holds about
+    its share. An account is never split, so a part is empty where one account holds more
+    than a part's share. O(n_parts log n_accounts).
+
+    >>> event_parts(np.array([0, 6, 7, 8, 9, 10, 11, 12]), 2).tolist()
+    [0, 1, 7]
+    """
+    n_acc = offsets.shape[0] - 1
+    n_parts = max(1, n_parts)
+    cut = np.empty(n_parts + 1, np.int64)
+    cut[0] = 0
+    total = offsets[n_acc] - offsets[0] if n_acc > 0 else 0
+    for p in range(1, n_parts):
+        target = offsets[0] + total * p // n_parts
+        a = np.searchsorted(offsets, target)  # first account starting at or after the target
+        cut[p] = min(max(cut[p - 1], a), n_acc)
+    cut[n_parts] = n_acc
+    return cut
 
 
 @njit(cache=True, parallel=True)
@@ -45,24 +76,27 @@ def window_count_max(
 
     Notes
     -----
-    O(n) per account: the left pointer only moves forward. ``prange`` over accounts.
+    O(n) per account: the left pointer only moves forward. In parallel over parts of about
+    equal events (:func:`event_parts`).
     """
     n_acc = offsets.shape[0] - 1
     best = np.zeros(n_acc, np.int64)
     at = np.full(n_acc, -1, np.int64)
-    for a in prange(n_acc):
-        lo = offsets[a]
-        count = 0
-        for i in range(offsets[a], offsets[a + 1]):
-            if flag[i]:
-                count += 1
-            while ts[lo] <= ts[i] - window:
-                if flag[lo]:
-                    count -= 1
-                lo += 1
-            if flag[i] and count > best[a]:
-                best[a] = count
-                at[a] = i
+    cut = event_parts(offsets, PARTS)
+    for part in prange(PARTS):
+        for a in range(cut[part], cut[part + 1]):
+            lo = offsets[a]
+            count = 0
+            for i in range(offsets[a], offsets[a + 1]):
+                if flag[i]:
+                    count += 1
+                while ts[lo] <= ts[i] - window:
+                    if flag[lo]:
+                        count -= 1
+                    lo += 1
+                if flag[i] and count > best[a]:
+                    best[a] = count
+                    at[a] = i
     return best, at
 
 
@@ -78,24 +112,26 @@ def window_sum_max(
     n_acc = offsets.shape[0] - 1
     best = np.zeros(n_acc)
     at = np.full(n_acc, -1, np.int64)
-    for a in prange(n_acc):
-        lo = offsets[a]
-        total = 0.0
-        inside = 0
-        for i in range(offsets[a], offsets[a + 1]):
-            if flag[i]:
-                total += value[i]
-                inside += 1
-            while ts[lo] <= ts[i] - window:
-                if flag[lo]:
-                    total -= value[lo]
-                    inside -= 1
-                lo += 1
-            if inside == 0:
-                total = 0.0
-            if flag[i] and (at[a] < 0 or total > best[a]):
-                best[a] = total
-                at[a] = i
+    cut = event_parts(offsets, PARTS)
+    for part in prange(PARTS):
+        for a in range(cut[part], cut[part + 1]):
+            lo = offsets[a]
+            total = 0.0
+            inside = 0
+            for i in range(offsets[a], offsets[a + 1]):
+                if flag[i]:
+                    total += value[i]
+                    inside += 1
+                while ts[lo] <= ts[i] - window:
+                    if flag[lo]:
+                        total -= value[lo]
+                        inside -= 1
+                    lo += 1
+                if inside == 0:
+                    total = 0.0
+                if flag[i] and (at[a] < 0 or total > best[a]):
+                    best[a] = total
+                    at[a] = i
     return best, at
 
 
@@ -119,9 +155,10 @@ def window_distinct_max(
     at = np.full(n_acc, -1, np.int64)
     # one count array per parallel chunk: cap their total at 2^24 slots (128 MB)
     n_chunks = _n_chunks(n_acc, n_categories)
+    cut = event_parts(offsets, n_chunks)  # parts of about equal events
     for c in prange(n_chunks):
         counts = np.zeros(n_categories, np.int64)
-        for a in range(c, n_acc, n_chunks):
+        for a in range(cut[c], cut[c + 1]):
             lo = offsets[a]
             distinct = 0
             for i in range(offsets[a], offsets[a + 1]):
@@ -166,10 +203,11 @@ def window_distinct_max_sides(
     best = np.zeros((n_acc, 2), np.int64)
     at = np.full((n_acc, 2), -1, np.int64)
     n_chunks = _n_chunks(n_acc, 2 * n_categories)
+    cut = event_parts(offsets, n_chunks)  # parts of about equal events
     for c in prange(n_chunks):
         counts = np.zeros(2 * n_categories, np.int64)  # side g counts at g * n_categories
         distinct = np.zeros(2, np.int64)
-        for a in range(c, n_acc, n_chunks):
+        for a in range(cut[c], cut[c + 1]):
             lo = offsets[a]
             distinct[:] = 0
             for i in range(offsets[a], offsets[a + 1]):
@@ -218,40 +256,42 @@ def fifo_pass_through(
     n_acc = offsets.shape[0] - 1
     ratio = np.full(n_acc, np.nan)
     matched = np.zeros(n_acc)
-    for a in prange(n_acc):
-        head = offsets[a]  # oldest inflow that may still have a remainder
-        remaining = 0.0
-        head_set = False
-        total_in = 0.0
-        got = 0.0
-        for i in range(offsets[a], offsets[a + 1]):
-            if not outflow[i]:
-                total_in += amount[i]
-                continue
-            need = amount[i]
-            while need > 0.0:
-                # find the next live inflow at or after head
-                if not head_set:
-                    while head < i and (outflow[head] or ts[head] < ts[i] - max_age):
-                        head += 1
-                    if head >= i:
-                        break
-                    remaining = amount[head]
-                    head_set = True
-                if ts[head] < ts[i] - max_age:  # expired
-                    head += 1
-                    head_set = False
+    cut = event_parts(offsets, PARTS)
+    for part in prange(PARTS):
+        for a in range(cut[part], cut[part + 1]):
+            head = offsets[a]  # oldest inflow that may still have a remainder
+            remaining = 0.0
+            head_set = False
+            total_in = 0.0
+            got = 0.0
+            for i in range(offsets[a], offsets[a + 1]):
+                if not outflow[i]:
+                    total_in += amount[i]
                     continue
-                take = min(need, remaining)
-                need -= take
-                remaining -= take
-                got += take
-                if remaining <= 0.0:
-                    head += 1
-                    head_set = False
-        matched[a] = got
-        if total_in > 0.0:
-            ratio[a] = got / total_in
+                need = amount[i]
+                while need > 0.0:
+                    # find the next live inflow at or after head
+                    if not head_set:
+                        while head < i and (outflow[head] or ts[head] < ts[i] - max_age):
+                            head += 1
+                        if head >= i:
+                            break
+                        remaining = amount[head]
+                        head_set = True
+                    if ts[head] < ts[i] - max_age:  # expired
+                        head += 1
+                        head_set = False
+                        continue
+                    take = min(need, remaining)
+                    need -= take
+                    remaining -= take
+                    got += take
+                    if remaining <= 0.0:
+                        head += 1
+                        head_set = False
+            matched[a] = got
+            if total_in > 0.0:
+                ratio[a] = got / total_in
     return ratio, matched
 
 
@@ -332,9 +372,10 @@ def top_counterparty(
     top_amount = np.zeros(n_acc, np.float64)
     total = np.zeros(n_acc, np.float64)
     n_chunks = _n_chunks(n_acc, n_counterparties)
+    cut = event_parts(offsets, n_chunks)  # parts of about equal events
     for c in prange(n_chunks):
         sums = np.zeros(n_counterparties, np.float64)
-        for a in range(c, n_acc, n_chunks):
+        for a in range(cut[c], cut[c + 1]):
             for i in range(offsets[a], offsets[a + 1]):
                 if flag[i] and counterparty[i] >= 0:
                     sums[counterparty[i]] += amount[i]
@@ -373,16 +414,15 @@ def local_codes(
     Distinct counts do not depend on how categories are numbered, so the windowed
     distinct-count kernel gives the same results on ``local`` with ``most`` slots as on the
     global codes with ``n_categories`` slots — and its count array then stays in cache. One
-    O(n) pass; two halves of the accounts, each with its own scratch arrays.
+    O(n) pass; two halves of the events (whole accounts), each with its own scratch arrays.
     """
-    n_acc = offsets.shape[0] - 1
     local = np.full(category.shape[0], -1, np.int32)
     most = np.zeros(2, np.int64)
-    half = n_acc // 2
+    cut = event_parts(offsets, 2)  # two halves of the events, not of the accounts
     for part in prange(2):
         owner = np.full(n_categories, -1, np.int64)
         code = np.zeros(n_categories, np.int32)
-        for a in range(half if part else 0, n_acc if part else half):
+        for a in range(cut[part], cut[part + 1]):
             k = 0
             for i in range(offsets[a], offsets[a + 1]):
                 c = category[i]
