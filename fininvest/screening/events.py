@@ -23,6 +23,33 @@ from fininvest.screening.streams import bucket_rows, dense_codes
 from fininvest.workspace import Workspace
 
 
+def _room_for(n: int) -> np.dtype:
+    """The narrowest signed integer type that holds −1 … n."""
+    return np.min_scalar_type(-max(n, 1))
+
+
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for non-negative integers (source rows).
+
+    When the values are dense enough (the largest under 64 × their number), a presence
+    bitmap and one bisection per value replace the sort: O(n log u + max) instead of
+    O(n log n) with a large constant — at 10M rows the evidence and text-column lookups ask
+    for 0.4–0.8M rows at a time. Otherwise ``np.unique`` itself.
+
+    >>> u, inv = unique_inverse(np.array([5, 2, 5, 9]))
+    >>> u.tolist(), inv.tolist()
+    ([2, 5, 9], [1, 0, 1, 2])
+    """
+    values = np.asarray(values).ravel()
+    if values.size == 0 or int(values.max()) >= 64 * values.size:
+        u, inv = np.unique(values, return_inverse=True)
+        return u, inv.ravel()
+    seen = np.zeros(int(values.max()) + 1, np.bool_)
+    seen[values] = True
+    u = np.flatnonzero(seen).astype(values.dtype, copy=False)
+    return u, np.searchsorted(u, values)
+
+
 def order_events(
     account: np.ndarray, ts: np.ndarray, outflow: np.ndarray, n_accounts: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -196,8 +223,17 @@ class Events:
         filtered): the evidence of every hit needs ~160k of 10M transaction ids, and holding
         them all cost ~160 MB at the end-of-run peak. Nothing is cached between calls.
         """
-        rows, back = np.unique(self._row[np.asarray(idx, np.int64)], return_inverse=True)
-        return self._text(name, rows).gather(pl.Series(back.ravel()))
+        rows, back = unique_inverse(self._row[np.asarray(idx, np.int64)])
+        return self._text(name, rows).gather(pl.Series(back))
+
+    def has_value(self, name: str, where: np.ndarray) -> np.ndarray:
+        """Per event: does the text column hold a value (not null)? Asked at ``where`` only
+        (False elsewhere): what ``codes(name, where)[0] >= 0`` says, without coding the
+        values."""
+        idx = np.flatnonzero(where)
+        out = np.zeros(len(self), np.bool_)
+        out[idx] = self.text_at(name, idx).is_not_null().to_numpy()
+        return out
 
     def codes(self, name: str, where: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
         """A text column as dense integer codes per event (−1 for null) and the sorted values
@@ -205,17 +241,19 @@ class Events:
         narrowest type that holds them (a smaller array gathers faster and stays in memory).
 
         With ``where`` (bool per event) only those events are coded (the others get −1): a
-        rule that needs, say, the depositors of cash deposits codes only those.
+        rule that needs, say, the depositors of cash deposits codes only those. Those codes
+        are int16 while the values leave room for one more code (a rule may add one, as
+        ``pooled_wages`` does for "no reference"): half the memory of int32 at 17M events.
         """
         if where is not None:
             idx = np.flatnonzero(where)
             sub, values = dense_codes(self.text_at(name, idx))
-            out = np.full(len(self), -1, np.int32)
+            out = np.full(len(self), -1, np.result_type(np.int16, _room_for(len(values) + 1)))
             out[idx] = sub
             return out, values
         if name not in self._codes:  # kept as codes in the narrowest integer type, not as text
             codes, values = dense_codes(self._text(name, None))
-            narrow = np.min_scalar_type(-max(len(values), 1))  # int8 channels, int16 countries
+            narrow = _room_for(len(values))  # int8 channels, int16 countries
             self._codes[name] = (codes.astype(narrow)[self._row], values)
         return self._codes[name]
 

@@ -30,7 +30,7 @@ from fininvest.screening.kernels import outflow_after, window_distinct_max
 def third_party_cash_multi_loc(ctx: Context) -> list[Hit]:
     p = ctx.params["third_party_cash_multi_loc"]
     ev = ctx.ev
-    flag = ev.codes("depositor_id", where=_cash_in(ev))[0] >= 0
+    flag = ev.has_value("depositor_id", _cash_in(ev))
     return distinct_count_rule(
         ctx,
         "third_party_cash_multi_loc",
