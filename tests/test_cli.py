@@ -81,13 +81,26 @@ def test_allocator_is_set_per_command_and_user_settings_win(monkeypatch) -> None
     import subprocess
     import sys
 
-    from fininvest.launch import ALLOCATOR_BY_COMMAND, ALLOCATOR_VAR, POLARS_DEFAULT, allocator_env
+    from fininvest.launch import (
+        ALLOCATOR_BY_COMMAND,
+        ALLOCATOR_VAR,
+        HUGEPAGE_VAR,
+        POLARS_DEFAULT,
+        allocator_env,
+    )
 
     monkeypatch.delenv(ALLOCATOR_VAR, raising=False)
+    monkeypatch.delenv(HUGEPAGE_VAR, raising=False)
     assert allocator_env(["ingest", "case", "a.csv"]) == {
         ALLOCATOR_VAR: ALLOCATOR_BY_COMMAND["ingest"]
     }
-    assert allocator_env(["screen", "case"]) == {ALLOCATOR_VAR: ALLOCATOR_BY_COMMAND["screen"]}
+    assert allocator_env(["screen", "case"]) == {
+        ALLOCATOR_VAR: ALLOCATOR_BY_COMMAND["screen"],
+        HUGEPAGE_VAR: "0",  # screening keeps numpy's arrays on small pages
+    }
+    monkeypatch.setenv(HUGEPAGE_VAR, "1")  # the user's own choice stands
+    assert HUGEPAGE_VAR not in allocator_env(["screen", "case"])
+    monkeypatch.delenv(HUGEPAGE_VAR)
     assert allocator_env(["status", "case"]) == allocator_env(["--version"]) == {}
     monkeypatch.setenv(ALLOCATOR_VAR, "dirty_decay_ms:0")
     assert allocator_env(["ingest", "case"]) == {}
@@ -99,16 +112,19 @@ def test_allocator_is_set_per_command_and_user_settings_win(monkeypatch) -> None
     # end to end: what Polars itself was started with, in a fresh process
     probe = (
         "import os, sys; sys.argv = ['fininvest', *sys.argv[1:]]; import atexit; "
-        f"atexit.register(lambda: print(os.environ.get('{ALLOCATOR_VAR}'), file=sys.stderr)); "
+        "atexit.register(lambda: print(os.environ.get('" + ALLOCATOR_VAR + "'), "
+        "__import__('numpy')._core.multiarray._get_madvise_hugepage(), file=sys.stderr)); "
         "from fininvest.launch import main; main()"
     )
     monkeypatch.delenv(ALLOCATOR_VAR)
-    seen = {}
+    seen, huge = {}, {}
     for cmd in ("ingest", "screen", "status"):
         p = subprocess.run(
             [sys.executable, "-c", probe, cmd, "--help"], capture_output=True, text=True, check=True
         )
-        seen[cmd] = p.stderr.strip().splitlines()[-1]
+        seen[cmd], huge[cmd] = p.stderr.strip().splitlines()[-1].rsplit(" ", 1)
     for cmd in ("ingest", "screen"):  # after Polars' defaults, so they take precedence
         assert seen[cmd].endswith(ALLOCATOR_BY_COMMAND[cmd])
     assert not any(conf in seen["status"] for conf in ALLOCATOR_BY_COMMAND.values())
+    # what numpy itself was started with: small pages for screening only
+    assert huge == {"ingest": "True", "screen": "False", "status": "True"}
