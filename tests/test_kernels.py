@@ -22,6 +22,7 @@ from fininvest.screening.kernels import (
     local_codes,
     outflow_after,
     top_counterparty,
+    transfer_sides,
     window_count_max,
     window_distinct_max,
     window_distinct_max_sides,
@@ -338,3 +339,14 @@ def test_event_parts_cover_every_account_once_with_balanced_events(
     half = n_parts // 2  # on two threads, numba's static schedule splits the parts about here
     first = int(offsets[cut[half]])
     assert abs(first - total * half / n_parts) <= biggest + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 5), st.booleans()), max_size=50))
+def test_transfer_sides_is_the_plain_where(events: list[tuple[int, bool]]) -> None:
+    cp = np.array([c for c, _ in events], np.int32)
+    out = np.array([o for _, o in events], np.bool_)
+    want = np.where(cp >= 0, out.astype(np.int8), np.int8(-1))
+    got = transfer_sides(cp, out)
+    assert got.dtype == np.int8
+    np.testing.assert_array_equal(got, want)

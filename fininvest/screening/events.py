@@ -17,6 +17,7 @@ from fininvest.screening.graph_kernels import transfer_csr
 from fininvest.screening.kernels import (
     fifo_pass_through,
     local_codes,
+    transfer_sides,
     window_distinct_max_sides,
 )
 from fininvest.screening.streams import bucket_rows, dense_codes
@@ -284,7 +285,7 @@ class Events:
         (:func:`~fininvest.screening.kernels.window_distinct_max_sides`). One pass serves
         both sides; kept per window: fan-in, fan-out and the mule indicator share 30 days."""
         if window not in self._partners:
-            side = np.where(self.counterparty >= 0, self.outflow.astype(np.int8), np.int8(-1))
+            side = transfer_sides(self.counterparty, self.outflow)
             cp, n_cp = self.local_counterparty()
             self._partners[window] = window_distinct_max_sides(
                 self.offsets, self.ts, side, cp, n_cp, window

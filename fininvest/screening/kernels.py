@@ -57,6 +57,22 @@ def event_parts(offsets: np.ndarray, n_parts: int) -> np.ndarray:  # pragma: no 
 
 
 @njit(cache=True, parallel=True)
+def transfer_sides(counterparty: np.ndarray, outflow: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Per event: 1 for money sent to a known account, 0 for money received from one, −1 for
+    the rest (cash, card payments, unknown counterparties) — the ``side`` that
+    :func:`window_distinct_max_sides` counts on, in one parallel pass (``np.where`` over 17M
+    events made three temporaries on one core).
+
+    >>> transfer_sides(np.array([3, -1, 0]), np.array([True, True, False])).tolist()
+    [1, -1, 0]
+    """
+    out = np.empty(counterparty.shape[0], np.int8)
+    for i in prange(counterparty.shape[0]):
+        out[i] = (1 if outflow[i] else 0) if counterparty[i] >= 0 else -1
+    return out
+
+
+@njit(cache=True, parallel=True)
 def window_count_max(
     offsets: np.ndarray, ts: np.ndarray, flag: np.ndarray, window: int
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
