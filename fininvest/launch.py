@@ -66,9 +66,13 @@ def allocator_env(argv: Sequence[str]) -> dict[str, str]:
     return env
 
 
+#: which library reads each variable when it is first imported: after that, setting it is moot
+READ_BY = {ALLOCATOR_VAR: "polars", HUGEPAGE_VAR: "numpy"}
+
+
 def main() -> None:
-    if "polars" not in sys.modules and "numpy" not in sys.modules:
-        os.environ.update(allocator_env(sys.argv[1:]))
+    env = allocator_env(sys.argv[1:])
+    os.environ.update({k: v for k, v in env.items() if READ_BY[k] not in sys.modules})
     from fininvest.cli import main as cli_main
 
     # the objects of the imported libraries (Polars, numba, click…) live as long as the
