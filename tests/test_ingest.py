@@ -250,3 +250,25 @@ def test_no_temporary_parts_are_left_behind(ws: Workspace, tmp_path: Path, monke
     [s] = ingest_files(ws, [copy])
     assert s.error == "stopped on purpose"
     assert leftovers() == []
+    # the raw copy, made beside the parse, is dropped with the failed ingest
+    assert sorted(p.name for p in ws.path("raw").iterdir()) == ["duplicate_ids.csv"]
+
+
+def test_raw_copies(ws: Workspace, tmp_path: Path) -> None:
+    """Every ingested file is kept in raw/ once, byte for byte; another file of the same name
+    is kept beside it under its digest's first characters; a file already in raw/ is not
+    copied again, and no temporary copy is left."""
+    from .conftest import BAD
+
+    source = BAD / "duplicate_ids.csv"
+    ingest_files(ws, [source])
+    ingest_files(ws, [source])
+    other = tmp_path / source.name
+    other.write_bytes(source.read_bytes() + b"T9,2025-01-01T00:00:00Z,A,B,1.00,EUR,wire\n")
+    ingest_files(ws, [other])
+    ingest_files(ws, [ws.path("raw", source.name)])
+    sha = file_sha256(other)
+    names = sorted(p.name for p in ws.path("raw").iterdir())
+    assert names == sorted([source.name, f"{sha[:8]}-{source.name}"])
+    assert ws.path("raw", source.name).read_bytes() == source.read_bytes()
+    assert file_sha256(ws.path("raw", f"{sha[:8]}-{source.name}")) == sha

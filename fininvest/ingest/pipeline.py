@@ -157,30 +157,61 @@ def ingest_files(
             )
     for p, f, k in sorted(plan, key=_order):
         s = FileSummary(p.name, k, f)
+        copy: Future[Path] | None = None
         try:
-            # the SHA-256 (GIL released) runs beside the parse; it is needed only to store
+            # one helper thread, beside the parse (both release the GIL): the SHA-256, which
+            # the first stored chunk needs, then the copy of the file into raw/, kept once the
+            # file is ingested (copied after the ingest, 908 MB took 0.4-0.9 s more wall)
             with ThreadPoolExecutor(1) as pool:
                 digest = pool.submit(file_sha256, p)
-                _ingest_one(ws, p, f, k, s, say, digest)
-            if copy_raw:
-                _keep_raw(ws, p, s.sha256)
+                if copy_raw and not _in_raw(ws, p):
+                    copy = pool.submit(_copy_aside, ws, p)
+                try:
+                    _ingest_one(ws, p, f, k, s, say, digest)
+                finally:
+                    if copy is not None and copy.cancel():
+                        copy = None  # not started: nothing to clean up
+            if copy is not None:
+                _keep_raw(ws, p, s.sha256, copy.result())
+                copy = None
         except FininvestError as exc:
             s.error, s.hint = exc.message, exc.hint
             _drop_parts(ws, s.sha256)
+        finally:
+            if copy is not None and copy.exception() is None:
+                copy.result().unlink(missing_ok=True)  # the ingest failed: no raw copy
         summaries.append(s)
     return summaries
 
 
-def _keep_raw(ws: Workspace, path: Path, sha: str) -> None:
-    raw_dir = ws.path("raw")
-    if raw_dir in path.resolve().parents:
-        return
-    target = raw_dir / path.name
+def _in_raw(ws: Workspace, path: Path) -> bool:
+    """Is the file already in the workspace's raw/ folder (then it is not copied)?"""
+    return ws.path("raw") in path.resolve().parents
+
+
+def _copy_aside(ws: Workspace, path: Path) -> Path:
+    """Copy a file into raw/ under a hidden temporary name (see :func:`_keep_raw`)."""
+    fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=f"-{path.name}", dir=ws.path("raw"))
+    os.close(fd)
+    try:
+        shutil.copy2(path, name)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+def _keep_raw(ws: Workspace, path: Path, sha: str, copied: Path) -> None:
+    """Keep ``copied`` (a copy of ``path`` with SHA-256 ``sha``) as the file's raw copy: under
+    its own name, unless raw/ already holds another file of that name (then prefixed with the
+    digest); dropped when raw/ already holds this very file."""
+    target = ws.path("raw") / path.name
     if target.exists():
         if file_sha256(target) == sha:
+            copied.unlink()
             return
-        target = raw_dir / f"{sha[:8]}-{path.name}"
-    shutil.copy2(path, target)
+        target = target.with_name(f"{sha[:8]}-{path.name}")
+    os.replace(copied, target)
 
 
 def _fx(ws: Workspace) -> pl.DataFrame | None:
