@@ -9,6 +9,8 @@ import pycountry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fininvest.formats.arrowview import view_chunks
+from fininvest.iso8601 import _parse_joined, parse_usual
 from fininvest.normalise import (
     IBAN_LENGTHS,
     _parse_timestamps_polars,
@@ -188,3 +190,35 @@ def test_byte_parser_agrees_with_polars(texts: list[str | None]) -> None:
     assert ts.dtype == want_ts.dtype
     assert ts.cast(pl.Int64).to_list() == want_ts.cast(pl.Int64).to_list()
     assert off.to_list() == want_off.to_list()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(near_iso(), st.text(max_size=12)), max_size=30),
+    st.integers(0, 5),
+    st.integers(1, 4),
+)
+def test_views_parser_agrees_with_joined_bytes(
+    texts: list[str | None], cut: int, pieces: int
+) -> None:
+    """parse_usual reads each value where Polars keeps it (Arrow views, no copy); the oracle
+    reads the same values joined back to back. Sliced Series (a view offset and a validity
+    offset), Series in several chunks, and columns whose strings lie in several buffers (which
+    take the joined path) must all agree."""
+    s = pl.Series(texts, dtype=pl.String)
+    step = max(1, len(texts) // pieces)
+    layouts = {
+        "whole": s,
+        "sliced": s.slice(min(cut, len(texts))),
+        "chunks": pl.concat(
+            [s.slice(i, step) for i in range(0, max(len(texts), 1), step)], rechunk=False
+        ),  # fmt: skip
+        "buffers": pl.concat([s, s.str.to_uppercase()], rechunk=True),
+    }
+    with view_chunks(s) as chunks:
+        assert chunks is not None  # the view path is what is tested
+    for name, series in layouts.items():
+        got = parse_usual(series)
+        want = _parse_joined(series)
+        for g, w in zip(got, want, strict=True):
+            assert g.tolist() == w.tolist(), name

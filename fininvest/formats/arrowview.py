@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -152,6 +155,105 @@ class _ViewColumn:
         """Release what Polars did not take (after an error); a no-op once consumed."""
         if self.array.release:
             self.array.release(ctypes.pointer(self.array))
+
+
+class ArrowArrayStream(ctypes.Structure):
+    pass
+
+
+ArrowArrayStream._fields_ = [
+    ("get_schema", ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ArrowArrayStream),
+                                    ctypes.POINTER(ArrowSchema))),
+    ("get_next", ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ArrowArrayStream),
+                                  ctypes.POINTER(ArrowArray))),
+    ("get_last_error", ctypes.CFUNCTYPE(ctypes.c_char_p, ctypes.POINTER(ArrowArrayStream))),
+    ("release", ctypes.CFUNCTYPE(None, ctypes.POINTER(ArrowArrayStream))),
+    ("private_data", ctypes.c_void_p),
+]  # fmt: skip
+
+_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_capsule_pointer.restype = ctypes.c_void_p
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+
+
+@dataclass(frozen=True)
+class ViewChunk:
+    """One chunk of a String Series as Arrow lays it out, read in place (no copy).
+
+    ``views``: int32 (n, 4), one 16-byte view per value (length, then the bytes when they fit
+    in 12, else a prefix, the buffer index and the offset); ``data``: the one buffer the long
+    values point into (empty when every value is inline); ``validity``: the null bitmap's bytes
+    (None: no nulls), value ``i``'s bit at ``validity_offset + i``.
+    """
+
+    views: np.ndarray
+    data: np.ndarray
+    validity: np.ndarray | None
+    validity_offset: int
+
+
+def _numpy_at(address: int | None, n_bytes: int, dtype: type) -> np.ndarray:
+    """The ``n_bytes`` at ``address`` as a numpy array (no copy; empty for none)."""
+    if not address or n_bytes <= 0:
+        return np.zeros(0, dtype)
+    block = memoryview((ctypes.c_uint8 * n_bytes).from_address(address)).cast("B")
+    return np.frombuffer(block, dtype)
+
+
+@contextmanager
+def view_chunks(s: pl.Series) -> Iterator[list[ViewChunk] | None]:
+    """The chunks of a String Series in place, through the Arrow C stream interface
+    (``__arrow_c_stream__``): valid inside the ``with`` block only, released after.
+
+    Yields None when the Series does not come as UTF-8 views with at most one data buffer per
+    chunk (then read it another way, e.g. ``str.join``): Polars keeps the long strings of a
+    column built in pieces in several buffers. A column of :func:`string_column` has one.
+
+    >>> with view_chunks(pl.Series(["a", None, "a value longer than 12 bytes"])) as chunks:
+    ...     [c.views[:, 0].tolist() for c in chunks], bytes(chunks[0].data[:7])
+    ([[1, 0, 28]], b'a value')
+    """
+    capsule = s.__arrow_c_stream__()  # owns the stream: kept alive until released below
+    stream = ctypes.cast(
+        _capsule_pointer(capsule, b"arrow_array_stream"), ctypes.POINTER(ArrowArrayStream)
+    ).contents
+    arrays: list[ArrowArray] = []
+    try:
+        schema = ArrowSchema()
+        if stream.get_schema(ctypes.byref(stream), ctypes.byref(schema)):
+            raise RuntimeError("the Arrow stream gave no schema")
+        is_views = schema.format == _UTF8_VIEW
+        schema.release(ctypes.byref(schema))
+        chunks: list[ViewChunk] | None = [] if is_views else None
+        while chunks is not None:
+            array = ArrowArray()
+            if stream.get_next(ctypes.byref(stream), ctypes.byref(array)):
+                raise RuntimeError("the Arrow stream failed")
+            if not array.release:  # the end of the stream
+                break
+            arrays.append(array)
+            n_data = array.n_buffers - 3  # validity, views, data buffers…, their sizes
+            if n_data > 1:
+                chunks = None
+                break
+            buffers = ctypes.cast(array.buffers, ctypes.POINTER(ctypes.c_void_p))
+            n = array.offset + array.length
+            views = _numpy_at(buffers[1], 16 * n, np.int32).reshape(n, 4)[array.offset :]
+            size = _numpy_at(buffers[n_data + 2], 8 * n_data, np.int64)
+            data = (
+                _numpy_at(buffers[2], int(size[0]), np.uint8)
+                if n_data
+                else _numpy_at(None, 0, np.uint8)
+            )
+            validity = None
+            if buffers[0] and array.null_count != 0:
+                validity = _numpy_at(buffers[0], (n + 7) // 8, np.uint8)
+            chunks.append(ViewChunk(views, data, validity, array.offset))
+        yield chunks
+    finally:
+        for array in arrays:
+            array.release(ctypes.byref(array))
+        stream.release(ctypes.byref(stream))
 
 
 def string_column(name: str, views: np.ndarray, valid: np.ndarray, data: np.ndarray) -> pl.Series:
