@@ -22,6 +22,7 @@ import hashlib
 import json
 import mmap
 import os
+import shutil
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -252,3 +253,48 @@ def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
                 for start in range(0, size, chunk):
                     h.update(mv[start : start + chunk])
     return h.hexdigest()
+
+
+#: write unit of :func:`copy_file` with ``O_DIRECT``: a multiple of every usual block size
+_DIRECT_ALIGN = 4096
+
+
+def copy_file(source: Path, target: Path, block: int = 8 << 20) -> None:
+    """Copy a file byte for byte, with its permissions and times (as ``shutil.copy2``).
+
+    Where the system allows it (Linux, a file system that takes ``O_DIRECT``), the bytes go from
+    a memory map of the source straight to the disk, not through the page cache: copying the
+    908 MB input of the 10M-row ingest benchmark cost 0.06-0.08 s of system time that way
+    against 0.23-0.30 s, and inside the two-core ingest about 1 s of CPU (page-cache pages
+    allocated, zeroed and filled) that the parse needed. Otherwise (``O_DIRECT`` refused, as
+    tmpfs does) an ordinary copy.
+    """
+    size = source.stat().st_size
+    aligned = size - size % _DIRECT_ALIGN
+    direct = getattr(os, "O_DIRECT", 0)
+    if direct and aligned:
+        try:
+            _copy_direct(source, target, aligned, block, direct)
+        except OSError:
+            target.unlink(missing_ok=True)
+        else:
+            shutil.copystat(source, target)
+            return
+    shutil.copy2(source, target)
+
+
+def _copy_direct(source: Path, target: Path, aligned: int, block: int, direct: int) -> None:
+    """The first ``aligned`` bytes with ``O_DIRECT`` (page-aligned memory, whole blocks), the
+    rest with an ordinary write."""
+    with open(source, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        with memoryview(m) as mv:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | direct, 0o600)
+            try:
+                pos = 0
+                while pos < aligned:
+                    pos += os.write(fd, mv[pos : min(pos + block, aligned)])
+            finally:
+                os.close(fd)
+            with open(target, "r+b") as out:
+                out.seek(aligned)
+                out.write(mv[aligned:])

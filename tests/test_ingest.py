@@ -8,6 +8,7 @@ import tracemalloc
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from fininvest.formats.declarations import PROVENANCE, table_schema
 from fininvest.formats.goaml import parse_goaml
@@ -272,3 +273,29 @@ def test_raw_copies(ws: Workspace, tmp_path: Path) -> None:
     assert names == sorted([source.name, f"{sha[:8]}-{source.name}"])
     assert ws.path("raw", source.name).read_bytes() == source.read_bytes()
     assert file_sha256(ws.path("raw", f"{sha[:8]}-{source.name}")) == sha
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 3 * 4096 + 7, (1 << 20) + 5])
+@pytest.mark.parametrize("direct_fails", [False, True])
+def test_copy_file_is_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, direct_fails: bool
+) -> None:
+    """The raw copy: whole aligned blocks written past the page cache and the tail after them,
+    or an ordinary copy where ``O_DIRECT`` is refused; bytes, permissions and times kept."""
+    import os
+
+    import fininvest.workspace as workspace
+
+    if direct_fails:
+
+        def refuse(*args: object) -> None:
+            raise OSError(22, "O_DIRECT refused")
+
+        monkeypatch.setattr(workspace, "_copy_direct", refuse)
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(bytes(range(256)) * (size // 256) + os.urandom(size % 256))
+    source.chmod(0o640)
+    workspace.copy_file(source, target, block=8192)  # several blocks, one partial
+    assert target.read_bytes() == source.read_bytes()
+    assert target.stat().st_mode == source.stat().st_mode
+    assert target.stat().st_mtime == source.stat().st_mtime

@@ -5,7 +5,8 @@ few per cent in a foreign currency, cash rows without a paying account), then ru
 processes, one after the other:
 
 * ``fininvest`` — the real ingest pipeline (``ingest_files``): record scan, Polars parse,
-  declared validation, FX conversion, duplicate check, provenance, Parquet + quarantine;
+  declared validation, FX conversion, duplicate check, provenance, Parquet + quarantine,
+  and the copy of the file into the workspace's raw/ folder, as ``fininvest ingest`` makes it;
 * ``pandas`` — the same checks written the way an analyst would in pandas (reference).
 
 Both must accept and reject the same records and agree on the converted total. Wall time is

@@ -10,7 +10,6 @@ are counted as ``already_present`` and not stored twice.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,7 +41,7 @@ from fininvest.formats.readers import (
 )
 from fininvest.ingest.repeats import RepeatedKeys
 from fininvest.ingest.validate import REJECTED_SCHEMA, validate
-from fininvest.workspace import Workspace, file_sha256
+from fininvest.workspace import Workspace, copy_file, file_sha256
 
 FORMATS = ("csv", "parquet", "xml")
 QUARANTINE_SCHEMA = {
@@ -194,7 +193,7 @@ def _copy_aside(ws: Workspace, path: Path) -> Path:
     fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=f"-{path.name}", dir=ws.path("raw"))
     os.close(fd)
     try:
-        shutil.copy2(path, name)
+        copy_file(path, Path(name))
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
