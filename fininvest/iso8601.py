@@ -49,10 +49,12 @@ def _days_from_civil(y: int, m: int, d: int) -> int:  # pragma: no cover - compi
     return era * 146097 + doe - 719468
 
 
+#: days per month of a common year (a constant inside the compiled parsers)
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
 @njit(cache=True, inline="always")
-def _parse_one(
-    data: np.ndarray, lo: int, hi: int, month_days: np.ndarray
-) -> tuple[int, int, int]:  # pragma: no cover - compiled
+def _parse_one(data: np.ndarray, lo: int, hi: int) -> tuple[int, int, int]:  # pragma: no cover
     """One value, ``data[lo:hi]``: (status, UTC milliseconds, offset minutes or
     :data:`NO_OFFSET`)."""
     while lo < hi and _is_space(data[lo]):
@@ -77,7 +79,7 @@ def _parse_one(
     if s < 0 or s > 59:
         return OTHER, 0, NO_OFFSET
     leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
-    if d > month_days[mo - 1] + (1 if mo == 2 and leap else 0):
+    if d > _MONTH_DAYS[mo - 1] + (1 if mo == 2 and leap else 0):
         return OTHER, 0, NO_OFFSET
     minutes = 0
     if tail == 1:
@@ -96,12 +98,9 @@ def _parse_one(
     return PARSED, seconds * 1000, (minutes if tail > 0 else NO_OFFSET)
 
 
-_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-
-
 @njit(cache=True, parallel=True)
 def _parse(
-    offsets: np.ndarray, data: np.ndarray, valid: np.ndarray, month_days: np.ndarray
+    offsets: np.ndarray, data: np.ndarray, valid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Values back to back: value ``i`` is ``data[offsets[i]:offsets[i + 1]]``."""
     n = offsets.shape[0] - 1
@@ -112,7 +111,7 @@ def _parse(
         if not valid[i]:
             status[i] = MISSING
             continue
-        status[i], ms[i], offset[i] = _parse_one(data, offsets[i], offsets[i + 1], month_days)
+        status[i], ms[i], offset[i] = _parse_one(data, offsets[i], offsets[i + 1])
     return ms, offset, status
 
 
@@ -122,7 +121,6 @@ def _parse_views(
     data: np.ndarray,
     validity: np.ndarray,
     bit0: int,
-    month_days: np.ndarray,
     ms: np.ndarray,
     offset: np.ndarray,
     status: np.ndarray,
@@ -138,7 +136,7 @@ def _parse_views(
         length = views[i, 0]
         if length > 12:
             at = int(views[i, 3])  # an int32 offset, as Arrow declares it
-            status[i], ms[i], offset[i] = _parse_one(data, at, at + length, month_days)
+            status[i], ms[i], offset[i] = _parse_one(data, at, at + length)
 
 
 def parse_usual(s: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -171,8 +169,7 @@ def parse_usual(s: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             at = 0
             for c in chunks:
                 k = c.views.shape[0]
-                validity = c.validity if c.validity is not None else np.zeros(0, np.uint8)
-                _parse_views(c.views, c.data, validity, c.validity_offset, _MONTH_DAYS,
+                _parse_views(c.views, c.data, c.validity, c.validity_offset,
                              ms[at : at + k], offset[at : at + k], status[at : at + k])  # fmt: skip
                 at += k
             return ms, offset, status
@@ -186,4 +183,4 @@ def _parse_joined(s: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     offsets = np.zeros(s.len() + 1, np.int64)
     np.cumsum(s.str.len_bytes().fill_null(0).to_numpy(), out=offsets[1:])
     joined = s.str.join("").cast(pl.Binary).to_numpy()[0]
-    return _parse(offsets, np.frombuffer(joined, np.uint8), s.is_not_null().to_numpy(), _MONTH_DAYS)
+    return _parse(offsets, np.frombuffer(joined, np.uint8), s.is_not_null().to_numpy())

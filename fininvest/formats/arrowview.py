@@ -183,12 +183,12 @@ class ViewChunk:
     ``views``: int32 (n, 4), one 16-byte view per value (length, then the bytes when they fit
     in 12, else a prefix, the buffer index and the offset); ``data``: the one buffer the long
     values point into (empty when every value is inline); ``validity``: the null bitmap's bytes
-    (None: no nulls), value ``i``'s bit at ``validity_offset + i``.
+    (empty: no nulls), value ``i``'s bit at ``validity_offset + i``.
     """
 
     views: np.ndarray
     data: np.ndarray
-    validity: np.ndarray | None
+    validity: np.ndarray
     validity_offset: int
 
 
@@ -245,9 +245,8 @@ def view_chunks(s: pl.Series) -> Iterator[list[ViewChunk] | None]:
                 if n_data
                 else _numpy_at(None, 0, np.uint8)
             )
-            validity = None
-            if buffers[0] and array.null_count != 0:
-                validity = _numpy_at(buffers[0], (n + 7) // 8, np.uint8)
+            nulls = buffers[0] and array.null_count != 0
+            validity = _numpy_at(buffers[0] if nulls else None, (n + 7) // 8, np.uint8)
             chunks.append(ViewChunk(views, data, validity, array.offset))
         yield chunks
     finally:

@@ -167,18 +167,15 @@ def ingest_files(
                     copy = pool.submit(_copy_aside, ws, p)
                 try:
                     _ingest_one(ws, p, f, k, s, say, digest)
-                finally:
-                    if copy is not None and copy.cancel():
-                        copy = None  # not started: nothing to clean up
+                except BaseException:
+                    if copy is not None and not copy.cancel():  # cancelled if not started
+                        _drop_copy(copy)
+                    raise
             if copy is not None:
                 _keep_raw(ws, p, s.sha256, copy.result())
-                copy = None
         except FininvestError as exc:
             s.error, s.hint = exc.message, exc.hint
             _drop_parts(ws, s.sha256)
-        finally:
-            if copy is not None and copy.exception() is None:
-                copy.result().unlink(missing_ok=True)  # the ingest failed: no raw copy
         summaries.append(s)
     return summaries
 
@@ -198,6 +195,12 @@ def _copy_aside(ws: Workspace, path: Path) -> Path:
         Path(name).unlink(missing_ok=True)
         raise
     return Path(name)
+
+
+def _drop_copy(copy: Future[Path]) -> None:
+    """The ingest failed: remove the raw copy being made (once it is made)."""
+    if copy.exception() is None:
+        copy.result().unlink(missing_ok=True)
 
 
 def _keep_raw(ws: Workspace, path: Path, sha: str, copied: Path) -> None:
