@@ -211,7 +211,9 @@ def test_rules_declare_the_shared_computations_they_read(
         screen(sample_ws)
     before = pl.read_parquet(sample_ws.path("results", "explanations.parquet"))
 
-    current: list[str] = []
+    import threading
+
+    running = threading.local()  # rules run two at a time: the rule of each thread
     reads: set[tuple[str, str]] = set()
     for method, share in (
         ("transfer_graph", "transfer_graph"),
@@ -222,19 +224,19 @@ def test_rules_declare_the_shared_computations_they_read(
         original = getattr(Events, method)
 
         def spy(self, *a, _orig=original, _share=share):  # type: ignore[no-untyped-def]
-            if current:
-                reads.add((current[-1], _share))
+            if getattr(running, "rule", None):
+                reads.add((running.rule, _share))
             return _orig(self, *a)
 
         monkeypatch.setattr(Events, method, spy)
     for ind_id, fn in list(engine.RULES.items()):
 
         def wrapped(ctx, _fn=fn, _id=ind_id):  # type: ignore[no-untyped-def]
-            current.append(_id)
+            running.rule = _id
             try:
                 return _fn(ctx)
             finally:
-                current.pop()
+                running.rule = None
 
         monkeypatch.setitem(engine.RULES, ind_id, wrapped)
     screen(sample_ws)
@@ -296,3 +298,103 @@ def test_is_in_flags_the_events_whose_text_is_one_of_the_values(sample_ws: Works
         expected = text.cast(pl.String).is_in(sorted(values)).fill_null(False).to_numpy()
         assert (ev.is_in(name, values) == expected).all(), (name, values)
         assert expected.any() or not values
+
+
+def test_rules_on_two_threads_give_the_sequential_results(
+    sample_ws: Workspace,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Rules run two at a time (``RULE_THREADS``); the alerts and every explanation, in
+    order, are those of one rule after the other."""
+    import fininvest.screening.engine as engine
+
+    assert engine.RULE_THREADS == 2
+    screen(sample_ws)
+    both = [pl.read_parquet(sample_ws.path("results", f"{n}.parquet")) for n in RESULTS]
+    monkeypatch.setattr(engine, "RULE_THREADS", 1)
+    screen(sample_ws)
+    one = [pl.read_parquet(sample_ws.path("results", f"{n}.parquet")) for n in RESULTS]
+    assert all(a.equals(b) for a, b in zip(both, one, strict=True))
+
+
+RESULTS = ("alerts", "explanations")
+
+
+def test_gate_runs_rules_together_and_an_alone_rule_by_itself() -> None:
+    """Two ordinary rules do run at the same time (each waits at a barrier for the other,
+    which only passes if both are inside); a rule marked alone never overlaps another."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fininvest.screening.engine import _Gate
+
+    gate = _Gate()
+    inside: set[str] = set()
+    seen: list[set[str]] = []  # who was inside, each time one came in
+    entered: list[str] = []
+    lock = threading.Lock()
+    meet = threading.Barrier(2, timeout=10)
+
+    def task(name: str, alone: bool, together: bool) -> None:
+        with gate.entered(alone=alone):
+            with lock:
+                inside.add(name)
+                seen.append(set(inside))
+                entered.append(name)
+            if together:
+                meet.wait()  # raises BrokenBarrierError if the other never comes in
+            time.sleep(0.005)  # inside a while: a gate letting others in would show it
+            with lock:
+                inside.discard(name)
+
+    jobs = [("a", False, True), ("b", False, True), ("big", True, False), ("c", False, False)]
+    jobs += [(f"x{i}", i % 3 == 0, False) for i in range(30)]
+    with ThreadPoolExecutor(2) as pool:
+        for f in [pool.submit(task, *job) for job in jobs]:
+            f.result()
+    alone = {name for name, is_alone, _ in jobs if is_alone}
+    assert not [s for s in seen if len(s) > 1 and s & alone]
+    assert max(len(s) for s in seen) == 2
+    # a rule waiting to run alone is not passed over by those after it (two workers: it
+    # comes in at most a place or two after its turn)
+    assert all(
+        entered.index(name) <= k + 2 for k, (name, is_alone, _) in enumerate(jobs) if is_alone
+    )
+
+
+def test_shared_computations_are_made_once_when_asked_together(
+    sample_ws: Workspace,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Rules on two threads asking for the same shared computation at once: it is computed
+    once and both get the same object."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import fininvest.screening.events as events
+
+    ev = events.load_events(sample_ws)
+    assert ev is not None
+    calls = 0
+    original = events.transfer_csr
+
+    def slow_csr(*a):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        time.sleep(0.2)  # long enough for the other threads to ask meanwhile
+        return original(*a)
+
+    monkeypatch.setattr(events, "transfer_csr", slow_csr)
+    start = threading.Barrier(4)
+
+    def ask() -> object:
+        start.wait()
+        return ev.transfer_graph()
+
+    with ThreadPoolExecutor(4) as pool:
+        got = [f.result() for f in [pool.submit(ask) for _ in range(4)]]
+    assert calls == 1 and all(g is got[0] for g in got)
+    ev.release("transfer_graph")
+    assert ev.transfer_graph() is not got[0] and calls == 2

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fininvest.screening.events import order_events
-from fininvest.screening.streams import _exact_codes, _hash_codes, bucket_rows, dense_codes
+from fininvest.screening.streams import _exact_codes, _hash_codes, bucket_rows, dense_codes, take
 
 
 @st.composite
@@ -142,3 +142,22 @@ def test_dense_codes_in_partitions() -> None:
     h1[7] = h1[8]  # two different values now share a first hash in one partition
     _codes, _first, ok = _hash_codes(h1, s.hash(seed=3).to_numpy(), s.is_not_null().to_numpy(), 2)
     assert not ok or values[7] == values[8] or values[7] is None or values[8] is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=30),
+    st.data(),
+    st.sampled_from([np.int8, np.int16, np.int32, np.int64, np.uint32]),
+)
+def test_take_is_numpy_indexing(values: list[int], data: st.DataObject, index_type: type) -> None:
+    """The parallel gather against ``values[index]``: any index type the callers use, −1
+    (a null code) reading the last entry, repeats, and no index at all."""
+    v = np.array(values, np.int64)
+    low = 0 if index_type is np.uint32 else -1
+    high = min(len(values) - 1, int(np.iinfo(index_type).max))
+    index = np.array(data.draw(st.lists(st.integers(low, high), max_size=60)), index_type)
+    for typed in (v, v.astype(np.float64), v > 0):
+        got = take(typed, index)
+        assert got.dtype == typed.dtype
+        np.testing.assert_array_equal(got, typed[index])

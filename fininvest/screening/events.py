@@ -7,8 +7,10 @@ times — with one packed int64 key, and returns the permutation and the segment
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -20,7 +22,7 @@ from fininvest.screening.kernels import (
     transfer_sides,
     window_distinct_max_sides,
 )
-from fininvest.screening.streams import bucket_rows, dense_codes
+from fininvest.screening.streams import bucket_rows, dense_codes, take
 from fininvest.workspace import Workspace
 
 
@@ -190,12 +192,32 @@ class Events:
         self.ts, self.amount, self.mcc, self.city = ev["ts"], ev["amount"], ev["mcc"], ev["city"]
         self._row = ev["row"]
         self._text = text
-        self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
-        self._flags: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
-        self._local: tuple[np.ndarray, int] | None = None
-        self._graph: TransferGraph | None = None
-        self._partners: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._passed_on: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        #: what rules computed and share, by (kind, argument…): see :meth:`_once`
+        self._made: dict[tuple[Any, ...], Any] = {}
+        self._making: dict[tuple[Any, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _once(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """``make()`` kept under ``key`` until released; computed once even when rules running
+        at the same time ask for it together (the second waits for the first)."""
+        with self._guard:
+            if key in self._made:
+                return self._made[key]
+            lock = self._making.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._made:
+                    return self._made[key]
+            value = make()
+            with self._guard:
+                self._made[key] = value
+                self._making.pop(key, None)
+            return value
+
+    def _forget(self, *kinds: str) -> None:
+        with self._guard:
+            for key in [k for k in self._made if k[0] in kinds]:
+                del self._made[key]
 
     @classmethod
     def from_rows(
@@ -252,90 +274,96 @@ class Events:
             out = np.full(len(self), -1, np.result_type(np.int16, _room_for(len(values) + 1)))
             out[idx] = sub
             return out, values
-        if name not in self._codes:  # kept as codes in the narrowest integer type, not as text
+
+        def make() -> tuple[np.ndarray, list[str]]:  # codes in the narrowest type, not text
             codes, values = dense_codes(self._text(name, None))
             narrow = _room_for(len(values))  # int8 channels, int16 countries
-            self._codes[name] = (codes.astype(narrow)[self._row], values)
-        return self._codes[name]
+            return take(codes.astype(narrow), self._row), values
+
+        made: tuple[np.ndarray, list[str]] = self._once(("codes", name), make)
+        return made
 
     def is_in(self, name: str, values: Iterable[str]) -> np.ndarray:
         """Per event: is the text column one of ``values`` (null never is). Kept per question:
         several rules ask for the cash deposits."""
-        key = (name, tuple(sorted(values)))
-        if key not in self._flags:
+        chosen = tuple(sorted(values))
+
+        def make() -> np.ndarray:
             codes, known = self.codes(name)
             # a lookup table over the (few) codes, one gather per event: about 4x cheaper
             # than np.isin over 20M events; the last entry answers code -1 (null)
             wanted = np.zeros(len(known) + 1, np.bool_)
-            wanted[[i for i, v in enumerate(known) if v in key[1]]] = True
-            self._flags[key] = wanted[codes]
-        return self._flags[key]
+            wanted[[i for i, v in enumerate(known) if v in chosen]] = True
+            return take(wanted, codes)
+
+        flag: np.ndarray = self._once(("flags", name, chosen), make)
+        return flag
 
     def local_counterparty(self) -> tuple[np.ndarray, int]:
         """Counterparties renumbered within each account (see
         :func:`~fininvest.screening.kernels.local_codes`) and the slots a distinct count over
         them needs: what fan-in, fan-out and their kin count distinct senders or payees on."""
-        if self._local is None:
-            self._local = local_codes(self.offsets, self.counterparty, max(len(self.accounts), 1))
-        return self._local
+        made: tuple[np.ndarray, int] = self._once(
+            ("counterparty_codes",),
+            lambda: local_codes(self.offsets, self.counterparty, max(len(self.accounts), 1)),
+        )
+        return made
 
     def partners(self, window: int) -> tuple[np.ndarray, np.ndarray]:
         """Per account, the most distinct senders (column 0) and payees (column 1) of transfers
         with a known counterparty in any ``window`` seconds, and the event ending that window
         (:func:`~fininvest.screening.kernels.window_distinct_max_sides`). One pass serves
         both sides; kept per window: fan-in, fan-out and the mule indicator share 30 days."""
-        if window not in self._partners:
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
             side = transfer_sides(self.counterparty, self.outflow)
             cp, n_cp = self.local_counterparty()
-            self._partners[window] = window_distinct_max_sides(
-                self.offsets, self.ts, side, cp, n_cp, window
-            )
-        return self._partners[window]
+            return window_distinct_max_sides(self.offsets, self.ts, side, cp, n_cp, window)
+
+        made: tuple[np.ndarray, np.ndarray] = self._once(("partners", window), make)
+        return made
 
     def passed_on(self, max_age: int) -> tuple[np.ndarray, np.ndarray]:
         """Per account, the share and amount of inflows passed on within ``max_age`` seconds
         (:func:`~fininvest.screening.kernels.fifo_pass_through`). Kept per age: the rapid
         pass-through, wage-in-fast-out and swept-to-third-party indicators share 48 hours."""
-        if max_age not in self._passed_on:
-            self._passed_on[max_age] = fifo_pass_through(
-                self.offsets, self.ts, self.amount, self.outflow, max_age
-            )
-        return self._passed_on[max_age]
+        made: tuple[np.ndarray, np.ndarray] = self._once(
+            ("pass_through", max_age),
+            lambda: fifo_pass_through(self.offsets, self.ts, self.amount, self.outflow, max_age),
+        )
+        return made
 
     def release(self, *shared: str) -> None:
         """Free the named shared computations (:data:`SHARED`); asked again, they are
         computed again."""
-        for name in shared:
-            if name == "transfer_graph":
-                self._graph = None
-            elif name == "counterparty_codes":
-                self._local = None
-                self._partners.clear()
-            elif name == "pass_through":
-                self._passed_on.clear()
-            else:
-                raise ValueError(f"unknown shared computation {name!r}")
+        unknown = set(shared) - set(self.SHARED)
+        if unknown:
+            raise ValueError(f"unknown shared computation {sorted(unknown)!r}")
+        # the partner counts are made on the counterparty codes: they go with them
+        self._forget(*shared, *(("partners",) if "counterparty_codes" in shared else ()))
 
     def drop_caches(self) -> None:
         """Forget what the rules computed and shared (codes, flags and :data:`SHARED`): about
         0.4 GB at 10M rows, not needed once the rules are done."""
-        self._codes.clear()
-        self._flags.clear()
-        self.release(*self.SHARED)
+        with self._guard:
+            self._made.clear()
 
     def transfer_graph(self) -> TransferGraph:
         """Outflows to a known account as a graph; built once, shared by the cycle and
         scatter-gather indicators."""
-        if self._graph is None:  # the streams are already grouped by account, in time order
+
+        def make() -> TransferGraph:  # the streams are already grouped by account, in time order
             indptr, targets, times, amounts, events = transfer_csr(
                 self.offsets, self.outflow, self.counterparty, self.ts, self.amount
             )
-            self._graph = TransferGraph(events, indptr, targets, times, amounts)
-        return self._graph
+            return TransferGraph(events, indptr, targets, times, amounts)
+
+        graph: TransferGraph = self._once(("transfer_graph",), make)
+        return graph
 
     def numbers(self, name: str, fill: float) -> np.ndarray:
         """A numeric source column per event (``fill`` for null), e.g. the UTC offset."""
-        values: np.ndarray = self._text(name, None).fill_null(fill).to_numpy()[self._row]
+        values: np.ndarray = take(self._text(name, None).fill_null(fill).to_numpy(), self._row)
         return values
 
     def lookup(
@@ -345,7 +373,7 @@ class Events:
         (``default`` when absent or null)."""
         codes, known = self.codes(name)
         lut = np.array([table.get(v, default) for v in known] + [default], np.float64)
-        out: np.ndarray = lut[codes if at is None else codes[at]]  # −1 (null): the default
+        out: np.ndarray = take(lut, codes if at is None else codes[at])  # −1 (null): the default
         return out
 
     def __len__(self) -> int:

@@ -35,7 +35,7 @@ def build_csr(
     return indptr, dst[order], ts[order].astype(np.int64), order.astype(np.int64)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def transfer_csr(
     offsets: np.ndarray,
     outflow: np.ndarray,
@@ -92,7 +92,7 @@ def transfer_csr(
     return indptr, targets, times, amounts, events
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def short_cycles(
     indptr: np.ndarray,
     targets: np.ndarray,
@@ -162,7 +162,7 @@ def short_cycles(
 Csr = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def pass_through_legs(
     s: int, csr: Csr, is_mid: np.ndarray, window: int, min_share: float
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -200,7 +200,7 @@ def pass_through_legs(
     return first, second
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gathered(
     s: int, csr: Csr, is_mid: np.ndarray, window: int, min_share: float, least: int
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -231,7 +231,7 @@ def _gathered(
     return dest[:found], through[:found]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def scatter_gather(
     indptr: np.ndarray,
     targets: np.ndarray,
@@ -290,7 +290,7 @@ def scatter_gather(
     return src, dst, through
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def connected_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover
     """Connected components of an undirected graph of ``n`` nodes given as edge lists.
 

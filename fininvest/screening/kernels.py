@@ -22,14 +22,14 @@ from numba import njit, prange
 PARTS = 64
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _n_chunks(n_acc: int, slots: int) -> int:  # pragma: no cover - compiled
     """Parallel chunks for a kernel that keeps one scratch array of ``slots`` per chunk: at
     most 256, and at most 2^24 slots (128 MB of int64) in all."""
     return max(1, min(n_acc, 256, (1 << 24) // max(slots, 1)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def event_parts(offsets: np.ndarray, n_parts: int) -> np.ndarray:  # pragma: no cover
     """Cut the accounts into ``n_parts`` runs of consecutive accounts holding about equal
     numbers of events: part p is accounts ``cut[p]:cut[p + 1]``.
@@ -56,7 +56,7 @@ def event_parts(offsets: np.ndarray, n_parts: int) -> np.ndarray:  # pragma: no 
     return cut
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def transfer_sides(counterparty: np.ndarray, outflow: np.ndarray) -> np.ndarray:  # pragma: no cover
     """Per event: 1 for money sent to a known account, 0 for money received from one, −1 for
     the rest (cash, card payments, unknown counterparties) — the ``side`` that
@@ -72,7 +72,7 @@ def transfer_sides(counterparty: np.ndarray, outflow: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def window_count_max(
     offsets: np.ndarray, ts: np.ndarray, flag: np.ndarray, window: int
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -116,7 +116,7 @@ def window_count_max(
     return best, at
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def window_sum_max(
     offsets: np.ndarray, ts: np.ndarray, value: np.ndarray, flag: np.ndarray, window: int
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -151,7 +151,7 @@ def window_sum_max(
     return best, at
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def window_distinct_max(
     offsets: np.ndarray,
     ts: np.ndarray,
@@ -197,7 +197,7 @@ def window_distinct_max(
     return best, at
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def window_distinct_max_sides(
     offsets: np.ndarray,
     ts: np.ndarray,
@@ -250,7 +250,7 @@ def window_distinct_max_sides(
     return best, at
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def fifo_pass_through(
     offsets: np.ndarray, ts: np.ndarray, amount: np.ndarray, outflow: np.ndarray, max_age: int
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
@@ -311,7 +311,7 @@ def fifo_pass_through(
     return ratio, matched
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def outflow_after(
     offsets: np.ndarray,
     account: np.ndarray,
@@ -355,7 +355,7 @@ def outflow_after(
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def top_counterparty(
     offsets: np.ndarray,
     flag: np.ndarray,
@@ -409,7 +409,7 @@ def top_counterparty(
     return top, top_amount, total
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def local_codes(
     offsets: np.ndarray, category: np.ndarray, n_categories: int
 ) -> tuple[np.ndarray, int]:  # pragma: no cover - compiled

@@ -36,7 +36,7 @@ def _part(h: np.uint64, bits: int) -> int:  # pragma: no cover - compiled
     return 0 if bits == 0 else np.int64(h >> np.uint64(64 - bits))  # type: ignore[return-value]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _run_starts(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
     """For a stable parallel scatter: ``hist[t, b]`` items of thread t go to bucket b. Returns
     where each (thread, bucket) run starts — buckets in order, threads in order within a
@@ -55,7 +55,7 @@ def _run_starts(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: n
     return start, bucket_start
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _local_codes(keys: np.ndarray, lc: np.ndarray) -> int:  # pragma: no cover - compiled
     """Number the distinct ``keys`` of one partition in order of appearance: ``lc[k]`` is
     2 × code, plus 1 where the key appears for the first time. Returns the distinct count.
@@ -104,7 +104,7 @@ def _hash_codes(
     return codes, first, ok
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _number_hashes(
     h1: np.ndarray,
     h2: np.ndarray,
@@ -228,7 +228,7 @@ def _categorical_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
     lut = np.full(none + 1, -1, np.int32 if len(present) < 1 << 31 else np.int64)
     lut[phys] = np.arange(len(present))
     rows = values.to_physical().fill_null(none).to_numpy()
-    return _in_sorted_order(lut[rows], present.cast(pl.String))
+    return _in_sorted_order(take(lut, rows), present.cast(pl.String))
 
 
 def _in_sorted_order(codes: np.ndarray, values: pl.Series) -> tuple[np.ndarray, list[str]]:
@@ -238,15 +238,25 @@ def _in_sorted_order(codes: np.ndarray, values: pl.Series) -> tuple[np.ndarray, 
     rank = np.empty(order.shape[0] + 1, np.int32 if order.shape[0] < 1 << 31 else np.int64)
     rank[order] = np.arange(order.shape[0])
     rank[-1] = -1  # code −1 (null) stays −1
-    return _renumber(codes, rank), values.gather(pl.Series(order)).to_list()
+    return take(rank, codes), values.gather(pl.Series(order)).to_list()
 
 
-@njit(cache=True, parallel=True)
-def _renumber(codes: np.ndarray, rank: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """``rank[codes]`` on both cores (code −1 reads the last entry of ``rank``)."""
-    out = np.empty(codes.shape[0], rank.dtype)
-    for i in prange(codes.shape[0]):
-        out[i] = rank[codes[i]]
+@njit(cache=True, parallel=True, nogil=True)
+def take(values: np.ndarray, index: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """``values[index]`` on every core, for a large integer ``index`` (−1 reads the last
+    entry of ``values``, as in numpy).
+
+    numpy's fancy indexing runs on one core, and a per-event gather through the event order
+    (17M events, rows in random order) took 0.15 s there; this one takes about a third of
+    that. Used for renumbering codes, for a text column's codes in event order and for lookup
+    tables over codes.
+
+    >>> take(np.array([10, 20, 30]), np.array([2, -1, 0], np.int8)).tolist()
+    [30, 30, 10]
+    """
+    out = np.empty(index.shape[0], values.dtype)
+    for i in prange(index.shape[0]):
+        out[i] = values[index[i]]
     return out
 
 
@@ -278,7 +288,7 @@ def _nth(order: np.ndarray, k: int) -> int:  # pragma: no cover - compiled
     return k if order.shape[0] == 0 else order[k]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _bucket(
     order: np.ndarray,
     payer: np.ndarray,

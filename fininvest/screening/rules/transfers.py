@@ -57,7 +57,7 @@ def short_cycle(ctx: Context) -> list[Hit]:
     return hits
 
 
-@rule("scatter_gather", shares=("transfer_graph",))
+@rule("scatter_gather", shares=("transfer_graph",), alone=True)
 def scatter_gather(ctx: Context) -> list[Hit]:
     """One source pays several intermediaries, which each pay one destination soon after."""
     p = ctx.params["scatter_gather"]
