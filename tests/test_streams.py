@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fininvest.screening import streams
 from fininvest.screening.events import order_events
 from fininvest.screening.streams import _exact_codes, _hash_codes, bucket_rows, dense_codes, take
+
+#: ``_TABLE_BITS`` under test: the one-table numbering and (0) the hash partitions alone
+TABLE_SIZES = (streams._TABLE_BITS, 0)
 
 
 @st.composite
@@ -86,10 +93,14 @@ def test_bucket_rows_with_many_account_buckets(seed: int, n_acc: int) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=40))
-def test_dense_codes_match_sorted_distinct_values(values: list[str | None]) -> None:
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=40),
+    st.sampled_from(TABLE_SIZES),
+)
+def test_dense_codes_match_sorted_distinct_values(values: list[str | None], bits: int) -> None:
     s = pl.Series(values, dtype=pl.String)
-    codes, uniques = dense_codes(s)
+    with patch.object(streams, "_TABLE_BITS", bits):
+        codes, uniques = dense_codes(s)
     want_codes, want_uniques = _exact_codes(s)
     assert uniques == want_uniques
     np.testing.assert_array_equal(codes, want_codes)
@@ -113,34 +124,35 @@ def test_dense_codes_of_categorical_match_the_text(
     np.testing.assert_array_equal(codes, want_codes)
 
 
-def test_colliding_first_hashes_are_detected() -> None:
+@pytest.mark.parametrize("bits", TABLE_SIZES)
+def test_colliding_first_hashes_are_detected(bits: int) -> None:
     h1 = np.zeros(3, np.uint64)  # every value lands on one first hash…
     h2 = np.array([1, 1, 2], np.uint64)  # …but the third is a different value
-    codes, first, ok = _hash_codes(h1, h2, np.ones(3, np.bool_), 2)
-    assert not ok
-    codes, first, ok = _hash_codes(h1, np.ones(3, np.uint64), np.ones(3, np.bool_), 2)
+    with patch.object(streams, "_TABLE_BITS", bits):
+        codes, first, ok = _hash_codes(h1, h2, np.ones(3, np.bool_), 2)
+        assert not ok
+        codes, first, ok = _hash_codes(h1, np.ones(3, np.uint64), np.ones(3, np.bool_), 2)
     assert ok and codes.tolist() == [0, 0, 0] and first.tolist() == [0]
 
 
-def test_hash_table_grows_past_its_first_size() -> None:
-    s = pl.Series([f"A{i % 5000}" for i in range(20_000)])
-    codes, uniques = dense_codes(s)
-    assert len(uniques) == 5000
-    assert [uniques[c] for c in codes[:7]] == s.head(7).to_list()
-
-
-def test_dense_codes_in_partitions() -> None:
-    """From 65,536 values on, the values are numbered in 1,024 hash partitions in parallel."""
+@pytest.mark.parametrize("bits", [*TABLE_SIZES, 12])
+def test_dense_codes_of_many_values(bits: int) -> None:
+    """200,000 values, 90,000 distinct: in one table (``_TABLE_BITS`` 21), in 1,024 hash
+    partitions (0: no table), and in a table that fills up part of the way through (12: 2,048
+    distinct at most), whose codes are then made again in the partitions."""
     rng = np.random.default_rng(7)
     values = [None if r < 50 else f"ACC{r}" for r in rng.integers(0, 90_000, 200_000)]
     s = pl.Series(values, dtype=pl.String)
-    codes, uniques = dense_codes(s)
-    want_codes, want_uniques = _exact_codes(s)
-    assert uniques == want_uniques
-    np.testing.assert_array_equal(codes, want_codes)
-    h1 = s.hash().to_numpy().copy()
-    h1[7] = h1[8]  # two different values now share a first hash in one partition
-    _codes, _first, ok = _hash_codes(h1, s.hash(seed=3).to_numpy(), s.is_not_null().to_numpy(), 2)
+    with patch.object(streams, "_TABLE_BITS", bits):
+        codes, uniques = dense_codes(s)
+        want_codes, want_uniques = _exact_codes(s)
+        assert uniques == want_uniques
+        np.testing.assert_array_equal(codes, want_codes)
+        h1 = s.hash().to_numpy().copy()
+        h1[7] = h1[8]  # two different values now share a first hash
+        _codes, _first, ok = _hash_codes(
+            h1, s.hash(seed=3).to_numpy(), s.is_not_null().to_numpy(), 2
+        )
     assert not ok or values[7] == values[8] or values[7] is None or values[8] is None
 
 
