@@ -135,6 +135,14 @@ def test_colliding_first_hashes_are_detected(bits: int) -> None:
     assert ok and codes.tolist() == [0, 0, 0] and first.tolist() == [0]
 
 
+def test_dense_codes_of_a_repeating_column() -> None:
+    """20,000 rows over 5,000 values (the table sized from the rows, past its smallest)."""
+    s = pl.Series([f"A{i % 5000}" for i in range(20_000)])
+    codes, uniques = dense_codes(s)
+    assert len(uniques) == 5000
+    assert [uniques[c] for c in codes[:7]] == s.head(7).to_list()
+
+
 @pytest.mark.parametrize("bits", [*TABLE_SIZES, 12])
 def test_dense_codes_of_many_values(bits: int) -> None:
     """200,000 values, 90,000 distinct: in one table (``_TABLE_BITS`` 21), in 1,024 hash

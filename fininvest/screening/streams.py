@@ -298,16 +298,17 @@ def _two_hashes(s: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _categorical_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
-    """:func:`dense_codes` of a ``Categorical`` column: the physical codes present, each
-    mapped to its position among the present values (a lookup table over the physical codes,
-    one gather per row), then renumbered in sorted order of the values."""
+    """:func:`dense_codes` of a ``Categorical`` column: a lookup table over the physical
+    codes gives each present one its rank among the present values in sorted order (the
+    renumbering done on the table, not on the rows), then one gather per row."""
     present = values.drop_nulls().unique()
     phys = present.to_physical().to_numpy().astype(np.int64)
     none = int(phys.max(initial=-1)) + 1  # the lookup's last entry answers null
     lut = np.full(none + 1, -1, np.int32 if len(present) < 1 << 31 else np.int64)
     lut[phys] = np.arange(len(present))
+    ranks, uniques = _in_sorted_order(lut, present.cast(pl.String))
     rows = values.to_physical().fill_null(none).to_numpy()
-    return _in_sorted_order(take(lut, rows), present.cast(pl.String))
+    return take(ranks, rows), uniques
 
 
 def _in_sorted_order(codes: np.ndarray, values: pl.Series) -> tuple[np.ndarray, list[str]]:
