@@ -5,14 +5,23 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fininvest.indicators.catalogue import load_catalogue
 from fininvest.ingest import ingest_files
-from fininvest.screening.engine import EVIDENCE_LIMIT, EventRefs, Hit, resolve_evidence
+from fininvest.screening.engine import (
+    EVIDENCE_LIMIT,
+    EventRefs,
+    Hit,
+    _inflow_refs,
+    resolve_evidence,
+)
 from fininvest.screening.run import screen
 from fininvest.screening.scoring import score_hits
 from fininvest.workspace import Workspace
@@ -285,6 +294,24 @@ def test_evidence_is_cut_to_its_first_items_and_counted(sample_ws: Workspace) ->
     assert hits[0].evidence == ev.refs(many[:EVIDENCE_LIMIT])
     assert hits[1].evidence == ev.refs(many[:3])
     assert hits[2].evidence == [f"T{i}" for i in range(EVIDENCE_LIMIT)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.booleans(), max_size=300), min_size=1, max_size=4),
+    st.integers(1, 30),
+)
+def test_inflow_evidence_is_the_first_inflows_of_the_account(
+    accounts: list[list[bool]], limit: int
+) -> None:
+    """``_inflow_refs`` looks in a growing stretch of the account's events: it must give what
+    all of them give, the first ``limit`` inflows (outflow False) of that account only."""
+    outflow = np.array([x for acc in accounts for x in acc], np.bool_)
+    offsets = np.cumsum([0, *map(len, accounts)])
+    ev = SimpleNamespace(offsets=offsets, outflow=outflow)
+    for a, acc in enumerate(accounts):
+        want = [int(offsets[a]) + i for i, out in enumerate(acc) if not out][:limit]
+        assert _inflow_refs(ev, a, limit).idx.tolist() == want  # type: ignore[arg-type]
 
 
 def test_is_in_flags_the_events_whose_text_is_one_of_the_values(sample_ws: Workspace) -> None:

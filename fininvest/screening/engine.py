@@ -156,6 +156,7 @@ class _Flagged:
     def __init__(self, ev: Events, flag: np.ndarray, compact: bool = True) -> None:
         self.idx: np.ndarray | None = None
         self.offsets, self.ts, self.flag = ev.offsets, ev.ts, flag
+        self._counts: dict[int, np.ndarray] = {}
         if compact and np.count_nonzero(flag) * 4 < flag.shape[0]:
             self.idx = np.flatnonzero(flag)
             self.offsets = np.searchsorted(self.idx, ev.offsets)  # flagged events before each
@@ -170,15 +171,15 @@ class _Flagged:
         """The event index of a kernel's answer."""
         return int(at if self.idx is None else self.idx[at])
 
-    def count_max(self, a: int, w: int) -> int:
-        """The most flagged events of account ``a`` in one window, as
-        :func:`~fininvest.screening.kernels.window_count_max` counts them (windows
-        (t − w, t] ending at a flagged event), for one account at a time."""
-        one = np.array([self.offsets[a], self.offsets[a + 1]], np.int64)
-        # the kernel itself on one account: O(n), where a sort-based count was O(n log n) on
-        # the busiest accounts (millions of events)
-        best, _ = window_count_max(one, self.ts, self.flag, w)
-        return int(best[0])
+    def counts(self, w: int) -> np.ndarray:
+        """Per account, the most flagged events in one window, as
+        :func:`~fininvest.screening.kernels.window_count_max` counts them (windows (t − w, t]
+        ending at a flagged event). One parallel pass over every account, kept for ``w``: a
+        rule needs it both to fire and to explain (at 10M rows, asking once per fired account
+        cost 0.43 s over 4,346 calls, the busiest accounts scanned on one core)."""
+        if w not in self._counts:
+            self._counts[w] = window_count_max(self.offsets, self.ts, self.flag, w)[0]
+        return self._counts[w]
 
 
 def count_rule(
@@ -239,10 +240,10 @@ def distinct_count_rule(
         )
     fired = distinct >= min_distinct
     if min_count > min_distinct:  # else implied: a window of k categories holds k events
-        fired &= window_count_max(sub.offsets, sub.ts, sub.flag, w)[0] >= min_count
+        fired &= sub.counts(w) >= min_count
     hits = []
     for a in np.flatnonzero(fired):
-        count = sub.count_max(int(a), w)  # for the explanation, of the fired accounts only
+        count = int(sub.counts(w)[a])  # for the explanation
         hits.append(
             Hit(
                 int(a),
@@ -277,8 +278,15 @@ def _pass_through(ev: Events, hours: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _inflow_refs(ev: Events, a: int, limit: int = 20) -> EventRefs:
-    lo, hi = ev.offsets[a], ev.offsets[a + 1]
-    return EventRefs((np.flatnonzero(~ev.outflow[lo:hi]) + lo)[:limit])
+    """The account's first ``limit`` inflows. Looked for in a growing stretch of its events,
+    not all of them: the busiest accounts have millions of events."""
+    lo, hi = int(ev.offsets[a]), int(ev.offsets[a + 1])
+    stop = min(hi, lo + 4 * limit)
+    while True:
+        found = np.flatnonzero(~ev.outflow[lo:stop])
+        if found.shape[0] >= limit or stop == hi:
+            return EventRefs(found[:limit] + lo)
+        stop = min(hi, lo + 2 * (stop - lo))
 
 
 def resolve_evidence(ev: Events, hits: list[Hit]) -> None:
