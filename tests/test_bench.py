@@ -6,6 +6,8 @@ import json
 
 from click.testing import CliRunner
 
+from fininvest.bench import BASELINE_GATHER_SECONDS
+
 from .conftest import invoke
 
 
@@ -24,7 +26,9 @@ def test_bench_screen_agrees_with_reference(runner: CliRunner) -> None:
         "peak_rss_mb",
     } <= set(doc)
     assert sum(doc["fired_counts"].values()) > 0  # the comparison is not vacuous
+    assert doc["start_seconds"] > 0  # the warm start ran, and is reported apart
     _cpu_fields_are_measured(doc)
+    _host_is_described(doc)
 
 
 def _cpu_fields_are_measured(doc: dict[str, float]) -> None:
@@ -43,6 +47,15 @@ def test_bench_ingest_agrees_with_reference(runner: CliRunner) -> None:
         doc
     )
     _cpu_fields_are_measured(doc)
+    _host_is_described(doc)
+
+
+def _host_is_described(doc: dict) -> None:  # type: ignore[type-arg]
+    """The host the figures came from, and its calibration against the baseline machine."""
+    h = doc["host"]
+    assert h["cpu"] and h["cores"] >= 1
+    assert h["gather_seconds"] > 0
+    assert h["vs_baseline"] == round(h["gather_seconds"] / BASELINE_GATHER_SECONDS, 2)
 
 
 def test_bench_graph_loads_and_finds_the_planted_chains(runner: CliRunner) -> None:

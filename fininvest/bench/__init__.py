@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -59,6 +60,67 @@ def measured() -> Iterator[dict[str, float]]:
         cpu_system_seconds=r1.ru_stime - r0.ru_stime,
         minor_page_faults=r1.ru_minflt - r0.ru_minflt,
     )
+
+
+#: the calibration's reading on the machine of the performance baseline (2 vCPU AMD EPYC with a
+#: 32 MB L3, 2026-11-22; ../shared/research/perf-baseline.md §1, "gather 7 columns by the
+#: permutation: numpy fancy indexing")
+BASELINE_GATHER_SECONDS = 0.392
+
+
+def host() -> dict[str, Any]:
+    """What the benchmark ran on: the CPU (model, family/model numbers, cores, L2 and L3
+    sizes) and ``gather_seconds``, a fixed piece of work timed on it, with ``vs_baseline``,
+    that time over the baseline machine's.
+
+    The work is the baseline's: gather the seven columns of a 10M-row event table (int64,
+    int64, float64, int16, int8, int8, int32) by a random permutation with numpy, best of
+    three. Random reads of memory are what screening spends its time on, so the figure moves
+    with it, though not one for one: on 2026-11-23 a host took 0.99 s (2.5× the baseline)
+    where the 10M-row screen took 1.7-1.8× its earlier time. The project's VMs have not always
+    run on the same hardware; compare figures from hosts whose calibration agrees.
+    """
+    import numpy as np
+
+    info: dict[str, Any] = {"cpu": platform.processor() or platform.machine()}
+    try:
+        first_cpu = Path("/proc/cpuinfo").read_text().split("\n\n")[0].splitlines()
+        fields = {k.strip(): v.strip() for k, _, v in (ln.partition(":") for ln in first_cpu)}
+        info["cpu"] = fields.get("model name", info["cpu"])
+        info["cpu_family_model"] = f"{fields.get('cpu family', '?')}/{fields.get('model', '?')}"
+    except OSError:
+        pass
+    info["cores"] = os.cpu_count()
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level = (index / "level").read_text().strip()
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        if kind != "Instruction" and level in ("2", "3"):
+            info[f"l{level}"] = size
+    n = 10_000_000
+    rng = np.random.default_rng(0)
+    columns: list[np.ndarray] = [
+        rng.integers(0, 1 << 40, n),
+        rng.integers(0, 1 << 30, n),
+        rng.random(n),
+        rng.integers(0, 9000, n).astype(np.int16),
+        rng.integers(0, 4, n).astype(np.int8),
+        rng.integers(0, 2, n).astype(np.int8),
+        rng.integers(0, 5000, n).astype(np.int32),
+    ]
+    permutation = rng.permutation(n)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for c in columns:
+            c[permutation]
+        best = min(best, time.perf_counter() - t0)
+    info["gather_seconds"] = round(best, 3)
+    info["vs_baseline"] = round(best / BASELINE_GATHER_SECONDS, 2)
+    return info
 
 
 #: what :func:`measured` adds to a benchmark child's result, as the parent reports it

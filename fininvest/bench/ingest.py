@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fininvest.bench import cpu_report, measured, peak_rss_mb, run_child
+from fininvest.bench import cpu_report, host, measured, peak_rss_mb, run_child
 
 CHANNEL_MIX = {"card": 0.35, "sepa": 0.2, "p2p": 0.15, "cash": 0.08, "atm": 0.1, "wire": 0.07,
                "payroll": 0.05}  # fmt: skip
@@ -181,6 +181,8 @@ def bench_ingest(
         if reference:
             say("ingesting with the pandas reference")
             ref = _child("pandas", csv, fx)
+        say("calibrating the host")
+        machine = host()
     out: dict[str, Any] = {
         "rows": rows,
         "csv_mb": round(size_mb, 1),
@@ -190,6 +192,7 @@ def bench_ingest(
         **cpu_report(ours),
         "accepted": ours["accepted"],
         "rejected": ours["rejected"],
+        "host": machine,
     }
     if ref is not None:
         agree = (
