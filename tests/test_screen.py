@@ -23,7 +23,7 @@ from fininvest.screening.engine import (
     resolve_evidence,
 )
 from fininvest.screening.run import screen
-from fininvest.screening.scoring import score_hits
+from fininvest.screening.scoring import _string_lists, score_hits
 from fininvest.workspace import Workspace
 
 from .conftest import SAMPLE_DATA, invoke
@@ -425,3 +425,13 @@ def test_shared_computations_are_made_once_when_asked_together(
     assert calls == 1 and all(g is got[0] for g in got)
     ev.release("transfer_graph")
     assert ev.transfer_graph() is not got[0] and calls == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.text(max_size=6), max_size=5), max_size=8))
+def test_string_list_column_keeps_every_list_and_its_order(lists: list[list[str]]) -> None:
+    """The explanations' evidence and the alerts' indicator lists are built from offsets:
+    empty lists, empty strings and non-ASCII text come back as they went in."""
+    col = _string_lists(lists, "evidence")
+    assert col.dtype == pl.List(pl.String)
+    assert col.to_list() == lists

@@ -18,9 +18,12 @@ victims get their own list and are never ranked among suspects.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import chain
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from fininvest.indicators.catalogue import Indicator
 from fininvest.screening.engine import Hit
@@ -68,19 +71,17 @@ def build_alerts(
     per_entity: dict[tuple[str, str], list[Hit]] = defaultdict(list)
     for h in hits:
         per_entity[entity(h)].append(h)
-    rows: list[dict[str, Any]] = []
+    columns: dict[str, list[Any]] = defaultdict(list)
     for (kind, eid), hs in per_entity.items():
         score, families = score_hits(hs, catalogue)
-        rows.append(
-            {
-                "entity_id": eid,
-                "entity_kind": kind,
-                "holder_id": holders.get(eid) if kind == "account" else None,
-                "score": round(score, 4),
-                "classification": classify(hs, catalogue),
-                "indicators": sorted({h.indicator for h in hs}),
-                "families": families or sorted({catalogue[h.indicator].families[0] for h in hs}),
-            }
+        columns["entity_id"].append(eid)
+        columns["entity_kind"].append(kind)
+        columns["holder_id"].append(holders.get(eid) if kind == "account" else None)
+        columns["score"].append(round(score, 4))
+        columns["classification"].append(classify(hs, catalogue))
+        columns["indicators"].append(sorted({h.indicator for h in hs}))
+        columns["families"].append(
+            families or sorted({catalogue[h.indicator].families[0] for h in hs})
         )
     schema: dict[str, Any] = {
         "entity_id": pl.String,
@@ -91,7 +92,7 @@ def build_alerts(
         "indicators": pl.List(pl.String),
         "families": pl.List(pl.String),
     }
-    alerts = pl.DataFrame(rows, schema=schema)
+    alerts = _frame(columns, schema)
     alerts = pl.concat(
         [
             alerts.filter(pl.col("classification") == c)
@@ -102,7 +103,7 @@ def build_alerts(
     ).select("rank", *schema)
     ind = {i: catalogue[i] for i in {h.indicator for h in hits}}
     cite = {i: "; ".join(c.short() for c in x.citations) for i, x in ind.items()}
-    explanations = pl.DataFrame(  # column by column: row dicts cost more than the kernels
+    explanations = _frame(
         {
             "entity_id": [entity(h)[1] for h in hits],
             "indicator": [h.indicator for h in hits],
@@ -133,3 +134,30 @@ def build_alerts(
         },
     ).sort(["entity_id", "indicator", "detail"])  # deterministic whatever order rules ran in
     return alerts, explanations
+
+
+def _frame(columns: dict[str, list[Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    """A frame from Python columns; list-of-string columns go through :func:`_string_lists`."""
+    return pl.DataFrame(
+        [
+            _string_lists(columns.get(name, []), name)
+            if dtype == pl.List(pl.String)
+            else pl.Series(name, columns.get(name, []), dtype)
+            for name, dtype in schema.items()
+        ]
+    )
+
+
+def _string_lists(lists: list[list[str]], name: str) -> pl.Series:
+    """A ``List(String)`` column from Python lists of strings, built from the flat values and
+    their offsets in one Arrow array: Polars builds a Series per list otherwise, which at 10M
+    rows (8k explanations, 440k evidence ids) took 0.6 s, more than several indicators.
+
+    >>> _string_lists([["a", "b"], [], ["c"]], "x").to_list()
+    [['a', 'b'], [], ['c']]
+    """
+    offsets = np.zeros(len(lists) + 1, np.int64)
+    np.cumsum([len(v) for v in lists], out=offsets[1:])
+    values = pa.array(list(chain.from_iterable(lists)), pa.large_string())
+    series = pl.Series(name, pa.LargeListArray.from_arrays(pa.array(offsets), values))
+    return series.cast(pl.List(pl.String))
