@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 
 from fininvest.screening.graph_kernels import (
     build_csr,
+    in_degree,
     pass_through_legs,
     scatter_gather,
     short_cycles,
+    source_legs,
     transfer_csr,
 )
 
@@ -144,10 +146,13 @@ def scatter_gather_oracle(src, dst, ts, amt, is_mid, window, share, least):  # t
     st.sampled_from([0, 1, 5, 100]),
     st.sampled_from([0.0, 0.5, 1.0]),
     st.sampled_from([1, 2, 3]),
+    st.sampled_from([0, 2, 1000]),
 )
 def test_scatter_gather_matches_oracle(
-    n: int, data: st.DataObject, window: int, share: float, least: int
+    n: int, data: st.DataObject, window: int, share: float, least: int, hub_edges: int
 ) -> None:
+    """``hub_edges`` 0 and 2 send every source, or the busier ones, through the search that
+    splits a source's transfers among the cores; 1000 none."""
     m = data.draw(st.integers(0, 25))
     node = st.lists(st.integers(0, n - 1), min_size=m, max_size=m)
     src = np.array(data.draw(node), np.int64)
@@ -159,13 +164,17 @@ def test_scatter_gather_matches_oracle(
     is_mid = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), np.bool_)
     indptr, targets, times, order = build_csr(src, dst, ts, n)
     csr = (indptr, targets, times, amt[order])
-    got_s, got_d, got_n = scatter_gather(*csr, is_mid, window, share, least)
+    got_s, got_d, got_n = scatter_gather(*csr, is_mid, window, share, least, hub_edges)
     want, want_legs = scatter_gather_oracle(src, dst, ts, amt, is_mid, window, share, least)
     got = dict(zip(zip(got_s.tolist(), got_d.tolist(), strict=True), got_n.tolist(), strict=True))
     assert got == want
-    assert got_s.tolist() == sorted(got_s.tolist())  # sources ascending
+    pairs = list(zip(got_s.tolist(), got_d.tolist(), strict=True))
+    assert pairs == sorted(pairs)  # sources ascending, each one's destinations ascending
     for s, d in want:  # the evidence: every leg of the pair, as original edge numbers
-        e1, e2 = pass_through_legs(s, csr, is_mid, window, share)
+        e1, e2 = source_legs(s, csr, is_mid, window, share, hub_edges)
+        assert [e1.tolist(), e2.tolist()] == [
+            x.tolist() for x in pass_through_legs(s, csr, is_mid, window, share)
+        ]
         to_d = targets[e2] == d
         got_legs = set(zip(order[e1[to_d]].tolist(), order[e2[to_d]].tolist(), strict=True))
         assert got_legs == want_legs[(s, d)]
@@ -195,3 +204,11 @@ def test_transfer_csr_from_streams_matches_build_csr(n: int, data: st.DataObject
     assert times.tolist() == want_times.tolist()
     assert events.tolist() == idx[want_order].tolist()
     assert amounts.tolist() == amount[idx[want_order]].tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 9), st.lists(st.integers(0, 8), max_size=40))
+def test_in_degree_matches_bincount(n: int, targets: list[int]) -> None:
+    """The parallel edge count against numpy's (empty graphs and isolated nodes included)."""
+    t = np.array([x for x in targets if x < n], np.int32)
+    assert in_degree(t, n).tolist() == np.bincount(t, minlength=n).tolist()

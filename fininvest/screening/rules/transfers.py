@@ -19,8 +19,9 @@ from fininvest.screening.engine import (
     rule,
 )
 from fininvest.screening.graph_kernels import (
-    pass_through_legs,
+    in_degree,
     short_cycles,
+    source_legs,
 )
 from fininvest.screening.graph_kernels import scatter_gather as scatter_gather_pairs
 
@@ -64,20 +65,23 @@ def scatter_gather(ctx: Context) -> list[Hit]:
     ev = ctx.ev
     g = ev.transfer_graph()
     # hubs (employers, payroll bureaus) are not intermediaries of a split; bounds the work
-    indeg = np.bincount(g.targets, minlength=len(ev.accounts))
+    indeg = in_degree(g.targets, len(ev.accounts))
     outdeg = np.diff(g.indptr)
     is_mid = (indeg > 0) & (outdeg > 0) & (indeg * outdeg <= MAX_INTERMEDIARY_PAIRS)
     w = int(p["window_days"] * DAY)
     share = float(p["min_pass_share"])  # the intermediary pays on most of what it received
     least = math.ceil(p["min_intermediaries"])
-    src, dst, through = scatter_gather_pairs(*g.csr, is_mid, w, share, least)
+    legs: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # the hubs' legs, kept by the search
+    src, dst, through = scatter_gather_pairs(*g.csr, is_mid, w, share, least, hub_legs=legs)
     hits = []
     searched = -1
     for s, d, n in zip(src.tolist(), dst.tolist(), through.tolist(), strict=True):
         if s != searched:  # sources come in order: one search per source
-            e1, e2 = pass_through_legs(s, g.csr, is_mid, w, share)
-            reached, searched = g.targets[e2], s
-        to_d = reached == d
+            e1, e2 = legs.pop(s) if s in legs else source_legs(s, g.csr, is_mid, w, share)
+            by_dest = np.argsort(g.targets[e2], kind="stable")  # a hub reaches 500 pairs
+            reached, searched = g.targets[e2][by_dest], s
+        d_ = reached.dtype.type(d)  # a Python int would widen the whole array in each search
+        to_d = by_dest[np.searchsorted(reached, d_) : np.searchsorted(reached, d_, side="right")]
         refs = EventRefs(np.unique(g.events[np.concatenate([e1[to_d], e2[to_d]])]))
         detail = (
             f"{ev.accounts[s]} paid {n} intermediaries who paid {ev.accounts[d]} within "
