@@ -361,7 +361,10 @@ def _scatter_gather_sources(
     indptr = csr[0]
     n = indptr.shape[0] - 1
     n_pairs = np.zeros(n + 1, np.int64)
-    cut = event_parts(indptr, PARTS)  # sources in parts of about equal transfers
+    work = np.zeros(n + 1, np.int64)  # transfers searched here: the hubs' are not
+    for s in range(n):
+        work[s + 1] = work[s] + (0 if hub[s] else indptr[s + 1] - indptr[s])
+    cut = event_parts(work, PARTS)  # sources in parts of about equal transfers searched
     for part in prange(PARTS):  # count, then fill: parallel loops cannot append to one output
         for s in range(cut[part], cut[part + 1]):
             if not hub[s]:
