@@ -259,7 +259,7 @@ def test_rules_declare_the_shared_computations_they_read(
 def test_text_at_reads_only_the_wanted_rows_and_keeps_their_order(sample_ws: Workspace) -> None:
     """``Events.text_at`` streams the column and keeps the wanted source rows; its answer for
     unsorted, repeated event indices equals a gather from the whole column (both money tables:
-    bank and card events)."""
+    bank and card events). ``has_value`` agrees with the text."""
     import numpy as np
 
     from fininvest.screening.events import load_events
@@ -274,6 +274,12 @@ def test_text_at_reads_only_the_wanted_rows_and_keeps_their_order(sample_ws: Wor
         got = ev.text_at(name, idx)
         assert got.to_list() == whole.gather(pl.Series(ev._row[idx])).to_list()
     assert ev.text_at("ref", np.zeros(0, np.int64)).len() == 0
+    # has_value reads flags, not text: it must say what the text says, at the asked events
+    where = rng.random(len(ev)) < 0.5
+    text = ev.text_at("depositor_id", np.arange(len(ev)))
+    assert text.null_count() and text.drop_nulls().len()  # both kinds occur in the sample
+    want = where & text.is_not_null().to_numpy()
+    assert (ev.has_value("depositor_id", where) == want).all()
 
 
 def test_evidence_is_cut_to_its_first_items_and_counted(sample_ws: Workspace) -> None:
