@@ -78,8 +78,9 @@ def scatter_gather(ctx: Context) -> list[Hit]:
     for s, d, n in zip(src.tolist(), dst.tolist(), through.tolist(), strict=True):
         if s != searched:  # sources come in order: one search per source
             e1, e2 = legs.pop(s) if s in legs else source_legs(s, g.csr, is_mid, w, share)
-            by_dest = np.argsort(g.targets[e2], kind="stable")  # a hub reaches 500 pairs
-            reached, searched = g.targets[e2][by_dest], s
+            reached, searched = g.targets[e2], s
+            by_dest = np.argsort(reached, kind="stable")  # a hub reaches 500 pairs
+            reached = reached[by_dest]
         d_ = reached.dtype.type(d)  # a Python int would widen the whole array in each search
         to_d = by_dest[np.searchsorted(reached, d_) : np.searchsorted(reached, d_, side="right")]
         refs = EventRefs(np.unique(g.events[np.concatenate([e1[to_d], e2[to_d]])]))
