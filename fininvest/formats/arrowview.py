@@ -274,29 +274,36 @@ def string_column(name: str, views: np.ndarray, valid: np.ndarray, data: np.ndar
 
 
 @njit(cache=True, inline="always")
-def put_view(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    buf: np.ndarray, views: np.ndarray, col: int, r: int, at: int, length: int, base: int = 0
-):
-    """Write the Arrow view of ``buf[at : at + length]`` as ``views[col, r]``; a long value's
-    offset is counted from ``buf[base]`` (where the column's data buffer starts)."""
-    views[col, r, 0] = length
-    w0 = 0
-    w1 = 0
-    w2 = 0
-    if length <= 12:  # the bytes themselves, in the 12 bytes after the length
-        for k in range(min(length, 4)):
-            w0 |= int(buf[at + k]) << (8 * k)
-        for k in range(4, min(length, 8)):
-            w1 |= int(buf[at + k]) << (8 * (k - 4))
-        for k in range(8, length):
-            w2 |= int(buf[at + k]) << (8 * (k - 8))
-    else:  # a 4-byte prefix, buffer 0, the offset of the value
-        for k in range(4):
-            w0 |= int(buf[at + k]) << (8 * k)
-        w2 = at - base
-    views[col, r, 1] = np.int32(np.uint32(w0))
-    views[col, r, 2] = np.int32(np.uint32(w1))
-    views[col, r, 3] = np.int32(np.uint32(w2))
+def view_words(  # pragma: no cover - compiled
+    first: int, more: int, length: int, offset: int
+) -> tuple[int, int, int]:
+    """The last three int32 words of the Arrow view of a value of ``length`` bytes (the first
+    word is the length itself): its bytes when they fit in 12, else a 4-byte prefix, buffer 0
+    and ``offset``. ``first`` holds the value's first 8 bytes, ``more`` the next 4 (little-endian,
+    zero past the value; only the first 4 bytes are read for a long value).
+
+    The view is written by the caller, not here, on purpose: the former ``put_view(buf, views,
+    ...)``, inlined into the record split's loop, kept two atomic reference-count updates per
+    array per field (``NRT_incref``/``NRT_decref`` around every inlined call, in the kernel's
+    assembly), 40% of the split's time at 10M rows (3.6-4.0 against 2.2-2.3 s). A helper that
+    only reads an array (:func:`value_bytes`) measured no such cost.
+    """
+    if length <= 12:
+        return first & 0xFFFFFFFF, (first >> 32) & 0xFFFFFFFF, more & 0xFFFFFFFF
+    return first & 0xFFFFFFFF, 0, offset
+
+
+@njit(cache=True, inline="always")
+def value_bytes(buf: np.ndarray, at: int, length: int) -> tuple[int, int]:  # pragma: no cover
+    """The bytes of ``buf[at : at + length]`` that its Arrow view holds, for
+    :func:`view_words`: all of them up to 12, else the first 4."""
+    held = length if length <= 12 else 4
+    first, more = 0, 0
+    for k in range(min(held, 8)):
+        first |= int(buf[at + k]) << (8 * k)
+    for k in range(8, held):
+        more |= int(buf[at + k]) << (8 * (k - 8))
+    return first, more
 
 
 def split_views(
@@ -356,7 +363,7 @@ def _split(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                 if j >= e or (j + 1 < e and buf[j + 1] != delim):
                     return False  # unterminated, a doubled quote, or text after the quote
                 valid[col, r] = True
-                put_view(buf, views, col, r, fs + 1, j - fs - 1)
+                at, length = fs + 1, j - fs - 1
                 i = j + 1
             else:
                 i = fs
@@ -365,7 +372,13 @@ def _split(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                 if i < e and buf[i] != delim:
                     return False  # a quote inside an unquoted field, or a carriage return
                 valid[col, r] = i > fs
-                put_view(buf, views, col, r, fs, i - fs)
+                at, length = fs, i - fs
+            first, more = value_bytes(buf, at, length)
+            views[col, r, 0] = length
+            w1, w2, w3 = view_words(first, more, length, at)
+            views[col, r, 1] = np.int32(np.uint32(w1))
+            views[col, r, 2] = np.int32(np.uint32(w2))
+            views[col, r, 3] = np.int32(np.uint32(w3))
             col += 1
             if i >= e:
                 break

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from fininvest.formats.arrowview import put_view
+from fininvest.formats.arrowview import value_bytes, view_words
 
 QUOTE = ord('"')
 NEWLINE = 10
@@ -167,7 +167,13 @@ def _scan_split_plain(  # type: ignore[no-untyped-def]  # pragma: no cover - com
             valid[col, r] = True
         else:
             valid[col, r] = False
-        put_view(buf, views, col, r, fstart, i - fstart, pos)
+        length = i - fstart
+        first, more = value_bytes(buf, fstart, length)
+        views[col, r, 0] = length
+        w1, w2, w3 = view_words(first, more, length, fstart - pos)
+        views[col, r, 1] = np.int32(np.uint32(w1))
+        views[col, r, 2] = np.int32(np.uint32(w2))
+        views[col, r, 3] = np.int32(np.uint32(w3))
         fstart = i + 1
         if c == 1:
             col += 1
