@@ -124,7 +124,7 @@ class Workspace:
                 f"table '{table}' is empty in {self.root}",
                 hint="Ingest the matching records first: fininvest ingest CASE_DIR FILES...",
             )
-        return pl.scan_parquet(parts)
+        return scan_parts(table, parts)
 
     def tables(self) -> list[str]:
         d = self.root / "tables"
@@ -236,6 +236,24 @@ def open_workspace(root: Path) -> Workspace:
     for sub in SUBDIRS:
         (root / sub).mkdir(exist_ok=True)
     return Workspace(root=root, config=config)
+
+
+def scan_parts(table: str, parts: list[Path]) -> pl.LazyFrame:
+    """Lazily scan some parts of an ingested table, with the table's declared columns.
+
+    A part leaves out the columns that are null in all its rows
+    (:func:`fininvest.ingest.pipeline.stored_columns`); they are read back as nulls of the
+    declared dtype here, so every part gives the same columns whatever file it came from.
+    """
+    # imported here: the declarations load the normalisers (and numba), which opening a
+    # workspace does not need
+    from fininvest.formats.declarations import TABLE_KEYS, table_schema
+
+    if table not in TABLE_KEYS:
+        return pl.scan_parquet(parts)
+    return pl.scan_parquet(
+        parts, schema=table_schema(table), missing_columns="insert", extra_columns="ignore"
+    )
 
 
 def file_sha256(path: Path, chunk: int = 1 << 22) -> str:

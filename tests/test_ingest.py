@@ -87,6 +87,34 @@ def test_same_records_in_another_file_are_reported_not_duplicated(
     assert ws.scan("transactions").select(pl.len()).collect().item() == 2
 
 
+def test_parts_leave_out_empty_columns_and_scans_give_them_back(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A part stores only the columns its records fill; reading the table (and finding the ids
+    other files brought) sees every declared column, in its declared dtype, whatever the mix
+    of parts."""
+    head = "txn_id,timestamp,from_account,to_account,amount,currency,channel"
+    a = tmp_path / "a.csv"
+    a.write_text(head + "\nT1,2025-03-01T10:00:00Z,X,,1.00,EUR,atm\n")
+    b = tmp_path / "b.csv"
+    b.write_text(
+        head + ",city,purpose\nT2,2025-03-01T11:00:00Z,X,Y,2.00,EUR,sepa,Hamburg,rent\n"
+        "T1,2025-03-01T10:00:00Z,X,,1.00,EUR,atm,,\n"
+    )
+    ingest_files(ws, [a])
+    [s] = ingest_files(ws, [b])
+    assert (s.accepted, s.added, s.already_present) == (2, 1, 1)  # T1 found in a's part
+    stored = {p: set(pl.read_parquet_schema(p)) for p in ws.table_parts("transactions")}
+    assert [("city" in c, "purpose" in c) for c in stored.values()].count((False, False)) == 1
+    assert all(c <= set(table_schema("transactions")) for c in stored.values())
+    tx = ws.scan("transactions").sort("txn_id").collect()
+    assert tx.schema == pl.Schema(table_schema("transactions"))
+    assert tx.select("txn_id", "city", "purpose", "to_account").rows() == [
+        ("T1", None, None, None),
+        ("T2", "Hamburg", "rent", "Y"),
+    ]
+
+
 IBM_TX = """Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving Currency,Amount Paid,Payment Currency,Payment Format,Is Laundering
 2022/09/01 00:20,10,8000EBD30,10,8000EBD30,3697.34,US Dollar,3697.34,US Dollar,Reinvestment,0
 2022/09/01 00:20,3208,8000F4580,1,8000F5340,0.01,US Dollar,0.01,US Dollar,Cheque,0
