@@ -110,6 +110,12 @@ def formats_md() -> str:
         "",
         "## Workspace tables",
         "",
+        "Each table is a folder of Parquet parts, `tables/<table>/part-*.parquet`, several per "
+        "source file. A part leaves out the columns that are null in all its rows; fininvest "
+        "reads them back as nulls of the declared type, so a table always has the columns "
+        "below. Other tools should read the parts by column name (DuckDB: "
+        "`read_parquet('tables/transactions/*.parquet', union_by_name = true)`).",
+        "",
         "Every row carries provenance: "
         + ", ".join(f"`{d.name}` ({d.description})" for d in PROVENANCE)
         + ".",
