@@ -83,8 +83,9 @@ def make_transactions(rows: int, seed: int = 3) -> pl.DataFrame:
 
 
 def write_workspace(root: Path, df: pl.DataFrame) -> Path:
-    """A workspace whose ``transactions`` table is ``df`` (with provenance), as ingest writes."""
-    from fininvest.ingest.pipeline import conform
+    """A workspace whose ``transactions`` table is ``df`` (with provenance), written as
+    ``fininvest ingest`` writes a part (LZ4, no statistics, no all-null columns)."""
+    from fininvest.ingest.pipeline import conform, write_part
     from fininvest.workspace import init_workspace
 
     ws = init_workspace(root)
@@ -98,7 +99,7 @@ def write_workspace(root: Path, df: pl.DataFrame) -> Path:
         "transactions",
     )
     ws.table_dir("transactions").mkdir(parents=True, exist_ok=True)
-    out.write_parquet(ws.table_dir("transactions") / "part-bench-00000.parquet")
+    write_part(out, ws.table_dir("transactions") / "part-bench-00000.parquet")
     return ws.root
 
 

@@ -331,7 +331,7 @@ def _store(
                 s.sha256 = digest.result()
                 out = conform(_with_provenance(out, kind, path, s), table)
                 files.append(tmp / f"{i:05d}.parquet")
-                writes.append(writer.submit(_write, stored_columns(out), files[-1]))
+                writes.append(writer.submit(write_part, out, files[-1]))
                 rows.append(out.height)
                 seen.add(_key_hashes(out, key))  # while the reader and the writer are busy
                 i += 1
@@ -354,7 +354,7 @@ def _store(
             for i, f in enumerate(files):  # rewrite only the parts that hold dropped records
                 if seen.parts[i]["record_no"].is_in(gone).any():
                     kept = pl.read_parquet(f).filter(~pl.col("record_no").is_in(gone))
-                    _write(stored_columns(kept), f)
+                    write_part(kept, f)
                     rows[i] = kept.height
         added = sum(rows)
         _replace_parts(ws, table, s.sha256, kind.name, files, rows)
@@ -365,7 +365,7 @@ def _store(
         label_rows = label_rows.filter(pl.col("value").is_not_null())
         lab_file = ws.table_dir("labels") / f".tmp-{s.sha256[:16]}-{kind.name}.parquet"
         lab_file.parent.mkdir(parents=True, exist_ok=True)
-        _write(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
+        write_part(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
         _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file], [label_rows.height])
     accepted_n = raw.records - rejected.height
     s.read += raw.records
@@ -533,6 +533,11 @@ def stored_columns(df: pl.DataFrame) -> pl.DataFrame:
     if df.height == 0:
         return df
     return df.select([c for c in df.columns if df[c].null_count() < df.height])
+
+
+def write_part(df: pl.DataFrame, target: Path) -> None:
+    """Write one part of a workspace table as ingest stores it: :func:`stored_columns`, LZ4."""
+    _write(stored_columns(df), target)
 
 
 def _write(df: pl.DataFrame, target: Path) -> None:
