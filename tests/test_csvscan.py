@@ -183,7 +183,8 @@ CELLS = st.sampled_from(
 
 CLEAN_CELLS = st.sampled_from(
     [b"", b"T1", b"DE89370400440532013000", b" x ", b"abcdefghijkl", b"abcdefghijklm", b'"q"',
-     b'""', b'"a,b"', b'"two\nlines"', b'"DE89370400440532013000"']
+     b'""', b'"a,b"', b'"two\nlines"', b'"DE89370400440532013000"',
+     b"abcd", b"abcdefgh", b'"abcdefghi"']  # around the view's word edges: 4, 8, 9 bytes
 )  # fmt: skip
 
 
@@ -288,7 +289,7 @@ def test_views_are_used_for_plain_records_and_released() -> None:
 
 PLAIN_CELLS = st.sampled_from(
     [b"", b"T1", b"2025-01-01T00:00:00Z", b"DE89370400440532013000", b" x", b"x\t", b"9.5",
-     b"abcdefghijkl", b"abcdefghijklm"]
+     b"abcdefghijkl", b"abcdefghijklm", b"abcd", b"abcdefgh", b"abcdefghi"]
 )  # fmt: skip
 SPOILERS = st.sampled_from([b'"q"', b"a\rb", b"\xc3\xa9", b"\xff", b"", b"x,y", b'"a\nb"'])
 
