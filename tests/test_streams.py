@@ -24,6 +24,7 @@ def row_sets(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
     n = draw(st.integers(min_value=0, max_value=50))
     side = st.lists(st.integers(-1, n_acc - 1), min_size=n, max_size=n)
     span = draw(st.sampled_from([0, 1, 3, 1000]))  # small spans: many equal times
+    cities = st.integers(-1, 40) | st.sampled_from([(1 << 15) - 1, 1 << 15, 1 << 20])
     return {
         "n_acc": n_acc,
         "payer": np.array(draw(side), np.int64),
@@ -31,7 +32,8 @@ def row_sets(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
         "ts": np.array(draw(st.lists(st.integers(0, span), min_size=n, max_size=n)), np.int64),
         "amount": np.array(draw(st.lists(st.floats(-1e9, 1e9), min_size=n, max_size=n))),
         "mcc": np.array(draw(st.lists(st.integers(-1, 9999), min_size=n, max_size=n)), np.int64),
-        "city": np.array(draw(st.lists(st.integers(-1, 40), min_size=n, max_size=n)), np.int64),
+        # codes past int16 now and then: the event column widens to int32 for them
+        "city": np.array(draw(st.lists(cities, min_size=n, max_size=n)), np.int64),
     }
 
 
@@ -58,6 +60,8 @@ def test_bucket_rows_orders_events_like_the_packed_key_sort(r: dict) -> None:  #
     want = _generic(r)
     for k, v in want.items():
         np.testing.assert_array_equal(got[k], v, err_msg=k)
+    # the city column is held through the whole screen: int16 whenever the codes fit
+    assert got["city"].dtype == (np.int16 if r["city"].max(initial=-1) < 1 << 15 else np.int32)
 
 
 def test_bucket_rows_unsorted_and_self_transfer() -> None:

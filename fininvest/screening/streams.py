@@ -513,7 +513,9 @@ def bucket_rows(
     -------
     A dict of per-event arrays: ``row`` (the source row), ``outflow`` (True: the payer's side),
     ``account``, ``counterparty`` (−1 when the other side has none), ``ts``, ``amount``,
-    ``mcc``, ``city``; and ``offsets`` (int64[n_accounts + 1], the segment of each account).
+    ``mcc``, ``city`` (int16 while the codes fit: 34 MB less than int32 at 17M events, held
+    through the whole screen); and ``offsets`` (int64[n_accounts + 1], the segment of each
+    account).
 
     Notes
     -----
@@ -533,6 +535,8 @@ def bucket_rows(
     ts = np.ascontiguousarray(rows["ts"], np.int64)
     if ts.shape[0] > 1 and not bool(np.all(ts[1:] >= ts[:-1])):
         order = np.argsort(ts, kind="stable")
+        if ts.shape[0] < 1 << 31:  # held through the whole build: half the memory as int32
+            order = order.astype(np.int32)
     else:
         order = np.empty(0, np.int64)  # already in time order
     mcc, city = _integers(rows["mcc"]), _integers(rows["city"])
@@ -546,7 +550,7 @@ def bucket_rows(
     m = int(np.count_nonzero(payer >= 0)) + int(np.count_nonzero(payee >= 0))
     row = np.empty(m, np.int32 if payer.shape[0] < 1 << 31 else np.int64)
     ev_mcc = np.empty(m, np.int16 if mcc.max(initial=-1) < 1 << 15 else np.int32)
-    ev_city = np.empty(m, np.int32)
+    ev_city = np.empty(m, np.int16 if city.max(initial=-1) < 1 << 15 else np.int32)
     account, counterparty = np.empty(m, np.int32), np.empty(m, np.int32)
     offsets, outflow, ev_ts, amount_bits = _bucket(
         order,
