@@ -3,7 +3,9 @@
 Generates N bank transactions with realistic skew (Zipf activity: a few very busy accounts,
 many quiet ones; 8% cash deposits in 40 cities, some just under the reporting threshold;
 transfers that are often passed on within hours), writes them as a workspace ``transactions``
-table, and in fresh processes times:
+table (one part in time order; with ``files`` several parts of the same period, each in time
+order and the table not, so that the screen has to sort the row times), and in fresh processes
+times:
 
 * **fininvest** — ``fininvest.screening.run.screen``: loads the table, builds and sorts the
   event streams, runs every indicator whose data is present, scores, explains, writes alerts;
@@ -82,12 +84,17 @@ def make_transactions(rows: int, seed: int = 3) -> pl.DataFrame:
     )
 
 
-def write_workspace(root: Path, df: pl.DataFrame) -> Path:
+def write_workspace(root: Path, df: pl.DataFrame, files: int = 1) -> Path:
     """A workspace whose ``transactions`` table is ``df`` (with provenance), written as
-    ``fininvest ingest`` writes a part (LZ4, no statistics, no all-null columns)."""
+    ``fininvest ingest`` writes a part (LZ4, no statistics, no all-null columns).
+
+    With ``files`` > 1 the rows are dealt in turn to that many parts, as that many exports of
+    the same period would be: each part is in time order, the table is not."""
     from fininvest.ingest.pipeline import conform, write_part
     from fininvest.workspace import init_workspace
 
+    if files < 1:
+        raise ValueError("files must be at least 1")
     ws = init_workspace(root)
     out = conform(
         df.with_columns(
@@ -99,7 +106,9 @@ def write_workspace(root: Path, df: pl.DataFrame) -> Path:
         "transactions",
     )
     ws.table_dir("transactions").mkdir(parents=True, exist_ok=True)
-    write_part(out, ws.table_dir("transactions") / "part-bench-00000.parquet")
+    for f in range(files):
+        part = out if files == 1 else out.filter(pl.int_range(pl.len()) % files == f)
+        write_part(part, ws.table_dir("transactions") / f"part-bench-{f:05d}.parquet")
     return ws.root
 
 
@@ -134,7 +143,8 @@ def run_pandas(root: Path) -> dict[str, Any]:
 
     p = {i: {k: v.default for k, v in load_catalogue()[i].parameters.items()} for i in COMPARED}
     t0 = time.perf_counter()
-    tx = pd.read_parquet(next((root / "tables" / "transactions").glob("*.parquet")))
+    parts = sorted((root / "tables" / "transactions").glob("*.parquet"))  # the table's order
+    tx = pd.concat([pd.read_parquet(f) for f in parts], ignore_index=True)
     common = ["ts", "amount_base", "channel", "city", "depositor_id", "txn_id"]
     out = tx[tx.from_account.notna()].assign(
         account=tx.from_account, cp=tx.to_account, outflow=True
@@ -238,11 +248,14 @@ def bench_screen(
     rows: int,
     *,
     reference_rows: int | None = None,
+    files: int = 1,
     progress: Any = None,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
     """Time the screen of ``rows`` generated transactions and the pandas reference (at
-    ``reference_rows``, default ``rows``); see the module docstring.
+    ``reference_rows``, default ``rows``); see the module docstring. ``files``: parts the
+    table is written in (:func:`write_workspace`); with more than one the screen also sorts
+    the row times.
 
     Each fininvest child first screens a 1,000-row workspace of the same generator: with an
     empty numba cache that compiles every kernel, with a warm one it loads them. ``seconds``
@@ -253,7 +266,7 @@ def bench_screen(
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         say(f"generating {rows:,} transactions")
         df = make_transactions(rows)
-        root = write_workspace(Path(tmp) / "case", df)
+        root = write_workspace(Path(tmp) / "case", df, files)
         warmup = write_workspace(Path(tmp) / "warmup", make_transactions(WARMUP_ROWS))
         input_mb = df.estimated_size() / 2**20
         del df
@@ -266,7 +279,7 @@ def bench_screen(
         ref_root = root
         ours_at_ref = warm
         if ref_rows != rows:
-            ref_root = write_workspace(Path(tmp) / "ref", make_transactions(ref_rows))
+            ref_root = write_workspace(Path(tmp) / "ref", make_transactions(ref_rows), files)
             with tempfile.TemporaryDirectory() as cache:
                 _child("fininvest", ref_root, {"NUMBA_CACHE_DIR": cache}, warmup)
                 ours_at_ref = _child("fininvest", ref_root, {"NUMBA_CACHE_DIR": cache}, warmup)
@@ -277,6 +290,7 @@ def bench_screen(
     agree = all(ours_at_ref["fired"][i] == ref["fired"][i] for i in COMPARED)
     return {
         "rows": rows,
+        "files": files,
         "seconds": round(warm["seconds"], 3),
         "rows_per_s": round(rows / warm["seconds"]),
         "start_seconds": round(warm["start_seconds"], 3),

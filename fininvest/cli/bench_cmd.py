@@ -100,12 +100,23 @@ def _cpu_line(res: dict[str, Any]) -> str:
     help="Run the (slow) pandas reference on this many rows instead (ratio taken there).",
 )
 @click.option(
+    "--files",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Write the transactions as this many part files of the same period, as that many "
+    "exports would be: each file in time order, the table not, so the screen sorts the row "
+    "times first (one file: already in time order, no sort of the times).",
+)
+@click.option(
     "--workdir",
     type=click.Path(path_type=Path, file_okay=False),
     help="Where the temporary workspace goes (default: the system temp folder).",
 )
 @FORMAT_OPTION
-def bench_screen_cmd(rows: int, reference_rows: int | None, workdir: Path | None, fmt: str) -> None:
+def bench_screen_cmd(
+    rows: int, reference_rows: int | None, files: int, workdir: Path | None, fmt: str
+) -> None:
     """Parquet in → alerts out: the numba engine against a pandas reference.
 
     The reference covers five bank-transfer indicators (structuring, fan-in, fan-out, rapid
@@ -120,11 +131,14 @@ def bench_screen_cmd(rows: int, reference_rows: int | None, workdir: Path | None
     from fininvest.bench.screen import bench_screen
 
     with stages(6) as say:
-        res = bench_screen(rows, reference_rows=reference_rows, progress=say, workdir=workdir)
+        res = bench_screen(
+            rows, reference_rows=reference_rows, files=files, progress=say, workdir=workdir
+        )
 
     def render(c: Console) -> None:
         c.print(
-            f"screen {res['rows']:,} transactions: {res['seconds']} s warm, "
+            f"screen {res['rows']:,} transactions in {res['files']} file(s): "
+            f"{res['seconds']} s warm, "
             f"{res['rows_per_s']:,} rows/s, peak RSS {res['peak_rss_mb']} MB (input "
             f"{res['input_mb']} MB), {res['alerts']:,} alerts; start with a warm cache "
             f"{res['start_seconds']} s, compile {res['compile_seconds']} s"
