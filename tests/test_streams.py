@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from unittest.mock import patch
 
 import numpy as np
@@ -37,6 +38,11 @@ def row_sets(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
     }
 
 
+def _row_arrays(r: dict) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+    """What :func:`bucket_rows` takes (and empties): a new dict, ``r`` stays whole."""
+    return {k: r[k] for k in ("payer", "payee", "ts", "amount", "mcc", "city")}
+
+
 def _generic(r: dict) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
     """The doubled event list (outflows, then inflows) through the packed-key sort."""
     out, inn = r["payer"] >= 0, r["payee"] >= 0
@@ -56,7 +62,7 @@ def _generic(r: dict) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
 @settings(max_examples=300, deadline=None)
 @given(row_sets())
 def test_bucket_rows_orders_events_like_the_packed_key_sort(r: dict) -> None:  # type: ignore[type-arg]
-    got = bucket_rows(r["payer"], r["payee"], r, r["n_acc"])
+    got = bucket_rows(_row_arrays(r), r["n_acc"])
     want = _generic(r)
     for k, v in want.items():
         np.testing.assert_array_equal(got[k], v, err_msg=k)
@@ -67,7 +73,7 @@ def test_bucket_rows_orders_events_like_the_packed_key_sort(r: dict) -> None:  #
 def test_bucket_rows_unsorted_and_self_transfer() -> None:
     rows = {"ts": np.array([9, 5, 5]), "amount": np.array([1.0, 2.0, 3.0]),
             "mcc": np.array([-1, 5411, -1]), "city": np.array([-1, 2, -1])}  # fmt: skip
-    ev = bucket_rows(np.array([0, 1, 0]), np.array([1, -1, 0]), rows, 2)
+    ev = bucket_rows({"payer": np.array([0, 1, 0]), "payee": np.array([1, -1, 0]), **rows}, 2)
     # account 0: row 2 in then out (self-transfer, same second), then row 0 out at 9
     assert ev["row"].tolist() == [2, 2, 0, 1, 0]
     assert ev["outflow"].tolist() == [False, True, True, True, False]
@@ -91,7 +97,7 @@ def test_bucket_rows_with_many_account_buckets(seed: int, n_acc: int) -> None:
         "mcc": rng.integers(-1, 9999, n),
         "city": rng.integers(-1, 300, n),
     }
-    got = bucket_rows(r["payer"], r["payee"], r, n_acc, max_records=7_000)  # in 6 groups
+    got = bucket_rows(_row_arrays(r), n_acc, max_records=7_000)  # in 6 groups
     for k, v in _generic(r).items():
         np.testing.assert_array_equal(got[k], v, err_msg=k)
 
@@ -185,3 +191,33 @@ def test_take_is_numpy_indexing(values: list[int], data: st.DataObject, index_ty
         got = take(typed, index)
         assert got.dtype == typed.dtype
         np.testing.assert_array_equal(got, typed[index])
+
+
+def test_bucket_rows_lets_the_rows_go_before_the_last_part() -> None:
+    """The row arrays are the build's peak beside the event columns: once read for the last
+    time (the last group's first pass) nothing in the build holds them any more."""
+    rng = np.random.default_rng(5)
+    n, n_acc = 5_000, 3_000
+    rows = {
+        "payer": rng.integers(-1, n_acc, n),
+        "payee": rng.integers(-1, n_acc, n),
+        "ts": rng.integers(0, 10_000, n),  # out of time order: the build sorts them too
+        "amount": rng.normal(size=n),
+        "mcc": rng.integers(-1, 9999, n),
+        "city": rng.integers(-1, 300, n),
+    }
+    want = _generic({"n_acc": n_acc, **rows})
+    alive = [weakref.ref(a) for a in rows.values()]
+    seen: list[int] = []
+    distribute = streams._distribute
+
+    def counting(*args: object) -> None:
+        seen.append(sum(r() is not None for r in alive))
+        distribute(*args)
+
+    with patch.object(streams, "_distribute", counting):
+        got = bucket_rows(rows, n_acc, max_records=2_000)  # in several groups
+    assert rows == {}
+    assert len(seen) > 1 and seen[0] == len(alive) and seen[-1] == 0
+    for k, v in want.items():
+        np.testing.assert_array_equal(got[k], v, err_msg=k)

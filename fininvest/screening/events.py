@@ -230,17 +230,16 @@ class Events:
     @classmethod
     def from_rows(
         cls,
-        payer: np.ndarray,
-        payee: np.ndarray,
         rows: dict[str, np.ndarray],
         accounts: list[str],
         cities: list[str],
         text: TextColumn,
     ) -> Events:
         """Events of transaction rows: an outflow of ``payer`` and an inflow of ``payee`` per
-        row (−1: no account on that side). ``rows`` holds ts, amount, mcc and city per row."""
+        row (−1: no account on that side). ``rows`` holds payer, payee, ts, amount, mcc and
+        city per row, and is emptied as they are read (see :func:`bucket_rows`)."""
         ev = cls.__new__(cls)
-        ev._set(accounts, cities, bucket_rows(payer, payee, rows, len(accounts)), text)
+        ev._set(accounts, cities, bucket_rows(rows, len(accounts)), text)
         return ev
 
     def refs(self, idx: np.ndarray) -> list[str]:
@@ -483,13 +482,15 @@ def load_events(ws: Workspace) -> Events | None:
     city, cities = dense_codes(base["city"])
     if len(cities) < 1 << 15:  # the narrowest codes while the build's arrays are all alive
         city = city.astype(np.int16)
-    rows = {
+    rows = {  # handed over to the event build, which lets each go once read for the last time
+        "payer": codes[:n],
+        "payee": codes[n:],
         "ts": base["ts"].to_numpy(),
         "amount": base["amount"].fill_null(0.0).to_numpy(),
         "mcc": base["mcc"].fill_null(-1).to_numpy(),
         "city": city,
     }
-    del base
+    del base, codes, city
 
     def text(name: str, rows: np.ndarray | None = None, *, present: bool = False) -> pl.Series:
         if present:  # a flag per row: no text is kept
@@ -517,4 +518,4 @@ def load_events(ws: Workspace) -> Events | None:
             parts = [p.cast(pl.Enum(sorted(values))) for p in parts]
         return pl.concat(parts)
 
-    return Events.from_rows(codes[:n], codes[n:], rows, accounts, cities, text)
+    return Events.from_rows(rows, accounts, cities, text)

@@ -354,7 +354,7 @@ def _exact_codes(s: pl.Series) -> tuple[np.ndarray, list[str]]:
     return codes, uniques.to_list()
 
 
-#: target number of account buckets in the first pass of :func:`_bucket` (each bucket's events
+#: target number of account buckets in the first pass of :func:`bucket_rows` (each bucket's events
 #: then fit in the core's cache for the second pass)
 _BUCKETS = 1024
 #: scratch records (32 bytes each) held at once while bucketing: 128 MB (the build's peak is
@@ -370,42 +370,30 @@ def _nth(order: np.ndarray, k: int) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _bucket(
+def _plan(
     order: np.ndarray,
     payer: np.ndarray,
     payee: np.ndarray,
     ts: np.ndarray,
-    amount_bits: np.ndarray,
-    mcc: np.ndarray,
-    city: np.ndarray,
     n_accounts: int,
     n_parts: int,
-    row: np.ndarray,
-    ev_mcc: np.ndarray,
-    ev_city: np.ndarray,
-    account: np.ndarray,
-    counterparty: np.ndarray,
     max_records: int,
-) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
-    """Two-pass distribution of each row's sides into account segments (``order``: the rows
-    in time order, or empty when they already are).
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The plan of :func:`bucket_rows`' two passes (``order``: the rows in time order, or
+    empty when they already are).
 
-    Pass 1 reads the rows in time order (``n_parts`` threads, each a run of whole seconds) and
-    scatters 32-byte records — (row, mcc, side), (ts − min ts, account low bits), amount bits,
-    (counterparty, city) — into about :data:`_BUCKETS` buckets of consecutive accounts, stably.
-    Pass 2 takes one bucket at a time (in parallel): a counting sort by account, written
-    straight into the event columns. Every write of pass 2 lands in the bucket's own region,
-    which fits in cache; a direct scatter into 500k account segments misses the cache (and the
-    TLB) on nearly every event. To bound the scratch records to ``max_records``, the buckets
-    are taken in groups of consecutive accounts, pass 1 reading the rows once per group.
+    Returns ``shift`` (accounts ``a`` and ``a'`` share a bucket when ``a >> shift`` agree:
+    about :data:`_BUCKETS` buckets of consecutive accounts), ``cut`` (part p of the first pass
+    reads ``order[cut[p]:cut[p + 1]]``, a run of whole seconds), ``start`` (where part p's
+    records of each bucket go), ``bucket_start`` (each bucket's first event, then the total)
+    and ``group`` (the buckets taken together, about ``max_records`` events per group).
     """
     n = ts.shape[0]
     shift = 0
     while (n_accounts - 1) >> shift >= _BUCKETS:
         shift += 1
-    low = (1 << shift) - 1
     n_buckets = ((n_accounts - 1) >> shift) + 1
-    cut = np.empty(n_parts + 1, np.int64)  # part p reads order[cut[p]:cut[p + 1]]
+    cut = np.empty(n_parts + 1, np.int64)
     cut[0] = 0
     for p in range(1, n_parts):
         c = max(cut[p - 1], n * p // n_parts)
@@ -423,67 +411,107 @@ def _bucket(
                 hist[p, payee[r] >> shift] += 1
     start, bucket_start = _run_starts(hist)
     m = bucket_start[n_buckets]
-    # buckets in groups of about max_records events: the records of one group at a time
     n_groups = max(1, -(-m // max_records))
     group = np.searchsorted(bucket_start, np.arange(n_groups + 1) * (m // n_groups))
     group[0], group[n_groups] = 0, n_buckets
-    biggest = 0
-    for g in range(n_groups):
-        biggest = max(biggest, bucket_start[group[g + 1]] - bucket_start[group[g]])
-    rec = np.empty((biggest, 4), np.int64)
-    t0 = ts.min() if n else 0
-    offsets = np.zeros(n_accounts + 1, np.int64)
-    outflow = np.empty(m, np.bool_)
-    ev_ts = np.empty(m, np.int64)
-    ev_amount = np.empty(m, np.int64)
-    for g in range(n_groups):
-        b_lo, b_hi = group[g], group[g + 1]
-        base = bucket_start[b_lo]
-        for p in prange(n_parts):
-            pos = start[p] - base
-            i = cut[p]
-            while i < cut[p + 1]:
-                j = i + 1
-                while j < cut[p + 1] and ts[_nth(order, j)] == ts[_nth(order, i)]:
-                    j += 1
-                for side in range(2):  # inflows of this second first, then outflows
-                    for k in range(i, j):
-                        r = _nth(order, k)
-                        acc = np.int64(payee[r] if side == 0 else payer[r])
-                        if acc < 0 or (acc >> shift) < b_lo or (acc >> shift) >= b_hi:
-                            continue
-                        cp = np.int64(payer[r] if side == 0 else payee[r])
-                        e = pos[acc >> shift]
-                        pos[acc >> shift] += 1
-                        rec[e, 0] = (((np.int64(r) << 16) | (mcc[r] + 1)) << 1) | side
-                        rec[e, 1] = ((ts[r] - t0) << 24) | (acc & low)
-                        rec[e, 2] = amount_bits[r]
-                        rec[e, 3] = ((cp + 1) << 32) | (city[r] + 1)
-                i = j
-        for b in prange(b_lo, b_hi):
-            a0 = b << shift
-            width = min(a0 + low + 1, n_accounts) - a0
-            nxt = np.zeros(width + 1, np.int64)  # nxt[k]: next free slot of account a0 + k
-            for e in range(bucket_start[b] - base, bucket_start[b + 1] - base):
-                nxt[(rec[e, 1] & low) + 1] += 1
-            nxt[0] = bucket_start[b]
-            for k in range(width):
-                nxt[k + 1] += nxt[k]
-                offsets[a0 + k + 1] = nxt[k + 1]
-            for e in range(bucket_start[b] - base, bucket_start[b + 1] - base):
-                w = rec[e, 0]
-                k = rec[e, 1] & low
-                d = nxt[k]
-                nxt[k] += 1
-                outflow[d] = (w & 1) == 1
-                ev_mcc[d] = ((w >> 1) & 0xFFFF) - 1
-                row[d] = w >> 17
-                account[d] = a0 + k
-                ev_ts[d] = (rec[e, 1] >> 24) + t0
-                ev_amount[d] = rec[e, 2]
-                counterparty[d] = (rec[e, 3] >> 32) - 1
-                ev_city[d] = (rec[e, 3] & 0xFFFFFFFF) - 1
-    return offsets, outflow, ev_ts, ev_amount
+    return shift, cut, start, bucket_start, group
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _scatter(
+    order: np.ndarray,
+    payer: np.ndarray,
+    payee: np.ndarray,
+    ts: np.ndarray,
+    amount_bits: np.ndarray,
+    mcc: np.ndarray,
+    city: np.ndarray,
+    shift: int,
+    cut: np.ndarray,
+    start: np.ndarray,
+    bucket_start: np.ndarray,
+    b_lo: int,
+    b_hi: int,
+    t0: int,
+    rec: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Pass 1 for the buckets ``b_lo:b_hi``: the rows read in time order (a thread per part
+    of :func:`_plan`'s ``cut``), each side of an account in those buckets written as a 32-byte
+    record — (row, mcc, side), (ts − t0, account low bits), amount bits, (counterparty,
+    city) — at its bucket's next slot, stably. Within one second, inflows first."""
+    low = (1 << shift) - 1
+    base = bucket_start[b_lo]
+    for p in prange(cut.shape[0] - 1):
+        pos = start[p] - base
+        i = cut[p]
+        while i < cut[p + 1]:
+            j = i + 1
+            while j < cut[p + 1] and ts[_nth(order, j)] == ts[_nth(order, i)]:
+                j += 1
+            for side in range(2):  # inflows of this second first, then outflows
+                for k in range(i, j):
+                    r = _nth(order, k)
+                    acc = np.int64(payee[r] if side == 0 else payer[r])
+                    if acc < 0 or (acc >> shift) < b_lo or (acc >> shift) >= b_hi:
+                        continue
+                    cp = np.int64(payer[r] if side == 0 else payee[r])
+                    e = pos[acc >> shift]
+                    pos[acc >> shift] += 1
+                    rec[e, 0] = (((np.int64(r) << 16) | (mcc[r] + 1)) << 1) | side
+                    rec[e, 1] = ((ts[r] - t0) << 24) | (acc & low)
+                    rec[e, 2] = amount_bits[r]
+                    rec[e, 3] = ((cp + 1) << 32) | (city[r] + 1)
+            i = j
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _distribute(
+    rec: np.ndarray,
+    shift: int,
+    n_accounts: int,
+    bucket_start: np.ndarray,
+    b_lo: int,
+    b_hi: int,
+    t0: int,
+    offsets: np.ndarray,
+    outflow: np.ndarray,
+    ev_ts: np.ndarray,
+    ev_amount: np.ndarray,
+    row: np.ndarray,
+    ev_mcc: np.ndarray,
+    ev_city: np.ndarray,
+    account: np.ndarray,
+    counterparty: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Pass 2 for the buckets ``b_lo:b_hi`` (a thread per bucket): a counting sort of the
+    bucket's records by account, written straight into the event columns. Every write lands
+    in the bucket's own region, which fits in cache; a direct scatter into 500k account
+    segments misses the cache (and the TLB) on nearly every event."""
+    low = (1 << shift) - 1
+    base = bucket_start[b_lo]
+    for b in prange(b_lo, b_hi):
+        a0 = b << shift
+        width = min(a0 + low + 1, n_accounts) - a0
+        nxt = np.zeros(width + 1, np.int64)  # nxt[k]: next free slot of account a0 + k
+        for e in range(bucket_start[b] - base, bucket_start[b + 1] - base):
+            nxt[(rec[e, 1] & low) + 1] += 1
+        nxt[0] = bucket_start[b]
+        for k in range(width):
+            nxt[k + 1] += nxt[k]
+            offsets[a0 + k + 1] = nxt[k + 1]
+        for e in range(bucket_start[b] - base, bucket_start[b + 1] - base):
+            w = rec[e, 0]
+            k = rec[e, 1] & low
+            d = nxt[k]
+            nxt[k] += 1
+            outflow[d] = (w & 1) == 1
+            ev_mcc[d] = ((w >> 1) & 0xFFFF) - 1
+            row[d] = w >> 17
+            account[d] = a0 + k
+            ev_ts[d] = (rec[e, 1] >> 24) + t0
+            ev_amount[d] = rec[e, 2]
+            counterparty[d] = (rec[e, 3] >> 32) - 1
+            ev_city[d] = (rec[e, 3] & 0xFFFFFFFF) - 1
 
 
 def _integers(a: np.ndarray) -> np.ndarray:
@@ -493,8 +521,6 @@ def _integers(a: np.ndarray) -> np.ndarray:
 
 
 def bucket_rows(
-    payer: np.ndarray,
-    payee: np.ndarray,
     rows: dict[str, np.ndarray],
     n_accounts: int,
     max_records: int = _MAX_RECORDS,
@@ -503,8 +529,12 @@ def bucket_rows(
 
     Parameters
     ----------
-    payer, payee : int64 account codes per row (−1: no account on that side, e.g. cash).
-    rows : per-row arrays ``ts`` (int64 seconds), ``amount`` (float64), ``mcc`` and ``city``.
+    rows : per-row arrays ``payer`` and ``payee`` (account codes, −1: no account on that side,
+        e.g. cash), ``ts`` (int64 seconds), ``amount`` (float64), ``mcc`` and ``city``. The
+        dict is emptied: each array is let go once it has been read for the last time, before
+        the last part of the event columns is written (at 10M rows the rows take ~300 MB, at
+        the build's peak beside the events), so a caller that keeps no other reference to
+        them lowers the peak.
     n_accounts : number of account codes.
     max_records : scratch records held at once (32 bytes each); more events are bucketed in
         groups of accounts, reading the rows once per group.
@@ -523,52 +553,70 @@ def bucket_rows(
     :func:`~fininvest.screening.events.order_events` on the doubled event list. O(n) plus one
     stable sort of the row times when they are not already ascending.
 
+    Two passes (:func:`_plan`, then per group of buckets :func:`_scatter` and
+    :func:`_distribute`): the first scatters 32-byte records into about :data:`_BUCKETS`
+    buckets of consecutive accounts, stably, reading the rows in time order; the second takes
+    one bucket at a time (in parallel) and counting-sorts it by account straight into the event
+    columns. To bound the scratch records to ``max_records``, the buckets go in groups of
+    consecutive accounts, the first pass reading the rows once per group.
+
     Examples
     --------
     >>> import numpy as np
-    >>> rows = {"ts": np.array([5, 5]), "amount": np.array([9.0, 4.0]),
-    ...         "mcc": np.array([-1, -1]), "city": np.array([-1, 0])}
-    >>> ev = bucket_rows(np.array([0, 1]), np.array([1, -1]), rows, 2)
+    >>> rows = {"payer": np.array([0, 1]), "payee": np.array([1, -1]), "ts": np.array([5, 5]),
+    ...         "amount": np.array([9.0, 4.0]), "mcc": np.array([-1, -1]),
+    ...         "city": np.array([-1, 0])}
+    >>> ev = bucket_rows(rows, 2)
     >>> [ev[k].tolist() for k in ("row", "outflow", "account", "amount", "offsets")]
     [[0, 0, 1], [True, False, True], [0, 1, 1], [9.0, 9.0, 4.0], [0, 1, 3]]
+    >>> rows
+    {}
     """
-    ts = np.ascontiguousarray(rows["ts"], np.int64)
+    ts = np.ascontiguousarray(rows.pop("ts"), np.int64)
     if ts.shape[0] > 1 and not bool(np.all(ts[1:] >= ts[:-1])):
         order = np.argsort(ts, kind="stable")
         if ts.shape[0] < 1 << 31:  # held through the whole build: half the memory as int32
             order = order.astype(np.int32)
     else:
         order = np.empty(0, np.int64)  # already in time order
-    mcc, city = _integers(rows["mcc"]), _integers(rows["city"])
-    payer, payee = _integers(payer), _integers(payee)
+    mcc, city = _integers(rows.pop("mcc")), _integers(rows.pop("city"))
+    payer, payee = _integers(rows.pop("payer")), _integers(rows.pop("payee"))
+    amount_bits = np.ascontiguousarray(rows.pop("amount"), np.float64).view(np.int64)
     if mcc.shape[0] and not (-1 <= mcc.min() and mcc.max() < 0xFFFF):
         raise ValueError("merchant category codes must lie in 0..65534")
     if payer.shape[0] >= 1 << 46 or n_accounts >= 1 << 31 or city.max(initial=0) >= 1 << 31:
         raise ValueError("too many rows, accounts or cities for the event records")
     if ts.shape[0] and int(ts.max()) - int(ts.min()) >= 1 << 39:
         raise ValueError("the transactions span more than 17,000 years: check the timestamps")
-    m = int(np.count_nonzero(payer >= 0)) + int(np.count_nonzero(payee >= 0))
-    row = np.empty(m, np.int32 if payer.shape[0] < 1 << 31 else np.int64)
+    n_parts = max(1, numba.get_num_threads())
+    shift, cut, start, bucket_start, group = _plan(
+        order, payer, payee, ts, n_accounts, n_parts, max_records
+    )
+    m = int(bucket_start[-1])
+    narrow_rows = payer.shape[0] < 1 << 31
+    row = np.empty(m, np.int32 if narrow_rows else np.int64)
     ev_mcc = np.empty(m, np.int16 if mcc.max(initial=-1) < 1 << 15 else np.int32)
     ev_city = np.empty(m, np.int16 if city.max(initial=-1) < 1 << 15 else np.int32)
     account, counterparty = np.empty(m, np.int32), np.empty(m, np.int32)
-    offsets, outflow, ev_ts, amount_bits = _bucket(
-        order,
-        payer,
-        payee,
-        ts,
-        np.ascontiguousarray(rows["amount"], np.float64).view(np.int64),
-        mcc,
-        city,
-        n_accounts,
-        max(1, numba.get_num_threads()),
-        row,
-        ev_mcc,
-        ev_city,
-        account,
-        counterparty,
-        max_records,
-    )
+    offsets = np.zeros(n_accounts + 1, np.int64)
+    outflow = np.empty(m, np.bool_)
+    ev_ts = np.empty(m, np.int64)
+    ev_amount = np.empty(m, np.int64)
+    rec = np.empty((int(np.diff(bucket_start[group]).max(initial=0)), 4), np.int64)
+    t0 = int(ts.min()) if ts.shape[0] else 0
+    last = group.shape[0] - 2
+    for g in range(last + 1):
+        b_lo, b_hi = int(group[g]), int(group[g + 1])
+        _scatter(
+            order, payer, payee, ts, amount_bits, mcc, city,
+            shift, cut, start, bucket_start, b_lo, b_hi, t0, rec,
+        )  # fmt: skip
+        if g == last:  # the rows are read for the last time: let them go before the last part
+            del order, payer, payee, ts, amount_bits, mcc, city
+        _distribute(
+            rec, shift, n_accounts, bucket_start, b_lo, b_hi, t0,
+            offsets, outflow, ev_ts, ev_amount, row, ev_mcc, ev_city, account, counterparty,
+        )  # fmt: skip
     return {
         "row": row,
         "outflow": outflow,
@@ -576,7 +624,7 @@ def bucket_rows(
         "counterparty": counterparty,
         "offsets": offsets,
         "ts": ev_ts,
-        "amount": amount_bits.view(np.float64),
+        "amount": ev_amount.view(np.float64),
         "mcc": ev_mcc,
         "city": ev_city,
     }
