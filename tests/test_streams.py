@@ -221,3 +221,24 @@ def test_bucket_rows_lets_the_rows_go_before_the_last_part() -> None:
     assert len(seen) > 1 and seen[0] == len(alive) and seen[-1] == 0
     for k, v in want.items():
         np.testing.assert_array_equal(got[k], v, err_msg=k)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("mcc", 0xFFFF, "merchant category codes"),
+        ("mcc", -2, "merchant category codes"),
+        ("city", 1 << 31, "too many rows, accounts or cities"),
+        ("ts", 1 << 39, "17,000 years"),
+    ],
+)
+def test_bucket_rows_refuses_what_the_records_cannot_hold(
+    column: str, value: int, message: str
+) -> None:
+    rows = {"payer": np.array([0, 1]), "payee": np.array([1, -1]), "ts": np.array([0, 5]),
+            "amount": np.array([9.0, 4.0]), "mcc": np.array([-1, 5411]),
+            "city": np.array([-1, 0])}  # fmt: skip
+    rows[column] = rows[column].copy()
+    rows[column][1] = value
+    with pytest.raises(ValueError, match=message):
+        bucket_rows(rows, 2)

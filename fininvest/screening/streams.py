@@ -582,28 +582,31 @@ def bucket_rows(
     mcc, city = _integers(rows.pop("mcc")), _integers(rows.pop("city"))
     payer, payee = _integers(rows.pop("payer")), _integers(rows.pop("payee"))
     amount_bits = np.ascontiguousarray(rows.pop("amount"), np.float64).view(np.int64)
-    if mcc.shape[0] and not (-1 <= mcc.min() and mcc.max() < 0xFFFF):
+    # each bound read once: it both checks the input and picks the event columns' widths
+    mcc_lo, mcc_hi = (int(mcc.min()), int(mcc.max())) if mcc.shape[0] else (-1, -1)
+    city_hi = int(city.max(initial=-1))
+    t_lo, t_hi = (int(ts.min()), int(ts.max())) if ts.shape[0] else (0, 0)
+    if not (-1 <= mcc_lo and mcc_hi < 0xFFFF):
         raise ValueError("merchant category codes must lie in 0..65534")
-    if payer.shape[0] >= 1 << 46 or n_accounts >= 1 << 31 or city.max(initial=0) >= 1 << 31:
+    if payer.shape[0] >= 1 << 46 or n_accounts >= 1 << 31 or city_hi >= 1 << 31:
         raise ValueError("too many rows, accounts or cities for the event records")
-    if ts.shape[0] and int(ts.max()) - int(ts.min()) >= 1 << 39:
+    if t_hi - t_lo >= 1 << 39:
         raise ValueError("the transactions span more than 17,000 years: check the timestamps")
     n_parts = max(1, numba.get_num_threads())
     shift, cut, start, bucket_start, group = _plan(
         order, payer, payee, ts, n_accounts, n_parts, max_records
     )
     m = int(bucket_start[-1])
-    narrow_rows = payer.shape[0] < 1 << 31
-    row = np.empty(m, np.int32 if narrow_rows else np.int64)
-    ev_mcc = np.empty(m, np.int16 if mcc.max(initial=-1) < 1 << 15 else np.int32)
-    ev_city = np.empty(m, np.int16 if city.max(initial=-1) < 1 << 15 else np.int32)
+    row = np.empty(m, np.int32 if payer.shape[0] < 1 << 31 else np.int64)
+    ev_mcc = np.empty(m, np.int16 if mcc_hi < 1 << 15 else np.int32)
+    ev_city = np.empty(m, np.int16 if city_hi < 1 << 15 else np.int32)
     account, counterparty = np.empty(m, np.int32), np.empty(m, np.int32)
     offsets = np.zeros(n_accounts + 1, np.int64)
     outflow = np.empty(m, np.bool_)
     ev_ts = np.empty(m, np.int64)
     ev_amount = np.empty(m, np.int64)
     rec = np.empty((int(np.diff(bucket_start[group]).max(initial=0)), 4), np.int64)
-    t0 = int(ts.min()) if ts.shape[0] else 0
+    t0 = t_lo
     last = group.shape[0] - 2
     for g in range(last + 1):
         b_lo, b_hi = int(group[g]), int(group[g + 1])
