@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 from click.testing import CliRunner
 
-from fininvest.bench import BASELINE_GATHER_SECONDS
+from fininvest.bench import BASELINE_GATHER_SECONDS, calibration
 from fininvest.bench.screen import make_transactions, run_fininvest, run_pandas, write_workspace
 
 from .conftest import invoke
@@ -59,6 +59,17 @@ def _host_is_described(doc: dict) -> None:  # type: ignore[type-arg]
     assert h["cpu"] and h["cores"] >= 1
     assert h["gather_seconds"] > 0
     assert h["vs_baseline"] == round(h["gather_seconds"] / BASELINE_GATHER_SECONDS, 2)
+
+
+def test_calibration_ratio_is_the_printed_times() -> None:
+    """The ratio is computed from the time as printed, so the two never disagree in the last digit.
+
+    CI once printed 0.892 s and 2.27x: the ratio came from the unrounded 0.8915... s.
+    """
+    for seconds in (0.89149, 0.8915, 0.89151, 0.8916, 0.392, 1.0, 0.0004):
+        c = calibration(seconds)
+        assert c["gather_seconds"] == round(seconds, 3)
+        assert c["vs_baseline"] == round(c["gather_seconds"] / BASELINE_GATHER_SECONDS, 2)
 
 
 def test_bench_graph_loads_and_finds_the_planted_chains(runner: CliRunner) -> None:

@@ -118,9 +118,21 @@ def host() -> dict[str, Any]:
         for c in columns:
             c[permutation]
         best = min(best, time.perf_counter() - t0)
-    info["gather_seconds"] = round(best, 3)
-    info["vs_baseline"] = round(best / BASELINE_GATHER_SECONDS, 2)
+    info.update(calibration(best))
     return info
+
+
+def calibration(gather_seconds: float) -> dict[str, float]:
+    """The calibration figures as printed: the gather time and its ratio to the baseline machine's.
+
+    The ratio comes from the rounded time, so a reader can check it from the output (from the
+    unrounded time it could differ in the last digit).
+
+    >>> calibration(0.89149)
+    {'gather_seconds': 0.891, 'vs_baseline': 2.27}
+    """
+    shown = round(gather_seconds, 3)
+    return {"gather_seconds": shown, "vs_baseline": round(shown / BASELINE_GATHER_SECONDS, 2)}
 
 
 #: what :func:`measured` adds to a benchmark child's result, as the parent reports it
