@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
+import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from fininvest.screening.engine import (
 )
 from fininvest.screening.run import screen
 from fininvest.screening.scoring import _string_lists, score_hits
+from fininvest.screening.view_codes import dense_codes_from_views
 from fininvest.workspace import Workspace
 
 from .conftest import SAMPLE_DATA, invoke
@@ -280,6 +282,30 @@ def test_text_at_reads_only_the_wanted_rows_and_keeps_their_order(sample_ws: Wor
     assert text.null_count() and text.drop_nulls().len()  # both kinds occur in the sample
     want = where & text.is_not_null().to_numpy()
     assert (ev.has_value("depositor_id", where) == want).all()
+
+
+def test_city_codes_from_views_and_from_hashes_agree(
+    sample_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample case's cities (bank and card tables, many row groups) coded from the Parquet
+    dictionaries' views give the events the hash fallback gives them, and the views do serve
+    (the fallback is not what ran)."""
+    from fininvest.screening import events
+
+    served = []
+
+    def counted(values: pl.Series) -> tuple[np.ndarray, list[str]] | None:
+        got = dense_codes_from_views(values)
+        served.append(got is not None)
+        return got
+
+    monkeypatch.setattr(events, "dense_codes_from_views", counted)
+    by_views = events.load_events(sample_ws)
+    monkeypatch.setattr(events, "dense_codes_from_views", lambda values: None)
+    by_hashes = events.load_events(sample_ws)
+    assert served == [True] and by_views is not None and by_hashes is not None
+    assert by_views.cities == by_hashes.cities and len(by_views.cities) > 10
+    np.testing.assert_array_equal(by_views.city, by_hashes.city)
 
 
 def test_evidence_is_cut_to_its_first_items_and_counted(sample_ws: Workspace) -> None:

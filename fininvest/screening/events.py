@@ -23,6 +23,7 @@ from fininvest.screening.kernels import (
     window_distinct_max_sides,
 )
 from fininvest.screening.streams import bucket_rows, dense_codes, take
+from fininvest.screening.view_codes import dense_codes_from_views
 from fininvest.workspace import Workspace
 
 
@@ -460,8 +461,10 @@ def _lazy(ws: Workspace, sources: list, names: list[str]) -> pl.LazyFrame:  # ty
 def load_events(ws: Workspace) -> Events | None:
     """Build the event streams from the ``transactions`` and ``card_transactions`` tables.
 
-    Reads only the columns the kernels need (ids, time, amount, city, MCC); account and city
-    codes come from :func:`~fininvest.screening.streams.dense_codes` and the events are ordered
+    Reads only the columns the kernels need (ids, time, amount, city, MCC); account codes come
+    from :func:`~fininvest.screening.streams.dense_codes`, city codes from
+    :func:`~fininvest.screening.view_codes.dense_codes_from_views` (or the hashes when a chunk
+    holds too many distinct cities), and the events are ordered
     by :func:`~fininvest.screening.streams.bucket_rows`. Text columns are read from the tables
     when a rule first asks for them. Returns None when the workspace has no money movements.
     """
@@ -473,13 +476,9 @@ def load_events(ws: Workspace) -> Events | None:
     n = ids.height
     codes, accounts = dense_codes(pl.concat([ids["payer"], ids["payee"]], rechunk=False))
     del ids
-    # cities as Categorical: the Parquet dictionary is mapped once, no string hashed per row
-    base = (
-        _lazy(ws, sources, ["ts", "amount", "city", "mcc"])
-        .with_columns(pl.col("city").cast(pl.Categorical))
-        .collect()
-    )
-    city, cities = dense_codes(base["city"])
+    base = _lazy(ws, sources, ["ts", "amount", "city", "mcc"]).collect()
+    # a few dozen cities: coded from the Parquet dictionary's views, no string hashed per row
+    city, cities = dense_codes_from_views(base["city"]) or dense_codes(base["city"])
     if len(cities) < 1 << 15:  # the narrowest codes while the build's arrays are all alive
         city = city.astype(np.int16)
     rows = {  # handed over to the event build, which lets each go once read for the last time
