@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from fininvest.screening import streams
 from fininvest.screening.events import order_events
-from fininvest.screening.streams import _exact_codes, _hash_codes, bucket_rows, dense_codes, take
+from fininvest.screening.streams import (
+    _exact_codes,
+    _hash_codes,
+    bucket_rows,
+    dense_codes,
+    room_for,
+    take,
+)
 
 #: ``_TABLE_BITS`` under test: the one-table numbering and (0) the hash partitions alone
 TABLE_SIZES = (streams._TABLE_BITS, 0)
@@ -132,6 +139,41 @@ def test_dense_codes_of_categorical_match_the_text(
     want_codes, want_uniques = _exact_codes(s)
     assert uniques == want_uniques
     np.testing.assert_array_equal(codes, want_codes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(max_size=3), min_size=0, max_size=300, unique=True),
+    st.data(),
+    st.booleans(),
+)
+def test_dense_codes_of_an_enum_are_its_sorted_categories(
+    categories: list[str], data: st.DataObject, narrow: bool
+) -> None:
+    """An ``Enum`` column (a declared vocabulary: channel, country) is coded from its physical
+    codes over every declared category, present or not, sorted; ``narrow`` gives the same codes
+    in the narrowest type (int8 up to 127 categories, int16 past), with no int32 between.
+    The column comes in several chunks, with nulls."""
+    value = st.none() | (st.sampled_from(categories) if categories else st.none())
+    parts = data.draw(st.lists(st.lists(value, max_size=20), min_size=1, max_size=3))
+    enum = pl.Enum(categories)
+    s = pl.concat([pl.Series(p, dtype=enum) for p in parts], rechunk=False)
+    codes, uniques = dense_codes(s, narrow=narrow)
+    assert uniques == sorted(categories)
+    want = [-1 if v is None else uniques.index(v) for v in s.to_list()]
+    assert codes.tolist() == want
+    assert codes.dtype == (room_for(len(categories)) if narrow else np.int32)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=40), st.booleans())
+def test_narrow_codes_are_the_int32_codes(values: list[str | None], categorical: bool) -> None:
+    s = pl.Series(values, dtype=pl.String)
+    s = s.cast(pl.Categorical) if categorical else s
+    wide, uniques = dense_codes(s)
+    narrow, same = dense_codes(s, narrow=True)
+    assert same == uniques and narrow.dtype == room_for(len(uniques))
+    np.testing.assert_array_equal(narrow, wide)
 
 
 @pytest.mark.parametrize("bits", TABLE_SIZES)

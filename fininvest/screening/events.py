@@ -22,14 +22,9 @@ from fininvest.screening.kernels import (
     transfer_sides,
     window_distinct_max_sides,
 )
-from fininvest.screening.streams import bucket_rows, dense_codes, take
+from fininvest.screening.streams import bucket_rows, dense_codes, room_for, take
 from fininvest.screening.view_codes import dense_codes_from_views
 from fininvest.workspace import Workspace
-
-
-def _room_for(n: int) -> np.dtype:
-    """The narrowest signed integer type that holds −1 … n."""
-    return np.min_scalar_type(-max(n, 1))
 
 
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -280,14 +275,13 @@ class Events:
         if where is not None:
             idx = np.flatnonzero(where)
             sub, values = dense_codes(self.text_at(name, idx))
-            out = np.full(len(self), -1, np.result_type(np.int16, _room_for(len(values) + 1)))
+            out = np.full(len(self), -1, np.result_type(np.int16, room_for(len(values) + 1)))
             out[idx] = sub
             return out, values
 
         def make() -> tuple[np.ndarray, list[str]]:  # codes in the narrowest type, not text
-            codes, values = dense_codes(self._text(name, None))
-            narrow = _room_for(len(values))  # int8 channels, int16 countries
-            return take(codes.astype(narrow), self._row), values
+            codes, values = dense_codes(self._text(name, None), narrow=True)  # int8 channels
+            return take(codes, self._row), values
 
         made: tuple[np.ndarray, list[str]] = self._once(("codes", name), make)
         return made
