@@ -24,7 +24,7 @@ import polars as pl
 from numba import njit
 
 from fininvest.formats.arrowview import ViewChunk, view_chunks
-from fininvest.screening.streams import dense_codes, take
+from fininvest.screening.streams import _slot, dense_codes, take
 
 #: distinct views one chunk may hold before the column is left to :func:`dense_codes`
 MAX_DISTINCT = 1 << 12
@@ -118,10 +118,7 @@ def _view_codes(
                 codes[i] = -1
                 continue
         lo, hi = words[i, 0], words[i, 1]
-        mixed = np.uint64(lo) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(hi) * np.uint64(
-            0xC2B2AE3D27D4EB4F
-        )
-        s = np.int64(mixed >> np.uint64(64 - bits))
+        s = _slot(np.uint64(lo) ^ np.uint64(hi) * np.uint64(0xC2B2AE3D27D4EB4F), bits)
         while slot_code[s] >= 0 and (key_lo[s] != lo or key_hi[s] != hi):
             s = (s + 1) & mask
         if slot_code[s] < 0:
