@@ -68,6 +68,9 @@ def test_sample_size_and_realism() -> None:
         "shared_flat",
         "payroll_bureau",
         "massage_nail_business",
+        "car_buyer",
+        "team_lunch_organiser",
+        "payg_phone_user",
     }
     persons = pl.read_csv(SAMPLE_DATA / "truth" / "persons.csv")
     assert set(persons["role"]) >= {
@@ -96,3 +99,33 @@ def test_truth_is_not_in_raw() -> None:
     for f in (SAMPLE_DATA / "raw").iterdir():
         head = (gzip.decompress(f.read_bytes()) if f.suffix == ".gz" else f.read_bytes())[:2000]
         assert b"role" not in head.split(b"\n")[0] and b"ring_id" not in head
+
+
+def test_every_exploiter_and_controller_has_money() -> None:
+    """The exploiters' share is planted: no key member is silent in the money tables."""
+    persons = pl.read_csv(SAMPLE_DATA / "truth" / "persons.csv")
+    key = persons.filter(pl.col("role").is_in(["exploiter", "controller"]))["party_id"]
+    accounts = pl.read_csv(SAMPLE_DATA / "raw" / "kyc_accounts.csv", infer_schema=False)
+    key_accounts = set(accounts.filter(pl.col("holder_id").is_in(key.implode()))["account_id"])
+    bank = pl.read_csv(SAMPLE_DATA / "raw" / "bank_transactions.csv.gz", infer_schema=False)
+    card = pl.read_csv(SAMPLE_DATA / "raw" / "card_transactions.csv.gz", infer_schema=False)
+    moved = set(bank["from_account"]) | set(bank["to_account"]) | set(card["payer_account"])
+    assert len(key) == 6 and key_accounts and key_accounts <= moved
+
+
+def test_declared_incomes_say_nothing_of_roles() -> None:
+    """Persons declare incomes from one distribution, ring members and victims included."""
+    kyc = pl.read_csv(SAMPLE_DATA / "raw" / "kyc_customers.csv", infer_schema=False)
+    persons = pl.read_csv(SAMPLE_DATA / "truth" / "persons.csv")
+    income = kyc.join(persons, on="party_id").with_columns(
+        pl.col("declared_monthly_income").cast(pl.Float64)
+    )
+    companies = income.filter(pl.col("kind") == "company")
+    assert companies["declared_monthly_income"].null_count() == companies.height
+    people = income.filter(pl.col("kind") == "person")
+    declared = people["declared_monthly_income"].drop_nulls()
+    assert 0.8 <= len(declared) / people.height <= 0.9
+    everyone = declared.quantile(0.1), declared.quantile(0.9)
+    members = people.filter(pl.col("role") != "none")["declared_monthly_income"].drop_nulls()
+    assert members.len() >= 10
+    assert everyone[0] <= members.median() <= everyone[1]  # type: ignore[operator]

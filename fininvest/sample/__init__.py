@@ -18,6 +18,7 @@ import numpy as np
 from fininvest.errors import BadInput
 from fininvest.sample.background import generate_background
 from fininvest.sample.builder import CaseBuilder
+from fininvest.sample.livelihood import plant_livelihoods
 from fininvest.sample.ring import Ring
 from fininvest.sample.scenarios import PLANTERS, SCENARIOS
 from fininvest.sample.world import DESTINATIONS, SOURCES
@@ -86,6 +87,7 @@ def generate_case(
     pop = generate_background(b, sc.persons)
     families = SCENARIOS if scenario == "all" else (scenario,)
     chains = []
+    rings: list[Ring] = []
     str_subjects: list[tuple[str, str]] = []
     k = 0
     for family in families:
@@ -104,6 +106,7 @@ def generate_case(
                 TRANSIT[k % len(TRANSIT)],
             )
             PLANTERS[family](ring)
+            rings.append(ring)
             chains.append(ring.chain())
             ctl_accounts = [
                 a
@@ -126,6 +129,7 @@ def generate_case(
     lookalikes = [a for a, t in b.truth_accounts.items() if t["lookalike_group"]]
     for a in rng.choice(lookalikes, size=min(2, len(lookalikes)), replace=False):
         str_subjects.append((str(a), "Unusual cash and card activity (defensive filing)"))
+    plant_livelihoods(b, pop, rings, seed)
     counts = write_case(
         b, raw_dir, truth_dir, compress=compress, str_subjects=str_subjects, defects=defects
     )

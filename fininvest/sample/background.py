@@ -10,6 +10,9 @@ proves THB):
 * ``massage_nail_business`` — legitimate cash-heavy massage and nail businesses;
 * ``dating_user`` — pays dating/escort-category (MCC 7273) subscriptions;
 * ``shared_flat`` — receives several P2P rent shares and pays the landlord.
+
+Three more groups (``car_buyer``, ``team_lunch_organiser``, ``payg_phone_user``) are planted
+with the exploiters' share of the proceeds, in :mod:`fininvest.sample.livelihood`.
 """
 
 from __future__ import annotations

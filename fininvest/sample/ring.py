@@ -25,6 +25,7 @@ class Ring:
     control: str
     transit: str
     members: dict[str, str] = field(default_factory=dict)  # role -> party id
+    accounts: dict[str, str] = field(default_factory=dict)  # role -> that party's main account
     victims: list[str] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     intel_keep: float = 0.7
@@ -54,6 +55,7 @@ class Ring:
         acc = self.b.account(pid, country, opened="2022-03-15")
         self.b.phone(pid, country)
         self.members[role] = pid
+        self.accounts[role] = acc
         self.b.tag_person(pid, role, self.ring_id, self.scenario)
         return pid, acc
 
@@ -77,6 +79,7 @@ class Ring:
         acc = self.b.account(cid, country, account_type="business", opened="2023-09-01")
         self.intel(director, "person", "director_of", cid, "company", country, day=-200, keep=1.0)
         self.members[role] = cid
+        self.accounts[role] = acc
         return cid, acc
 
     def victim_accounts(self, n: int, sex: str, opened_day: int) -> list[str]:
