@@ -61,6 +61,18 @@ def sample_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return ws
 
 
+@pytest.fixture(scope="session")
+def medium_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The generator's medium case (seed 7, about 1M transactions), generated and ingested once
+    for the detection-quality goals of screening and of chain reconstruction."""
+    from fininvest.ingest import ingest_files
+
+    ws = init_workspace(tmp_path_factory.mktemp("medium") / "case", name="medium")
+    generate_case(ws.path("raw"), ws.path("truth"), scale="medium", seed=7)
+    ingest_files(ws, sorted(p for p in ws.path("raw").iterdir() if p.is_file()))
+    return ws
+
+
 # The graph tests run one body on every backend: the embedded FalkorDB always, and a real
 # Neo4j 5 when FININVEST_TEST_NEO4J_URI is set (its database is wiped after each test, so give
 # a throw-away one). Otherwise the Neo4j runs are reported as skipped.
