@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fininvest.sample.background import Population
-from fininvest.sample.builder import DAY, DAYS, START_S, CaseBuilder
+from fininvest.sample.background import MTYPES, Emitter, Population, _city_tables, _ts
+from fininvest.sample.builder import DAYS, CaseBuilder
 from fininvest.sample.ring import Ring
 from fininvest.sample.world import COUNTRIES
 
@@ -143,32 +143,42 @@ def exploiter_share(r: Ring) -> None:
 
 
 def lookalikes(b: CaseBuilder, pop: Population, rng: np.random.Generator) -> None:
-    """Legitimate customers whose habits one rule alone would take for an exploiter's."""
+    """Legitimate customers whose habits one rule alone would take for an exploiter's.
+
+    Vectorised like the rest of the background: one chunk of card payments per habit.
+    """
+    em = Emitter(b)
+    flat, _ = _city_tables()
+    city_index = {place: i for i, place in enumerate(flat)}
     ordinary = np.flatnonzero(pop.group == "")
     counts = [int(len(ordinary) * share) for share in LOOKALIKE_SHARE.values()]
-    chosen = iter(rng.choice(ordinary, size=sum(counts), replace=False))
-    for group, n in zip(LOOKALIKE_SHARE, counts, strict=True):
-        for _ in range(n):
-            i = next(chosen)
-            acc, country, city = str(pop.account[i]), str(pop.country[i]), str(pop.city[i])
-            b.tag_account(acc, None, None, "legitimate", [], group)
-            for day, hours, mtype, amount in _habit(group, rng):
-                ts = START_S + day * DAY + float(rng.uniform(*hours)) * 3600
-                b.card(ts, acc, mtype, country, city, amount)
+    picked = np.split(rng.choice(ordinary, size=sum(counts), replace=False), np.cumsum(counts))
+    chosen = dict(zip(LOOKALIKE_SHARE, picked, strict=False))
+    for group, who in chosen.items():
+        for acc in pop.account[who]:
+            b.tag_account(str(acc), None, None, "legitimate", [], group)
+    buyers, lunches, phones = (chosen[g] for g in LOOKALIKE_SHARE)
+    home = np.array([city_index[(c, t)] for c, t in zip(pop.country, pop.city, strict=True)])
+    days = np.arange(DAYS)
 
+    def pay(who: np.ndarray, days_of: np.ndarray, hours: tuple[float, float], mtype: str) -> None:
+        n = len(who)
+        em.card(
+            _ts(rng, days_of, rng.uniform(*hours, n)),
+            pop.account[who],
+            np.full(n, MTYPES.index(mtype)),
+            home[who],
+        )
 
-def _habit(
-    group: str, rng: np.random.Generator
-) -> Iterator[tuple[int, tuple[float, float], str, float | None]]:
-    """(day, local hours, merchant type, amount or None for the type's usual) of one customer."""
-    if group == "car_buyer":
-        yield int(rng.integers(0, DAYS)), (9, 18), "car_dealer", None
-    for day in range(DAYS):
-        if group == "team_lunch_organiser" and day % 7 < 5 and rng.random() < 0.6:
-            yield day, (11.5, 13.5), "restaurant", float(rng.uniform(40, 140))
-            yield day, (14.5, 16.5), "fastfood", float(rng.uniform(12, 35))
-        elif group == "payg_phone_user" and rng.random() < 0.35:
-            yield day, (8, 21), "telecom", float(rng.choice([5.0, 10.0, 15.0]))
+    # one car each, on any day
+    pay(buyers, rng.integers(0, DAYS, len(buyers)), (9, 18), "car_dealer")
+    # the team's lunch and afternoon coffee on 60% of working days
+    person, day = np.nonzero((rng.random((len(lunches), DAYS)) < 0.6) & (days % 7 < 5))
+    pay(lunches[person], day, (11.5, 13.5), "restaurant")
+    pay(lunches[person], day, (14.5, 16.5), "fastfood")
+    # a pay-as-you-go top-up on 35% of days
+    person, day = np.nonzero(rng.random((len(phones), DAYS)) < 0.35)
+    pay(phones[person], day, (8, 21), "telecom")
 
 
 def plant_livelihoods(b: CaseBuilder, pop: Population, rings: list[Ring], seed: int) -> None:
