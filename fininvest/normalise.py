@@ -149,17 +149,22 @@ IBAN_LENGTHS: dict[str, int] = {
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 
 
+#: ISO 13616: each letter stands for two digits, A = 10 … Z = 35
+_IBAN_LETTERS = str.maketrans({chr(ord("A") + k): str(10 + k) for k in range(26)})
+
+
+def _iban_number(text: str) -> int:
+    return int(text.upper().translate(_IBAN_LETTERS))
+
+
 def iban_checksum_ok(iban: str) -> bool:
     """ISO 13616 mod-97 check on a compact, upper-case IBAN."""
-    rearranged = iban[4:] + iban[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(digits) % 97 == 1
+    return _iban_number(iban[4:] + iban[:4]) % 97 == 1
 
 
 def iban_check_digits(country: str, bban: str) -> str:
     """The two check digits that make ``country + digits + bban`` a valid IBAN."""
-    digits = "".join(str(int(ch, 36)) for ch in (bban + country + "00").upper())
-    return f"{98 - int(digits) % 97:02d}"
+    return f"{98 - _iban_number(bban + country + '00') % 97:02d}"
 
 
 def clean_iban(value: str | None) -> str | None:

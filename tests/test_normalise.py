@@ -13,6 +13,7 @@ from fininvest.formats.arrowview import view_chunks
 from fininvest.iso8601 import _parse_joined, parse_usual
 from fininvest.normalise import (
     IBAN_LENGTHS,
+    _iban_number,
     _parse_timestamps_polars,
     clean_country,
     clean_currency,
@@ -36,6 +37,13 @@ def valid_ibans(draw: st.DrawFn) -> str:
         )
     )
     return country + iban_check_digits(country, bban) + bban
+
+
+@given(st.lists(st.sampled_from("abcxyzABCXYZ0123456789"), min_size=1, max_size=40))
+def test_iban_number_is_the_letters_as_base_36_digits(chars: list[str]) -> None:
+    """Oracle: ISO 13616's letters-to-digits, one character at a time in base 36."""
+    text = "".join(chars)
+    assert _iban_number(text) == int("".join(str(int(ch, 36)) for ch in text))
 
 
 @given(valid_ibans(), st.integers(min_value=0, max_value=3))

@@ -17,7 +17,7 @@ with the exploiters' share of the proceeds, in :mod:`fininvest.sample.livelihood
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,6 +44,9 @@ class Population:
     sex: np.ndarray
     group: np.ndarray  # look-alike group or "" for ordinary customers
     acquirer: dict[str, str]  # card-acquiring company's account per destination country
+    _ordinary: dict[tuple[str | None, str | None], np.ndarray] = field(
+        default_factory=dict, repr=False
+    )  # ordinary customers' indices per (country, sex), as pick asks for them
 
     def pick(
         self,
@@ -53,12 +56,14 @@ class Population:
         country: str | None = None,
         sex: str | None = None,
     ) -> np.ndarray:
-        mask = np.ones(len(self.person), bool)
-        if country:
-            mask &= self.country == country
-        if sex:
-            mask &= self.sex == sex
-        idx = np.flatnonzero(mask & (self.group == ""))
+        idx = self._ordinary.get((country, sex))
+        if idx is None:  # the planted rings ask for the same few cells thousands of times
+            mask = self.group == ""
+            if country:
+                mask &= self.country == country
+            if sex:
+                mask &= self.sex == sex
+            idx = self._ordinary[(country, sex)] = np.flatnonzero(mask)
         return rng.choice(idx, size=min(n, len(idx)), replace=False)
 
 

@@ -98,8 +98,9 @@ def names_for(country: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], tu
 
 def person_name(rng: np.random.Generator, country: str, sex: str) -> str:
     (males, females), lasts = names_for(country)
-    first = rng.choice(males if sex == "male" else females)
-    return f"{first} {rng.choice(lasts)}"
+    firsts = males if sex == "male" else females
+    # rng.choice on a tuple, without its per-call array conversion: the same draws
+    return f"{firsts[int(rng.integers(len(firsts)))]} {lasts[int(rng.integers(len(lasts)))]}"
 
 
 def make_iban(country: str, serial: int) -> str:
