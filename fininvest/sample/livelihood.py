@@ -1,4 +1,4 @@
-"""Declared incomes, the exploiters' share of the proceeds, and the legitimate car buyers.
+"""Declared incomes, the exploiters' share of the proceeds, and their legitimate look-alikes.
 
 Planted after every ring, from a random stream of its own, so that adding this pass leaves the
 rest of a seed's case as it was (same parties, accounts and background money).
@@ -182,7 +182,7 @@ def lookalikes(b: CaseBuilder, pop: Population, rng: np.random.Generator) -> Non
 
 
 def plant_livelihoods(b: CaseBuilder, pop: Population, rings: list[Ring], seed: int) -> None:
-    """Declared incomes, each ring's exploiter share and the car buyers, on their own stream."""
+    """Declared incomes, each ring's exploiter share and the look-alikes, on their own stream."""
     with own_stream(b, seed) as rng:
         declare_incomes(b, rng)
         for r in rings:
