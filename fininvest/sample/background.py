@@ -44,6 +44,7 @@ class Population:
     sex: np.ndarray
     group: np.ndarray  # look-alike group or "" for ordinary customers
     acquirer: dict[str, str]  # card-acquiring company's account per destination country
+    city_idx: np.ndarray  # home city as the index Emitter.card takes
     _ordinary: dict[tuple[str | None, str | None], np.ndarray] = field(
         default_factory=dict, repr=False
     )  # ordinary customers' indices per (country, sex), as pick asks for them
@@ -370,7 +371,7 @@ def generate_background(b: CaseBuilder, n_persons: int) -> Population:
         acquirers,
     )
     acquirer = {str(cc): str(a) for cc, a in zip(DESTINATIONS, acquirers, strict=True)}
-    return Population(person, account, country, city_name, sex, group, acquirer)
+    return Population(person, account, country, city_name, sex, group, acquirer, city_idx)
 
 
 def _lookalikes(

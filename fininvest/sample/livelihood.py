@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fininvest.sample.background import MTYPES, Emitter, Population, _city_tables, _ts
+from fininvest.sample.background import MTYPES, Emitter, Population, _ts
 from fininvest.sample.builder import DAYS, CaseBuilder
 from fininvest.sample.ring import Ring
 from fininvest.sample.world import COUNTRIES
@@ -148,8 +148,6 @@ def lookalikes(b: CaseBuilder, pop: Population, rng: np.random.Generator) -> Non
     Vectorised like the rest of the background: one chunk of card payments per habit.
     """
     em = Emitter(b)
-    flat, _ = _city_tables()
-    city_index = {place: i for i, place in enumerate(flat)}
     ordinary = np.flatnonzero(pop.group == "")
     counts = [int(len(ordinary) * share) for share in LOOKALIKE_SHARE.values()]
     picked = np.split(rng.choice(ordinary, size=sum(counts), replace=False), np.cumsum(counts))
@@ -158,7 +156,6 @@ def lookalikes(b: CaseBuilder, pop: Population, rng: np.random.Generator) -> Non
         for acc in pop.account[who]:
             b.tag_account(str(acc), None, None, "legitimate", [], group)
     buyers, lunches, phones = (chosen[g] for g in LOOKALIKE_SHARE)
-    home = np.array([city_index[(c, t)] for c, t in zip(pop.country, pop.city, strict=True)])
     days = np.arange(DAYS)
 
     def pay(who: np.ndarray, days_of: np.ndarray, hours: tuple[float, float], mtype: str) -> None:
@@ -167,7 +164,7 @@ def lookalikes(b: CaseBuilder, pop: Population, rng: np.random.Generator) -> Non
             _ts(rng, days_of, rng.uniform(*hours, n)),
             pop.account[who],
             np.full(n, MTYPES.index(mtype)),
-            home[who],
+            pop.city_idx[who],
         )
 
     # one car each, on any day
