@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from fininvest.formats.fields import Field, RecordKind
+from fininvest.formats.viewcodes import enum_from_views
 from fininvest.normalise import (
     amount_expr,
     clean_country,
@@ -96,17 +97,27 @@ def exact_casts(raw: pl.DataFrame, fields: list[Field]) -> dict[str, pl.Series]:
     quick = [f for f in fields if f.type in EXACT_CAST_TYPES]
     if not quick or raw.height == 0:
         return {}
+    out: dict[str, pl.Series] = {}
+    for f in quick:  # vocabularies first from the views: no string hashed per row
+        if isinstance(f.dtype, pl.Enum):
+            coded = enum_from_views(raw[f.out], f.dtype)
+            if coded is not None:
+                out[f.out] = coded
+    quick = [f for f in quick if f.out not in out]
+    if not quick:
+        return out
 
     def target(f: Field) -> pl.DataType:
         return pl.Float64() if f.type in ("amount", "number") else f.dtype
 
     cast = raw.select(pl.col(f.out).cast(target(f), strict=False) for f in quick)
     text_nulls = raw.select(pl.col(f.out).null_count() for f in quick).row(0)
-    return {
-        f.out: cast[f.out]
+    out.update(
+        (f.out, cast[f.out])
         for f, nulls in zip(quick, text_nulls, strict=True)
         if cast[f.out].null_count() == nulls
-    }
+    )
+    return out
 
 
 def value_expr(f: Field, raw: pl.DataFrame) -> pl.Expr:

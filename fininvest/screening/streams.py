@@ -28,6 +28,8 @@ import numpy as np
 import polars as pl
 from numba import njit, prange
 
+from fininvest.formats.viewcodes import slot as _slot
+
 #: second hash seed; any constant other than Polars' default gives an independent hash
 _SEED2 = 0x9E3779B97F4A7C15 & 0x7FFFFFFF
 
@@ -117,14 +119,6 @@ def _hash_codes(
             h1, valid, n_chunks, codes, np.empty(int(np.count_nonzero(valid)), narrow)
         )
     return codes, first, _agree(h2, valid, codes, first, n_chunks)
-
-
-@njit(cache=True, inline="always")
-def _slot(key: np.uint64, bits: int) -> int:  # pragma: no cover - compiled
-    """A table slot of ``2**bits`` for a hash: its top bits after a multiplication by the
-    golden ratio (Fibonacci hashing), so that the slot does not rest on how well the hash's
-    low bits alone are mixed."""
-    return np.int64((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))  # type: ignore[return-value]
 
 
 @njit(cache=True, nogil=True)

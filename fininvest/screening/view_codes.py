@@ -21,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 import polars as pl
-from numba import njit
 
 from fininvest.formats.arrowview import ViewChunk, view_chunks
-from fininvest.screening.streams import _slot, dense_codes, take
+from fininvest.formats.viewcodes import number_views
+from fininvest.screening.streams import dense_codes, take
 
 #: distinct views one chunk may hold before the column is left to :func:`dense_codes`
 MAX_DISTINCT = 1 << 12
@@ -72,7 +72,7 @@ def dense_codes_from_views(
         def number(k: int) -> np.ndarray | None:
             c: ViewChunk = chunks[k]
             out = codes[starts[k] : starts[k + 1]]
-            return _view_codes(c.views, c.validity, c.validity_offset, out, max_distinct)
+            return number_views(c.views, c.validity, c.validity_offset, out, max_distinct)
 
         with ThreadPoolExecutor(max(1, numba.get_num_threads())) as pool:
             firsts = list(pool.map(number, range(len(chunks))))
@@ -88,44 +88,3 @@ def dense_codes_from_views(
         part[:] = take(lut, part)
         done += len(first)
     return codes, uniques
-
-
-@njit(cache=True, nogil=True)
-def _view_codes(
-    views: np.ndarray,
-    validity: np.ndarray,
-    validity_offset: int,
-    codes: np.ndarray,
-    max_distinct: int,
-) -> np.ndarray | None:  # pragma: no cover - compiled
-    """Number the rows' views in order of first appearance into ``codes`` (−1 for null);
-    returns a row of each number, or None past ``max_distinct`` distinct views."""
-    n = views.shape[0]
-    bits = 4
-    while (1 << bits) < 2 * max_distinct:
-        bits += 1
-    mask = (1 << bits) - 1
-    key_lo = np.zeros(1 << bits, np.int64)
-    key_hi = np.zeros(1 << bits, np.int64)
-    slot_code = np.full(1 << bits, -1, np.int32)
-    first = np.empty(max_distinct, np.int64)
-    used = 0
-    words = views.view(np.int64).reshape(n, 2)
-    for i in range(n):
-        if validity.shape[0]:
-            b = validity_offset + i
-            if not (validity[b >> 3] >> (b & 7)) & 1:
-                codes[i] = -1
-                continue
-        lo, hi = words[i, 0], words[i, 1]
-        s = _slot(np.uint64(lo) ^ np.uint64(hi) * np.uint64(0xC2B2AE3D27D4EB4F), bits)
-        while slot_code[s] >= 0 and (key_lo[s] != lo or key_hi[s] != hi):
-            s = (s + 1) & mask
-        if slot_code[s] < 0:
-            if used == max_distinct:
-                return None
-            key_lo[s], key_hi[s], slot_code[s] = lo, hi, used
-            first[used] = i
-            used += 1
-        codes[i] = slot_code[s]
-    return first[:used].copy()
