@@ -78,8 +78,14 @@ def number_views(
 
 
 def enum_physical(dtype: pl.Enum) -> np.dtype:
-    """The numpy type of an ``Enum``'s physical codes (UInt8 up to 256 categories, …)."""
-    return np.dtype(pl.Series([], dtype=dtype).to_physical().dtype.to_python())
+    """The numpy type of an ``Enum``'s physical codes.
+
+    >>> many = pl.Enum([str(i) for i in range(300)])
+    >>> enum_physical(pl.Enum(["card", "cash"])), enum_physical(many)
+    (dtype('uint8'), dtype('uint16'))
+    """
+    codes: np.ndarray = pl.Series([], dtype=dtype).to_physical().to_numpy()
+    return codes.dtype
 
 
 @njit(cache=True, inline="always")
