@@ -42,6 +42,12 @@ def cli() -> None:
       fininvest init CASE_DIR --name "Operation Lantern"
       fininvest ingest CASE_DIR exports/*.csv reports/*.xml
       fininvest status CASE_DIR
+      fininvest screen CASE_DIR --top 20     # ranked, explained alerts
+      fininvest graph load CASE_DIR          # the entity graph (embedded store)
+      fininvest chains CASE_DIR              # recruiter → transporter → exploiter
+      fininvest trace CASE_DIR --from IBAN   # follow the money onward
+
+    fininvest demo does all of it on the small sample case.
 
     Every command takes the case workspace (CASE_DIR) as its first argument and records
     what it did in CASE_DIR/audit.jsonl. Add --format json for one JSON document on stdout.
