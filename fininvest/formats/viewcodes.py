@@ -4,14 +4,17 @@ Polars lays a String column out as 16-byte Arrow *views*: the length, then the b
 themselves when they fit in 12 (zero past the value), else a prefix, the buffer and an offset.
 So every row holding the same short value holds the same view, and so does every row of one
 value read from a dictionary-encoded Parquet page (the rows point at the dictionary's copy).
-Numbering the views numbers the values with one small table that stays in the first-level
-cache; the few distinct views are then read back as text, once each.
+A small table of views that stays in the first-level cache then does what a hash of every
+string would.
 
 Two users:
 
 * ingest casts the closed vocabularies (currency, channel, country: all values of 12 bytes or
-  fewer) to their ``Enum`` with :func:`enum_from_views` instead of Polars' string cast;
-* screening codes the merchant and deposit city (``fininvest.screening.view_codes``).
+  fewer) to their ``Enum`` with :func:`enum_from_views`, which looks each row's view up among
+  the categories' views, instead of Polars' string-by-string cast;
+* screening codes the merchant and deposit city (``fininvest.screening.view_codes``): it
+  numbers the views of each chunk with :func:`number_views` and reads only the few distinct
+  ones back as text.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ def slot(key: np.uint64, bits: int) -> int:  # pragma: no cover - compiled
     golden ratio (Fibonacci hashing), so that the slot does not rest on how well the hash's
     low bits alone are mixed."""
     return np.int64((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))  # type: ignore[return-value]
+
+
+@njit(cache=True, inline="always")
+def _view_slot(lo: int, hi: int, bits: int) -> int:  # pragma: no cover - compiled
+    """The table slot of a view's two 64-bit words."""
+    return slot(np.uint64(lo) ^ np.uint64(hi) * np.uint64(0xC2B2AE3D27D4EB4F), bits)
 
 
 @njit(cache=True, nogil=True)
@@ -64,7 +73,7 @@ def number_views(
                 codes[i] = -1
                 continue
         lo, hi = words[i, 0], words[i, 1]
-        s = slot(np.uint64(lo) ^ np.uint64(hi) * np.uint64(0xC2B2AE3D27D4EB4F), bits)
+        s = _view_slot(lo, hi, bits)
         while slot_code[s] >= 0 and (key_lo[s] != lo or key_hi[s] != hi):
             s = (s + 1) & mask
         if slot_code[s] < 0:
@@ -86,12 +95,6 @@ def enum_physical(dtype: pl.Enum) -> np.dtype:
     """
     codes: np.ndarray = pl.Series([], dtype=dtype).to_physical().to_numpy()
     return codes.dtype
-
-
-@njit(cache=True, inline="always")
-def _view_slot(lo: int, hi: int, bits: int) -> int:  # pragma: no cover - compiled
-    """The table slot of a view's two 64-bit words."""
-    return slot(np.uint64(lo) ^ np.uint64(hi) * np.uint64(0xC2B2AE3D27D4EB4F), bits)
 
 
 @njit(cache=True)
