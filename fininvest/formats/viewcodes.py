@@ -35,9 +35,26 @@ def slot(key: np.uint64, bits: int) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _view_slot(lo: int, hi: int, bits: int) -> int:  # pragma: no cover - compiled
-    """The table slot of a view's two 64-bit words."""
-    return slot(np.uint64(lo) ^ np.uint64(hi) * np.uint64(0xC2B2AE3D27D4EB4F), bits)
+def _probe(
+    key_lo: np.ndarray, key_hi: np.ndarray, code: np.ndarray, lo: int, hi: int, bits: int
+) -> int:  # pragma: no cover - compiled
+    """The slot of a table of ``2**bits`` slots (linear probing; ``code`` −1: empty) that
+    holds the view ``(lo, hi)``, or the empty slot where it would go. Only reads the
+    arrays (see docs/development.md on helpers inside kernel loops)."""
+    mask = (1 << bits) - 1
+    s = slot(np.uint64(lo) ^ np.uint64(hi) * np.uint64(0xC2B2AE3D27D4EB4F), bits)
+    while code[s] >= 0 and (key_lo[s] != lo or key_hi[s] != hi):
+        s = (s + 1) & mask
+    return s
+
+
+@njit(cache=True, inline="always")
+def _is_null(validity: np.ndarray, validity_offset: int, i: int) -> bool:  # pragma: no cover
+    """Is row ``i`` of a chunk null (its bit clear in a non-empty validity bitmap)?"""
+    if validity.shape[0] == 0:
+        return False
+    b = validity_offset + i
+    return not (validity[b >> 3] >> (b & 7)) & 1
 
 
 @njit(cache=True, nogil=True)
@@ -59,7 +76,6 @@ def number_views(
     bits = 4
     while (1 << bits) < 2 * max_distinct:
         bits += 1
-    mask = (1 << bits) - 1
     key_lo = np.zeros(1 << bits, np.int64)
     key_hi = np.zeros(1 << bits, np.int64)
     slot_code = np.full(1 << bits, -1, np.int32)
@@ -67,15 +83,11 @@ def number_views(
     used = 0
     words = views.view(np.int64).reshape(n, 2)
     for i in range(n):
-        if validity.shape[0]:
-            b = validity_offset + i
-            if not (validity[b >> 3] >> (b & 7)) & 1:
-                codes[i] = -1
-                continue
+        if _is_null(validity, validity_offset, i):
+            codes[i] = -1
+            continue
         lo, hi = words[i, 0], words[i, 1]
-        s = _view_slot(lo, hi, bits)
-        while slot_code[s] >= 0 and (key_lo[s] != lo or key_hi[s] != hi):
-            s = (s + 1) & mask
+        s = _probe(key_lo, key_hi, slot_code, lo, hi, bits)
         if slot_code[s] < 0:
             if used == max_distinct:
                 return None
@@ -103,14 +115,11 @@ def _category_table(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """An open-addressing table of ``2**bits`` slots holding the views ``(lo[k], hi[k])``;
     a slot's code is ``k``, −1 when empty."""
-    mask = (1 << bits) - 1
     key_lo = np.zeros(1 << bits, np.int64)
     key_hi = np.zeros(1 << bits, np.int64)
     code = np.full(1 << bits, -1, np.int64)
-    for k in range(lo.shape[0]):
-        s = _view_slot(lo[k], hi[k], bits)
-        while code[s] >= 0:
-            s = (s + 1) & mask
+    for k in range(lo.shape[0]):  # distinct views: each probe ends on an empty slot
+        s = _probe(key_lo, key_hi, code, lo[k], hi[k], bits)
         key_lo[s], key_hi[s], code[s] = lo[k], hi[k], k
     return key_lo, key_hi, code
 
@@ -128,21 +137,15 @@ def _category_codes(
     """Each row's category position into ``out`` (0 for null) by looking its view up in the
     table of :func:`_category_table`; False at the first view that is not there."""
     n = views.shape[0]
-    mask = code.shape[0] - 1
     bits = 0
     while (1 << bits) < code.shape[0]:
         bits += 1
     words = views.view(np.int64).reshape(n, 2)
     for i in range(n):
-        if validity.shape[0]:
-            b = validity_offset + i
-            if not (validity[b >> 3] >> (b & 7)) & 1:
-                out[i] = 0
-                continue
-        lo, hi = words[i, 0], words[i, 1]
-        s = _view_slot(lo, hi, bits)
-        while code[s] >= 0 and (key_lo[s] != lo or key_hi[s] != hi):
-            s = (s + 1) & mask
+        if _is_null(validity, validity_offset, i):
+            out[i] = 0
+            continue
+        s = _probe(key_lo, key_hi, code, words[i, 0], words[i, 1], bits)
         if code[s] < 0:
             return False
         out[i] = code[s]
