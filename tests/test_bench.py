@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from fininvest.bench import BASELINE_GATHER_SECONDS, calibration
 from fininvest.bench.screen import make_transactions, run_fininvest, run_pandas, write_workspace
+from fininvest.screening.run import PHASES
 
 from .conftest import invoke
 
@@ -30,6 +31,10 @@ def test_bench_screen_agrees_with_reference(runner: CliRunner) -> None:
     } <= set(doc)
     assert sum(doc["fired_counts"].values()) > 0  # the comparison is not vacuous
     assert doc["start_seconds"] > 0  # the warm start ran, and is reported apart
+    # the phases are consecutive parts of the timed screen (3 decimals each)
+    assert list(doc["phase_seconds"]) == list(PHASES)
+    assert sum(doc["phase_seconds"].values()) <= doc["seconds"] + 0.01
+    assert 0 < len(doc["slowest_indicators"]) <= 5
     _cpu_fields_are_measured(doc)
     _host_is_described(doc)
 

@@ -18,12 +18,13 @@ from fininvest.indicators.catalogue import load_catalogue
 from fininvest.ingest import ingest_files
 from fininvest.screening.engine import (
     EVIDENCE_LIMIT,
+    RULES,
     EventRefs,
     Hit,
     _inflow_refs,
     resolve_evidence,
 )
-from fininvest.screening.run import screen
+from fininvest.screening.run import PHASES, screen
 from fininvest.screening.scoring import _string_lists, score_hits
 from fininvest.screening.view_codes import dense_codes_from_views
 from fininvest.workspace import Workspace
@@ -109,6 +110,15 @@ def test_cli_formats(sample_ws: Workspace, runner: CliRunner) -> None:
         "explanations",
     } <= set(first)
     assert first["explanations"][0]["evidence"]
+    # where the time went: every phase, and every indicator that ran (none that did not)
+    assert list(doc["seconds"]) == list(PHASES)
+    assert all(t >= 0 for t in doc["seconds"].values())
+    ran = {i for i, why in doc["indicator_status"].items() if why.startswith("evaluated")}
+    assert ran <= set(doc["indicator_seconds"]) <= set(RULES)
+    times = list(doc["indicator_seconds"].values())
+    assert times == sorted(times, reverse=True)  # slowest first
+    table = invoke(runner, "screen", sample_ws.root, "--top", "5").stdout
+    assert "Screened in" in table and "slowest indicators:" in table
     csv = invoke(runner, "screen", sample_ws.root, "--format", "csv").stdout
     table = pl.read_csv(io.StringIO(csv))
     assert {

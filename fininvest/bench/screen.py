@@ -18,6 +18,9 @@ leaves data generation and JIT compile out of the timed run: each fininvest chil
 screens a small workspace (its start: compiling every kernel with an empty numba cache,
 loading them with a warm one), then the timed one. The start and the compile time are reported
 beside the timed run, and the host's calibration (:func:`fininvest.bench.host`) with them.
+So is where the timed run's time went: ``phase_seconds`` (the phases of
+:attr:`fininvest.screening.run.ScreenResult.seconds`) and ``slowest_indicators`` (wall seconds
+of the five slowest; two run at a time, so they overlap).
 """
 
 from __future__ import annotations
@@ -133,7 +136,14 @@ def run_fininvest(root: Path, warmup: Path | None = None) -> dict[str, Any]:
         i: sorted(res.explanations.filter(pl.col("indicator") == i)["entity_id"].unique())
         for i in COMPARED
     }
-    return {**m, **start, "fired": fired, "alerts": res.alerts.height}
+    return {
+        **m,
+        **start,
+        "fired": fired,
+        "alerts": res.alerts.height,
+        "phases": res.seconds,
+        "indicator_seconds": res.indicator_seconds,
+    }
 
 
 def run_pandas(root: Path) -> dict[str, Any]:
@@ -301,6 +311,13 @@ def bench_screen(
         **cpu_report(warm),
         "input_mb": round(input_mb),
         "alerts": warm["alerts"],
+        "phase_seconds": {phase: round(t, 3) for phase, t in warm["phases"].items()},
+        "slowest_indicators": dict(
+            sorted(
+                ((i, round(t, 3)) for i, t in warm["indicator_seconds"].items()),
+                key=lambda it: -it[1],
+            )[:5]
+        ),
         "reference": "pandas",
         "reference_rows": ref_rows,
         "reference_seconds": round(ref["seconds"], 3),

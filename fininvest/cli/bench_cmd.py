@@ -124,7 +124,8 @@ def bench_screen_cmd(
     same accounts. Each fininvest process first screens a 1,000-row case, which loads every
     kernel from the numba cache (the warm start) or, with an empty cache, compiles it; the
     start and the compile time are reported apart from the timed run, and the timed run's CPU
-    time (user and system, every thread) and minor page faults beside it. The last line
+    time (user and system, every thread), minor page faults and time per phase (with the
+    slowest indicators) beside it. The last line
     describes the host and times a fixed piece of work on it against the machine the goals
     were set on: figures from different hosts compare only through it.
     """
@@ -144,6 +145,12 @@ def bench_screen_cmd(
             f"{res['start_seconds']} s, compile {res['compile_seconds']} s"
         )
         c.print(_cpu_line(res))
+        c.print(
+            "timed screen by phase: "
+            + ", ".join(f"{p} {t} s" for p, t in res["phase_seconds"].items())
+            + "; slowest indicators (two run at a time): "
+            + ", ".join(f"{i} {t} s" for i, t in res["slowest_indicators"].items())
+        )
         c.print(
             f"pandas reference at {res['reference_rows']:,} rows: "
             f"{res['reference_seconds']} s vs {res['seconds_at_reference_rows']} s → ratio "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +96,9 @@ class Context:
     thresholds: dict[str, float] = field(default_factory=dict)
     #: identification / record-keeping thresholds per jurisdiction (base currency)
     id_thresholds: dict[str, float] = field(default_factory=dict)
+    #: wall seconds each rule that ran took, filled by :func:`evaluate`; rules run
+    #: :data:`RULE_THREADS` at a time, so these overlap and add up to more than the phase
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 class NotEvaluated(Exception):
@@ -473,10 +477,13 @@ def _run_one(
     if missing:
         status[ind_id] = f"not evaluated: no {', '.join(missing)} in this case"
         return
+    start = time.perf_counter()
     try:
         found = RULES[ind_id](ctx)
     except NotEvaluated as why:
         status[ind_id] = f"not evaluated: {why}"
         return
+    finally:
+        ctx.seconds[ind_id] = time.perf_counter() - start
     status[ind_id] = f"evaluated: fired on {len(found)} account(s)"
     hits.extend(found)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -18,6 +19,9 @@ from fininvest.screening.events import load_events
 from fininvest.screening.scoring import build_alerts
 from fininvest.workspace import Workspace
 
+#: the phases of a screen, in order, as :attr:`ScreenResult.seconds` names them
+PHASES = ("events", "tables", "indicators", "alerts", "write")
+
 
 @dataclass
 class ScreenResult:
@@ -25,6 +29,12 @@ class ScreenResult:
     explanations: pl.DataFrame
     status: dict[str, str]
     events: int
+    #: wall seconds per phase (:data:`PHASES`): the event streams built from the money
+    #: tables, the KYC and card tables read, the indicators run (their evidence resolved to
+    #: transaction ids included), alerts scored and explained, results written
+    seconds: dict[str, float] = field(default_factory=dict)
+    #: wall seconds of each indicator that ran (two run at a time: these overlap)
+    indicator_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def cash_thresholds(ws: Workspace) -> dict[str, float]:
@@ -42,6 +52,15 @@ def _thresholds(ws: Workspace, kind: str) -> dict[str, float]:
         if kind in rule and rule.get("currency", ws.base_currency) == ws.base_currency:
             out[country] = float(rule[kind])
     return out
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], phase: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[phase] = time.perf_counter() - start
 
 
 @contextmanager
@@ -69,26 +88,30 @@ def screen(ws: Workspace) -> ScreenResult:
 def _screen(ws: Workspace) -> ScreenResult:
     catalogue = load_catalogue()
     params = effective_parameters(catalogue, ws.config.get("indicators", {}))
-    ev = load_events(ws)
+    seconds: dict[str, float] = {}
+    with _timed(seconds, "events"):
+        ev = load_events(ws)
     if ev is None:
         raise WorkspaceError(
             f"{ws.root} has no transactions to screen",
             hint="Ingest bank, card or goAML files first: fininvest ingest CASE_DIR FILES...",
         )
     tables = {t for t in ws.tables() if ws.has_table(t)}
-    kyc: dict[str, pl.DataFrame] = {
-        t: ws.scan(t).collect()
-        for t in ("accounts", "identifiers", "parties", "intel_links")
-        if t in tables
-    }
-    if "card_transactions" in tables:  # merchant-level indicators read the card records
-        kyc["card_transactions"] = (
-            ws.scan("card_transactions")
-            .select("txn_id", "merchant_id", "merchant_name", "mcc", "ts", "ts_offset_min")
-            .collect()
-        )
+    with _timed(seconds, "tables"):
+        kyc: dict[str, pl.DataFrame] = {
+            t: ws.scan(t).collect()
+            for t in ("accounts", "identifiers", "parties", "intel_links")
+            if t in tables
+        }
+        if "card_transactions" in tables:  # merchant-level indicators read the card records
+            kyc["card_transactions"] = (
+                ws.scan("card_transactions")
+                .select("txn_id", "merchant_id", "merchant_name", "mcc", "ts", "ts_offset_min")
+                .collect()
+            )
     ctx = Context(ev, params, kyc, cash_thresholds(ws), _thresholds(ws, "id"))
-    hits, status = evaluate(ctx, catalogue, tables)
+    with _timed(seconds, "indicators"):
+        hits, status = evaluate(ctx, catalogue, tables)
     holders: dict[str, str] = (
         dict(kyc["accounts"].select("account_id", "holder_id").iter_rows())
         if "accounts" in kyc
@@ -96,15 +119,17 @@ def _screen(ws: Workspace) -> ScreenResult:
     )
     # the hits now hold transaction ids, not event indices: the event arrays (0.57 GB at 10M
     # rows) go before the alerts are built, which only need the account names
-    accounts, n_events = ev.accounts, len(ev)
+    accounts, n_events, by_indicator = ev.accounts, len(ev), ctx.seconds
     del ctx, ev
-    alerts, explanations = build_alerts(hits, catalogue, accounts, holders)
+    with _timed(seconds, "alerts"):
+        alerts, explanations = build_alerts(hits, catalogue, accounts, holders)
     out = ws.path("results")
-    for name, df in (("alerts", alerts), ("explanations", explanations)):
-        tmp = out / f"{name}.partial"
-        df.write_parquet(tmp)
-        os.replace(tmp, out / f"{name}.parquet")
-    return ScreenResult(alerts, explanations, status, n_events)
+    with _timed(seconds, "write"):
+        for name, df in (("alerts", alerts), ("explanations", explanations)):
+            tmp = out / f"{name}.partial"
+            df.write_parquet(tmp)
+            os.replace(tmp, out / f"{name}.parquet")
+    return ScreenResult(alerts, explanations, status, n_events, seconds, by_indicator)
 
 
 def summary(res: ScreenResult, top: int) -> dict[str, Any]:
@@ -124,4 +149,9 @@ def summary(res: ScreenResult, top: int) -> dict[str, Any]:
             "rank", "entity_id", "holder_id", "indicators"
         ).to_dicts(),
         "indicator_status": res.status,
+        "seconds": {phase: round(res.seconds[phase], 3) for phase in PHASES},
+        "indicator_seconds": {
+            i: round(t, 3)
+            for i, t in sorted(res.indicator_seconds.items(), key=lambda it: (-it[1], it[0]))
+        },
     }
