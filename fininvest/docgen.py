@@ -83,7 +83,8 @@ def formats_md() -> str:
         "### `goaml` — STR/SAR reports in goAML XML",
         "",
         "UNODC goAML schema 4.x/5.x subset: `<reports>` or a single `<report>` root. Read "
-        "incrementally (one report in memory at a time) with DTDs and entities refused. Each "
+        "incrementally (64 KiB of XML at a time; rows kept as columns, not as Python objects) "
+        "with DTDs and entities refused. Each "
         "report becomes one `str_reports` row; each `transaction` a `bank` row with `report_id`; "
         "`t_person`/`t_entity` details become `kyc_customers` rows (id from passport, id number "
         "or name and birth date), `t_account` details with a known holder `kyc_accounts` rows, "

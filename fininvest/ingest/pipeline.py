@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 
 from fininvest.errors import BadInput, FininvestError
+from fininvest.formats import readers
 from fininvest.formats.declarations import (
     GOAML,
     KIND_ORDER,
@@ -251,36 +253,36 @@ def _ingest_one(
 
 
 def _goaml_frames(rows: GoamlRows) -> list[tuple[str, RawRecords]]:
+    """The parsed goAML rows as each kind's raw records: every declared column (null where
+    goAML has none), record numbers counted per kind, validated in chunks like a CSV."""
     out = []
-    for sub, items in (
+    for sub, table in (
         ("str_reports", rows.reports),
-        ("kyc_customers", list(rows.parties.values())),
-        ("kyc_accounts", list(rows.accounts.values())),
-        ("kyc_identifiers", list(rows.identifiers.values())),
+        ("kyc_customers", rows.parties),
+        ("kyc_accounts", rows.accounts),
+        ("kyc_identifiers", rows.identifiers),
         ("bank", rows.transactions),
     ):
-        kind = KINDS[sub]
-        schema = {f.out: pl.String for f in kind.fields} | {
-            "_record_no": pl.Int64,
-            "_line": pl.Int64,
-        }
-        frame = pl.DataFrame(
-            [
-                {
-                    c: (r.get(c) if c.startswith("_") or r.get(c) is None else str(r.get(c)))
-                    for c in schema
-                }
-                for r in items
-            ],
-            schema=schema,
-            orient="row",
-        ).with_columns(
+        parsed = table.frame()
+        frame = parsed.select(
+            *(
+                pl.col(f.out) if f.out in parsed.columns else pl.lit(None, pl.String).alias(f.out)
+                for f in KINDS[sub].fields
+            ),
             # record_no counts the records of this kind in the file; _line is where it starts
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record_no"),
+            pl.col("_line"),
             pl.lit(None, pl.String).alias("_problem"),
         )
-        out.append((sub, RawRecords(frame)))
+        out.append((sub, RawRecords(frame, _chunks=partial(_slices, frame))))
     return out
+
+
+def _slices(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """``frame`` in pieces of at most ``readers.CHUNK_RECORDS`` rows, as a CSV file is read."""
+    size = readers.CHUNK_RECORDS
+    for offset in range(0, max(frame.height, 1), size):
+        yield frame.slice(offset, size)
 
 
 def _store(
