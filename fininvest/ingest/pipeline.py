@@ -324,7 +324,11 @@ def _store(
             while (frame := pending.result()) is not None:
                 pending = reader.submit(next, chunks, None)
                 first = int(frame["_record_no"][0]) if frame.height else 0
-                say(f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,}")
+                say(
+                    f"{path.name}: {kind.name} records {first:,}–{first + frame.height - 1:,}"
+                    if frame.height
+                    else f"{path.name}: no {kind.name} records"
+                )
                 out, rejected, labels = _process_chunk(
                     kind, frame, ctx, key, raw.strip_candidates()
                 )
