@@ -236,6 +236,21 @@ def test_goaml_parse_is_incremental(tmp_path: Path, monkeypatch) -> None:  # typ
     assert peaks[1] < sizes[1] / 2, (peaks, sizes)
 
 
+def test_goaml_parse_reports_progress(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A long goAML parse says how far it is (every 32 MB; every 64 KB here)."""
+    import fininvest.formats.goaml as goaml
+
+    monkeypatch.setattr(goaml, "PROGRESS_BYTES", goaml.CHUNK)
+    path = tmp_path / "strs.xml"
+    path.write_text(_goaml(40, 50))  # ~1.4 MB
+    said: list[str] = []
+    rows, n = parse_goaml(path, said.append)
+    assert n == 40 and len(said) >= 10
+    reports = [int(m.split(", ")[1].split()[0]) for m in said]
+    assert reports == sorted(reports) and 0 < reports[-1] <= 40
+    assert all(m.startswith("strs.xml: ") and "MB of XML read" in m for m in said)
+
+
 def test_chunk_boundaries_change_nothing(ws: Workspace, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Chunked processing (tiny chunks here) gives the same outcome as one chunk."""
     from fininvest.formats import readers

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
@@ -44,6 +44,8 @@ from fininvest.errors import BadInput
 CHUNK = 1 << 16
 #: rows of one output table held as Python lists before they become a Polars frame
 FLUSH_ROWS = 65_536
+#: XML read between two progress messages
+PROGRESS_BYTES = 32 << 20
 
 
 #: shared by every element without children, never changed (see :meth:`Node.add`)
@@ -116,8 +118,11 @@ def _refuse_dtd(parser: Any) -> None:
     parser.ExternalEntityRefHandler = external
 
 
-def iter_reports(fh: IO[bytes], name: str) -> Iterator[Node]:
-    """Yield each ``report`` element of a goAML file as soon as it is complete."""
+def iter_reports(
+    fh: IO[bytes], name: str, read: Callable[[int], None] | None = None
+) -> Iterator[Node]:
+    """Yield each ``report`` element of a goAML file as soon as it is complete; ``read`` is
+    told the bytes read so far after each piece."""
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text = True
     parser.buffer_size = 1 << 16
@@ -154,12 +159,16 @@ def iter_reports(fh: IO[bytes], name: str) -> Iterator[Node]:
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
     seen_any = False
+    consumed = 0
     try:
         while block := fh.read(CHUNK):
             seen_any = True
             parser.Parse(block, False)
             yield from done
             done.clear()
+            consumed += len(block)
+            if read is not None:
+                read(consumed)
         if not seen_any:
             raise BadInput(f"{name}: the file is empty", hint="Export the report again.")
         parser.Parse(b"", True)
@@ -413,13 +422,30 @@ def _side(
     return account, party, country
 
 
-def parse_goaml(path: Path) -> tuple[GoamlRows, int]:
-    """Parse a goAML file into canonical rows; returns the rows and the number of reports."""
+def parse_goaml(path: Path, say: Callable[[str], None] | None = None) -> tuple[GoamlRows, int]:
+    """Parse a goAML file into canonical rows; returns the rows and the number of reports.
+
+    ``say`` is told how far the parse is every :data:`PROGRESS_BYTES` of XML (a 1 GB file
+    takes minutes)."""
     rows = GoamlRows()
     n_reports = 0
     n_tx = 0
+    size = path.stat().st_size
+    told = 0
+
+    def read(consumed: int) -> None:
+        nonlocal told
+        if say is not None and consumed - told >= PROGRESS_BYTES:
+            told = consumed
+            # a gzip file's size is its compressed size: the XML read can pass it
+            of = f" of {size / 2**20:,.0f}" if consumed <= size else ""
+            say(
+                f"{path.name}: {consumed / 2**20:,.0f}{of} MB of XML read, "
+                f"{n_reports:,} reports, {n_tx:,} transactions"
+            )
+
     with open_xml(path) as fh:
-        for rep in iter_reports(fh, path.name):
+        for rep in iter_reports(fh, path.name, read):
             n_reports += 1
             rentity = rep.get("rentity_id")
             ref = rep.get("entity_reference") or rep.get("fiu_ref_number")
