@@ -219,7 +219,7 @@ def test_goaml_parse_is_incremental(tmp_path: Path, monkeypatch) -> None:  # typ
 
     monkeypatch.setattr(goaml, "FLUSH_ROWS", 1_000)
     peaks, sizes = [], []
-    for n_reports in (100, 400):  # 5,000 and 20,000 transactions: ~3.5 and ~14 MB
+    for n_reports in (50, 200):  # 2,500 and 10,000 transactions: ~1.75 and ~7 MB
         path = tmp_path / f"big{n_reports}.xml"
         path.write_text(_goaml(n_reports, 50))
         tracemalloc.start()
