@@ -83,7 +83,8 @@ def formats_md() -> str:
         "### `goaml` — STR/SAR reports in goAML XML",
         "",
         "UNODC goAML schema 4.x/5.x subset: `<reports>` or a single `<report>` root. Read "
-        "incrementally (64 KiB of XML at a time; rows kept as columns, not as Python objects) "
+        "incrementally (64 KiB of XML at a time; rows kept as columns, not as Python objects; "
+        "a file of 64 MB or more in two halves at once, one in a second process) "
         "with DTDs and entities refused. Each "
         "report becomes one `str_reports` row; each `transaction` a `bank` row with `report_id`; "
         "`t_person`/`t_entity` details become `kyc_customers` rows (id from passport, id number "

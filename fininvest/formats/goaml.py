@@ -119,10 +119,13 @@ def _refuse_dtd(parser: Any) -> None:
 
 
 def iter_reports(
-    fh: IO[bytes], name: str, read: Callable[[int], None] | None = None
+    fh: IO[bytes], name: str, read: Callable[[int], None] | None = None, first_line: int = 1
 ) -> Iterator[Node]:
     """Yield each ``report`` element of a goAML file as soon as it is complete; ``read`` is
-    told the bytes read so far after each piece."""
+    told the bytes read so far after each piece. ``first_line``: the line number the stream's
+    first line has in the file (a stream that starts inside it, see
+    :mod:`fininvest.formats.goaml_halves`)."""
+    shift = first_line - 1
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text = True
     parser.buffer_size = 1 << 16
@@ -142,7 +145,7 @@ def iter_reports(
                     f"root element <{tag}> is not a goAML <report> or <reports>",
                     hint="Only goAML STR/SAR XML is read as XML.",
                 )
-        stack.append(Node(tag, parser.CurrentLineNumber))
+        stack.append(Node(tag, parser.CurrentLineNumber + shift))
 
     def end(_tag: str) -> None:
         node = stack.pop()
@@ -234,6 +237,21 @@ class _Table:
         columns = dict(zip(self.columns, self._values, strict=True))
         self._frames.append(pl.DataFrame(columns, schema=schema))
         self._values = [[] for _ in self.columns]
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame) -> _Table:
+        """A table holding the rows of ``frame`` (as :meth:`frame` gives them)."""
+        out = cls(*frame.columns[:-2])
+        out._frames = [frame]
+        return out
+
+    def merged(self, other: _Table, key: list[str] | None = None) -> _Table:
+        """This table's rows, then ``other``'s (with ``key``: only those whose key this table
+        does not have), as one parse of both streams one after the other would hold them."""
+        both = pl.concat([self.frame(), other.frame()])
+        if key is not None:
+            both = both.unique(subset=key, keep="first", maintain_order=True)
+        return _Table.of(both)
 
     def frame(self) -> pl.DataFrame:
         """Every row added, in order."""
@@ -425,76 +443,109 @@ def _side(
 def parse_goaml(path: Path, say: Callable[[str], None] | None = None) -> tuple[GoamlRows, int]:
     """Parse a goAML file into canonical rows; returns the rows and the number of reports.
 
+    A large file is parsed in two halves at once, one in another process
+    (:mod:`fininvest.formats.goaml_halves`); the rows are those of one parse of the whole file.
     ``say`` is told how far the parse is every :data:`PROGRESS_BYTES` of XML (a 1 GB file
     takes minutes)."""
-    rows = GoamlRows()
-    n_reports = 0
-    n_tx = 0
+    from fininvest.formats.goaml_halves import parse_in_halves
+
+    halves = parse_in_halves(path, say)
+    if halves is not None:
+        return halves
+    with open_xml(path) as fh:
+        rows, n_reports, _n_tx = parse_stream(fh, path.name, progress(path, say))
+    return rows, n_reports
+
+
+def progress(
+    path: Path, say: Callable[[str], None] | None, scale: int = 1, note: str = ""
+) -> Callable[[int, int, int], None]:
+    """A ``read(consumed, reports, transactions)`` callback that tells ``say`` how far the parse
+    of ``path`` is every :data:`PROGRESS_BYTES` (``scale``: the share of the file this stream
+    stands for, inverted)."""
     size = path.stat().st_size
     told = 0
 
-    def read(consumed: int) -> None:
+    def read(consumed: int, n_reports: int, n_tx: int) -> None:
         nonlocal told
         if say is not None and consumed - told >= PROGRESS_BYTES:
             told = consumed
+            consumed *= scale
             # a gzip file's size is its compressed size: the XML read can pass it
             of = f" of {size / 2**20:,.0f}" if consumed <= size else ""
             say(
-                f"{path.name}: {consumed / 2**20:,.0f}{of} MB of XML read, "
-                f"{n_reports:,} reports, {n_tx:,} transactions"
+                f"{path.name}: {consumed / 2**20:,.0f}{of} MB of XML read{note}, "
+                f"{n_reports * scale:,} reports, {n_tx * scale:,} transactions"
             )
 
-    with open_xml(path) as fh:
-        for rep in iter_reports(fh, path.name, read):
-            n_reports += 1
-            rentity = rep.get("rentity_id")
-            ref = rep.get("entity_reference") or rep.get("fiu_ref_number")
-            report_id = f"{rentity}:{ref}" if rentity and ref else None
-            currency = rep.get("currency_code_local")
-            indicators = [
-                i.text.strip() for i in _children(rep, "report_indicators") if i.text.strip()
-            ]
-            rows.reports.add(
+    return read
+
+
+def parse_stream(
+    fh: IO[bytes],
+    name: str,
+    read: Callable[[int, int, int], None] | None = None,
+    first_line: int = 1,
+) -> tuple[GoamlRows, int, int]:
+    """Parse goAML XML from ``fh`` into canonical rows; returns the rows and the numbers of
+    reports and transactions. ``read(bytes, reports, transactions)`` is called after each
+    piece; ``first_line`` as in :func:`iter_reports`."""
+    rows = GoamlRows()
+    n_reports = 0
+    n_tx = 0
+
+    def tell(consumed: int) -> None:
+        if read is not None:
+            read(consumed, n_reports, n_tx)
+
+    for rep in iter_reports(fh, name, tell, first_line):
+        n_reports += 1
+        rentity = rep.get("rentity_id")
+        ref = rep.get("entity_reference") or rep.get("fiu_ref_number")
+        report_id = f"{rentity}:{ref}" if rentity and ref else None
+        currency = rep.get("currency_code_local")
+        indicators = [i.text.strip() for i in _children(rep, "report_indicators") if i.text.strip()]
+        rows.reports.add(
+            {
+                "report_id": report_id,
+                "rentity_id": rentity,
+                "submission_code": rep.get("submission_code"),
+                "report_code": rep.get("report_code"),
+                "entity_reference": rep.get("entity_reference"),
+                "fiu_ref_number": rep.get("fiu_ref_number"),
+                "submitted": rep.get("submission_date"),
+                "currency_code_local": currency,
+                "reason": rep.get("reason"),
+                "indicators": "|".join(indicators) or None,
+                "_record_no": n_reports,
+                "_line": rep.line,
+            }
+        )
+        for t in rep.findall("transaction"):
+            n_tx += 1
+            f_acc, f_party, f_country = _side(rows, t, "from", n_tx)
+            t_acc, t_party, t_country = _side(rows, t, "to", n_tx)
+            cash = (f_acc is None) != (t_acc is None)
+            number = t.get("transactionnumber")
+            description = t.get("transaction_description")
+            mode = f"[transmode {t.get('transmode_code')}]"
+            rows.transactions.add(
                 {
+                    "txn_id": f"goaml:{rentity}:{number}" if number else None,
+                    "ts": t.get("date_transaction"),
+                    "from_account": f_acc,
+                    "to_account": t_acc,
+                    "amount": t.get("amount_local"),
+                    "currency": currency,
+                    "channel": "cash" if cash else "wire",
+                    "purpose": f"{description} {mode}" if description else mode,
+                    "city": t.get("transaction_location"),
+                    "from_country": f_country,
+                    "to_country": t_country,
+                    "depositor_id": f_party if f_acc is None else None,
                     "report_id": report_id,
-                    "rentity_id": rentity,
-                    "submission_code": rep.get("submission_code"),
-                    "report_code": rep.get("report_code"),
-                    "entity_reference": rep.get("entity_reference"),
-                    "fiu_ref_number": rep.get("fiu_ref_number"),
-                    "submitted": rep.get("submission_date"),
-                    "currency_code_local": currency,
-                    "reason": rep.get("reason"),
-                    "indicators": "|".join(indicators) or None,
-                    "_record_no": n_reports,
-                    "_line": rep.line,
+                    "_record_no": n_tx,
+                    "_line": t.line,
                 }
             )
-            for t in rep.findall("transaction"):
-                n_tx += 1
-                f_acc, f_party, f_country = _side(rows, t, "from", n_tx)
-                t_acc, t_party, t_country = _side(rows, t, "to", n_tx)
-                cash = (f_acc is None) != (t_acc is None)
-                number = t.get("transactionnumber")
-                description = t.get("transaction_description")
-                mode = f"[transmode {t.get('transmode_code')}]"
-                rows.transactions.add(
-                    {
-                        "txn_id": f"goaml:{rentity}:{number}" if number else None,
-                        "ts": t.get("date_transaction"),
-                        "from_account": f_acc,
-                        "to_account": t_acc,
-                        "amount": t.get("amount_local"),
-                        "currency": currency,
-                        "channel": "cash" if cash else "wire",
-                        "purpose": f"{description} {mode}" if description else mode,
-                        "city": t.get("transaction_location"),
-                        "from_country": f_country,
-                        "to_country": t_country,
-                        "depositor_id": f_party if f_acc is None else None,
-                        "report_id": report_id,
-                        "_record_no": n_tx,
-                        "_line": t.line,
-                    }
-                )
-    return rows, n_reports
+    return rows, n_reports, n_tx
