@@ -234,7 +234,7 @@ def _ingest_one(
     say(f"{path.name}: reading as {kind_name} ({fmt})")
     if kind_name == GOAML:
         rows, n_reports = parse_goaml(path, say)
-        s.notes.append(f"{n_reports} reports, {len(rows.transactions)} transactions")
+        s.notes.append(f"{n_reports:,} reports, {len(rows.transactions):,} transactions")
         s.sha256 = digest.result()
         for sub, raw in _goaml_frames(rows):
             _store(ws, path, KINDS[sub], raw, s, say, digest)
