@@ -119,6 +119,9 @@ def test_cli_formats(sample_ws: Workspace, runner: CliRunner) -> None:
     assert times == sorted(times, reverse=True)  # slowest first
     table = invoke(runner, "screen", sample_ws.root, "--top", "5").stdout
     assert "Screened in" in table and "slowest indicators:" in table
+    # kernels compiled, not loaded: none when this process has already run them
+    assert doc["kernels_compiled"] >= 0
+    assert screen(sample_ws).compiled == 0
     csv = invoke(runner, "screen", sample_ws.root, "--format", "csv").stdout
     table = pl.read_csv(io.StringIO(csv))
     assert {
@@ -130,6 +133,21 @@ def test_cli_formats(sample_ws: Workspace, runner: CliRunner) -> None:
         "indicators",
         "families",
     } <= set(table.columns)
+
+
+def test_compiled_kernels_counts_cache_misses() -> None:
+    """What the first screen after installing reports it compiled: the kernels' cache misses
+    (white-box: one miss added to a real kernel's counter)."""
+    from fininvest.screening import kernels
+    from fininvest.screening.run import compiled_kernels
+
+    before = compiled_kernels()
+    misses = kernels.window_count_max._cache_misses
+    misses["probe"] += 1
+    try:
+        assert compiled_kernels() == before + 1
+    finally:
+        del misses["probe"]
 
 
 def test_average_precision_oracle() -> None:

@@ -119,4 +119,9 @@ def timing_line(doc: dict) -> str:  # type: ignore[type-arg]
     slowest = list(doc["indicator_seconds"].items())[:3]
     if slowest:
         line += "; slowest indicators: " + ", ".join(f"{i} {t:.2f} s" for i, t in slowest)
+    if doc.get("kernels_compiled"):
+        line += (
+            f". This included compiling {doc['kernels_compiled']} numba kernels, once per "
+            "installation: later screens load them from the cache"
+        )
     return line + "."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,9 @@ class ScreenResult:
     seconds: dict[str, float] = field(default_factory=dict)
     #: wall seconds of each indicator that ran (two run at a time: these overlap)
     indicator_seconds: dict[str, float] = field(default_factory=dict)
+    #: numba kernels compiled during this screen, not loaded from the cache (the first screen
+    #: after installing compiles them all; its time includes that)
+    compiled: int = 0
 
 
 def cash_thresholds(ws: Workspace) -> dict[str, float]:
@@ -81,8 +85,26 @@ def _collector_paused() -> Iterator[None]:
 def screen(ws: Workspace) -> ScreenResult:
     """Evaluate the catalogue on the workspace and write ``results/alerts.parquet`` and
     ``results/explanations.parquet``."""
+    before = compiled_kernels()
     with _collector_paused():
-        return _screen(ws)
+        res = _screen(ws)
+    res.compiled = compiled_kernels() - before
+    return res
+
+
+def compiled_kernels() -> int:
+    """How many numba kernels of fininvest's loaded modules this process compiled rather than
+    loaded from the cache (signatures that missed the cache)."""
+    from numba.core.dispatcher import Dispatcher
+
+    kernels = {  # a kernel imported by other modules is counted once
+        id(value): value
+        for name, module in list(sys.modules.items())
+        if name.startswith("fininvest.") and module is not None
+        for value in list(vars(module).values())
+        if isinstance(value, Dispatcher)
+    }
+    return sum(sum(k.stats.cache_misses.values()) for k in kernels.values())
 
 
 def _screen(ws: Workspace) -> ScreenResult:
@@ -150,6 +172,7 @@ def summary(res: ScreenResult, top: int) -> dict[str, Any]:
         ).to_dicts(),
         "indicator_status": res.status,
         "seconds": {phase: round(res.seconds[phase], 3) for phase in PHASES},
+        "kernels_compiled": res.compiled,
         "indicator_seconds": {
             i: round(t, 3)
             for i, t in sorted(res.indicator_seconds.items(), key=lambda it: (-it[1], it[0]))
