@@ -119,13 +119,10 @@ def _refuse_dtd(parser: Any) -> None:
 
 
 def iter_reports(
-    fh: IO[bytes], name: str, read: Callable[[int], None] | None = None, first_line: int = 1
+    fh: IO[bytes], name: str, read: Callable[[int], None] | None = None
 ) -> Iterator[Node]:
     """Yield each ``report`` element of a goAML file as soon as it is complete; ``read`` is
-    told the bytes read so far after each piece. ``first_line``: the line number the stream's
-    first line has in the file (a stream that starts inside it, see
-    :mod:`fininvest.formats.goaml_halves`)."""
-    shift = first_line - 1
+    told the bytes read so far after each piece."""
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text = True
     parser.buffer_size = 1 << 16
@@ -145,7 +142,7 @@ def iter_reports(
                     f"root element <{tag}> is not a goAML <report> or <reports>",
                     hint="Only goAML STR/SAR XML is read as XML.",
                 )
-        stack.append(Node(tag, parser.CurrentLineNumber + shift))
+        stack.append(Node(tag, parser.CurrentLineNumber))
 
     def end(_tag: str) -> None:
         node = stack.pop()
@@ -226,6 +223,8 @@ class _Table:
 
     def add(self, row: dict[str, Any], key: Hashable = None) -> None:
         if key is not None:
+            if key in self._keys:
+                return
             self._keys.add(key)
         for values, c in zip(self._values, self.columns, strict=True):
             values.append(row.get(c))
@@ -293,41 +292,15 @@ def _party(rows: GoamlRows, node: Node, kind: str, rec: int) -> str:
             if idn
             else _stable("goaml:p:", name, node.get("birthdate"))
         )
-        if pid not in rows.parties:
-            gender = (node.get("gender") or "").upper()
-            row: dict[str, Any] = {
-                "party_id": pid,
-                "kind": "person",
-                "name": name or None,
-                "birthdate": node.get("birthdate"),
-                "sex": {"M": "male", "F": "female"}.get(gender),
-                "nationality": node.get("nationality1"),
-                "residence_country": node.get("residence"),
-                "id_number": idn,
-                "occupation": node.get("occupation"),
-            }
         country = node.get("residence")
     else:
-        reg = node.get("incorporation_number")
+        idn = node.get("incorporation_number")
         name = node.get("name") or node.get("commercial_name") or ""
-        pid = (
-            _stable("goaml:c:", node.get("incorporation_country_code"), reg)
-            if reg
-            else _stable("goaml:c:", name)
-        )
-        if pid not in rows.parties:
-            row = {
-                "party_id": pid,
-                "kind": "company",
-                "name": name or None,
-                "registration_number": reg,
-                "incorporation_country": node.get("incorporation_country_code"),
-                "occupation": node.get("business"),
-            }
         country = node.get("incorporation_country_code")
-    if pid not in rows.parties:
-        row["_record_no"], row["_line"] = rec, node.line
-        rows.parties.add(row, key=pid)
+        pid = _stable("goaml:c:", country, idn) if idn else _stable("goaml:c:", name)
+    if pid not in rows.parties:  # the row is built once, from the first mention
+        row = _person_row(node, idn, name) if kind == "person" else _company_row(node, idn, name)
+        rows.parties.add({**row, "party_id": pid, "_record_no": rec, "_line": node.line}, pid)
     # a party seen again may list other phones, addresses or e-mails: each is kept once
     for ph in _children(node, "phones"):
         number = "".join(p for p in (ph.get("tph_country_prefix"), ph.get("tph_number")) if p)
@@ -354,23 +327,44 @@ def _party(rows: GoamlRows, node: Node, kind: str, rec: int) -> str:
     return pid
 
 
+def _person_row(node: Node, idn: str | None, name: str) -> dict[str, Any]:
+    return {
+        "kind": "person",
+        "name": name or None,
+        "birthdate": node.get("birthdate"),
+        "sex": {"M": "male", "F": "female"}.get((node.get("gender") or "").upper()),
+        "nationality": node.get("nationality1"),
+        "residence_country": node.get("residence"),
+        "id_number": idn,
+        "occupation": node.get("occupation"),
+    }
+
+
+def _company_row(node: Node, registration: str | None, name: str) -> dict[str, Any]:
+    return {
+        "kind": "company",
+        "name": name or None,
+        "registration_number": registration,
+        "incorporation_country": node.get("incorporation_country_code"),
+        "occupation": node.get("business"),
+    }
+
+
 def _ident(
     rows: GoamlRows, owner: str, kind: str, value: str, country: str | None, rec: int, line: int
 ) -> None:
-    key = (owner, kind, value)
-    if key not in rows.identifiers:
-        rows.identifiers.add(
-            {
-                "owner_id": owner,
-                "owner_kind": "party",
-                "kind": kind,
-                "value": value,
-                "country": country,
-                "_record_no": rec,
-                "_line": line,
-            },
-            key=key,
-        )
+    rows.identifiers.add(
+        {
+            "owner_id": owner,
+            "owner_kind": "party",
+            "kind": kind,
+            "value": value,
+            "country": country,
+            "_record_no": rec,
+            "_line": line,
+        },
+        key=(owner, kind, value),
+    )
 
 
 def _account(rows: GoamlRows, node: Node, rec: int, country: str | None) -> str | None:
@@ -485,11 +479,10 @@ def parse_stream(
     fh: IO[bytes],
     name: str,
     read: Callable[[int, int, int], None] | None = None,
-    first_line: int = 1,
 ) -> tuple[GoamlRows, int, int]:
     """Parse goAML XML from ``fh`` into canonical rows; returns the rows and the numbers of
     reports and transactions. ``read(bytes, reports, transactions)`` is called after each
-    piece; ``first_line`` as in :func:`iter_reports`."""
+    piece."""
     rows = GoamlRows()
     n_reports = 0
     n_tx = 0
@@ -498,7 +491,7 @@ def parse_stream(
         if read is not None:
             read(consumed, n_reports, n_tx)
 
-    for rep in iter_reports(fh, name, tell, first_line):
+    for rep in iter_reports(fh, name, tell):
         n_reports += 1
         rentity = rep.get("rentity_id")
         ref = rep.get("entity_reference") or rep.get("fiu_ref_number")

@@ -62,6 +62,8 @@ class _Stream:
         self._left = size
         self._pending = [head] if head else []
         self._tail = tail
+        #: line ends in the bytes of ``path`` read so far
+        self.newlines = 0
 
     def read(self, n: int) -> bytes:
         if self._pending:
@@ -70,6 +72,7 @@ class _Stream:
             block = self._fh.read(min(n, self._left))
             self._left -= len(block)
             if block:
+                self.newlines += block.count(b"\n")
                 return block
             self._left = 0
         block, self._tail = self._tail, b""
@@ -149,37 +152,16 @@ def cut_point(path: Path, size: int) -> tuple[int, bytes, bytes] | None:
     return middle + found + len(end_tag), head[:prolog_end], name
 
 
-def _newlines(path: Path, stop: int) -> int:
-    count = 0
-    with open(path, "rb") as fh:
-        left = stop
-        while left > 0:
-            block = fh.read(min(1 << 24, left))
-            if not block:
-                break
-            count += block.count(b"\n")
-            left -= len(block)
-    return count
-
-
-def parse_half(
-    path: Path, start: int, size: int, head: bytes, tail: bytes, first_line: int
-) -> tuple[GoamlRows, int, int]:
-    """One half of the file (see the module docstring), parsed as its own document."""
-    stream = _Stream(path, start, size, head, tail)
+def _second_half(path: Path, at: int, size: int, out: Path) -> None:
+    """Parse the second half (the prolog, in ``out/prolog``, then the file from ``at``) and
+    write its tables to ``out`` as Arrow IPC files, with the report count in
+    ``out/counts.json``: what the other process does. Lines are counted from the prolog's
+    first; the caller shifts them to the file's."""
+    stream = _Stream(path, at, size - at, (out / "prolog").read_bytes(), b"")
     try:
-        return parse_stream(stream, path.name, first_line=first_line)  # type: ignore[arg-type]
+        rows, n_reports, n_tx = parse_stream(stream, path.name)  # type: ignore[arg-type]
     finally:
         stream.close()
-
-
-def _second_half(path: Path, at: int, size: int, first_line: int, out: Path) -> None:
-    """Parse the second half (the prolog is in ``out/prolog``) and write its tables to ``out``
-    as Arrow IPC files, with the report count in ``out/counts.json``: what the other process
-    does."""
-    rows, n_reports, n_tx = parse_half(
-        path, at, size - at, (out / "prolog").read_bytes(), b"", first_line
-    )
     for name in TABLES:
         # compressed: read back into memory, not mapped from a folder about to go
         getattr(rows, name).frame().write_ipc(out / f"{name}.arrow", compression="lz4")
@@ -205,8 +187,6 @@ def parse_in_halves(
     if cut is None:
         return None
     at, prolog, name = cut
-    # the second half starts with the prolog, whose lines the file has only once
-    first_line = _newlines(path, at) - prolog.count(b"\n") + 1
     with tempfile.TemporaryDirectory(prefix="fininvest-goaml-") as tmp:
         out = Path(tmp)
         (out / "prolog").write_bytes(prolog)
@@ -214,7 +194,7 @@ def parse_in_halves(
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (package_root, os.environ.get("PYTHONPATH")) if p
         )}  # fmt: skip
-        args = [str(path.resolve()), str(at), str(size), str(first_line), tmp]
+        args = [str(path.resolve()), str(at), str(size), tmp]
         child = subprocess.Popen(
             [sys.executable, "-m", "fininvest.formats.goaml_halves", *args],
             env=env,
@@ -239,13 +219,16 @@ def parse_in_halves(
         if not second_ok:
             return None
         reports2 = json.loads((out / "counts.json").read_text())["reports"]
+        # the second half's lines: the prolog's (which the file has only once) for the lines
+        # before the cut
+        shift = stream.newlines - prolog.count(b"\n")
         rows = GoamlRows()
         for table, key in TABLES.items():
-            second = _Table.of(pl.read_ipc(out / f"{table}.arrow"))
-            setattr(rows, table, getattr(rows1, table).merged(second, key))
+            second = pl.read_ipc(out / f"{table}.arrow").with_columns(pl.col("_line") + shift)
+            setattr(rows, table, getattr(rows1, table).merged(_Table.of(second), key))
     return rows, reports1 + reports2
 
 
 if __name__ == "__main__":
-    _path, _at, _size, _first_line, _out = sys.argv[1:]
-    _second_half(Path(_path), int(_at), int(_size), int(_first_line), Path(_out))
+    _path, _at, _size, _out = sys.argv[1:]
+    _second_half(Path(_path), int(_at), int(_size), Path(_out))
