@@ -24,6 +24,7 @@ from fininvest.screening.kernels import (
     top_counterparty,
     transfer_sides,
     window_count_max,
+    window_count_max_of,
     window_distinct_max,
     window_distinct_max_sides,
     window_sum_max,
@@ -163,6 +164,18 @@ def test_window_count_max_matches_oracle(ev: dict) -> None:  # type: ignore[type
 
 
 @settings(max_examples=300, deadline=None)
+@given(event_sets(), st.data())
+def test_window_count_max_of_listed_accounts_matches_oracle(ev: dict, data: st.DataObject) -> None:  # type: ignore[type-arg]
+    """Counting only some accounts (any order, repeats, none at all) gives the oracle's count
+    for each of them."""
+    s, offsets = _sorted(ev)
+    accounts = np.array(data.draw(st.lists(st.integers(0, ev["n_acc"] - 1), max_size=8)), np.int64)
+    want = oracle_count_max(ev)
+    got = window_count_max_of(offsets, s["ts"], s["flag"], ev["window"], accounts)
+    assert got.tolist() == [want[a] for a in accounts.tolist()]
+
+
+@settings(max_examples=300, deadline=None)
 @given(event_sets(), st.booleans())
 def test_flagged_events_compacted_give_the_same_windows(ev: dict, sparse: bool) -> None:  # type: ignore[type-arg]
     """The window rules hand the kernels only the flagged events when those are few
@@ -175,7 +188,7 @@ def test_flagged_events_compacted_give_the_same_windows(ev: dict, sparse: bool) 
     best, at = window_count_max(sub.offsets, sub.ts, sub.flag, ev["window"])
     want = oracle_count_max(ev)
     assert best.tolist() == want
-    assert sub.counts(ev["window"]).tolist() == want
+    assert sub.counts(ev["window"], np.arange(ev["n_acc"])).tolist() == want
     distinct, _ = window_distinct_max(
         sub.offsets, sub.ts, sub.flag, sub.take(s["category"]), 5, ev["window"]
     )

@@ -27,6 +27,7 @@ from fininvest.indicators.catalogue import Indicator
 from fininvest.screening.events import Events
 from fininvest.screening.kernels import (
     window_count_max,
+    window_count_max_of,
     window_distinct_max,
 )
 
@@ -174,13 +175,14 @@ class _Flagged:
         """The event index of a kernel's answer."""
         return int(at if self.idx is None else self.idx[at])
 
-    def counts(self, w: int) -> np.ndarray:
-        """Per account, the most flagged events in one window, as
+    def counts(self, w: int, accounts: np.ndarray) -> np.ndarray:
+        """For each of ``accounts``, the most flagged events in one window, as
         :func:`~fininvest.screening.kernels.window_count_max` counts them (windows (t − w, t]
-        ending at a flagged event), in one parallel pass over every account (at 10M rows,
-        asking once per fired account cost 0.43 s over 4,346 calls, the busiest accounts
-        scanned on one core)."""
-        best: np.ndarray = window_count_max(self.offsets, self.ts, self.flag, w)[0]
+        ending at a flagged event). One parallel pass over those accounts' events alone
+        (:func:`~fininvest.screening.kernels.window_count_max_of`): asking once per account
+        cost 0.43 s over 4,346 calls at 10M rows, and counting every account 0.10 s per rule
+        where the accounts asked for hold 0.1% of the events."""
+        best: np.ndarray = window_count_max_of(self.offsets, self.ts, self.flag, w, accounts)
         return best
 
 
@@ -240,15 +242,15 @@ def distinct_count_rule(
         distinct, at = window_distinct_max(
             sub.offsets, sub.ts, sub.flag, sub.take(category), max(n_cat, 1), w
         )
-    fired = distinct >= min_distinct
-    if not fired.any():
+    fired = np.flatnonzero(distinct >= min_distinct)
+    if not fired.shape[0]:
         return []
-    counts = sub.counts(w)  # to fire on, and for the explanations
+    counts = sub.counts(w, fired)  # to fire on, and for the explanations
     if min_count > min_distinct:  # else implied: a window of k categories holds k events
-        fired &= counts >= min_count
+        keep = counts >= min_count
+        fired, counts = fired[keep], counts[keep]
     hits = []
-    for a in np.flatnonzero(fired):
-        count = int(counts[a])
+    for a, count in zip(fired.tolist(), counts.tolist(), strict=True):
         hits.append(
             Hit(
                 int(a),

@@ -72,6 +72,26 @@ def transfer_sides(counterparty: np.ndarray, outflow: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _count_max_in(
+    ts: np.ndarray, flag: np.ndarray, start: int, stop: int, window: int
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """The most flagged events in one window among events ``start:stop`` (one account's
+    segment), and the event ending that window (−1 when none is flagged)."""
+    best, at = 0, -1
+    lo, count = start, 0
+    for i in range(start, stop):
+        if flag[i]:
+            count += 1
+        while ts[lo] <= ts[i] - window:
+            if flag[lo]:
+                count -= 1
+            lo += 1
+        if flag[i] and count > best:
+            best, at = count, i
+    return best, at
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def window_count_max(
     offsets: np.ndarray, ts: np.ndarray, flag: np.ndarray, window: int
@@ -101,19 +121,37 @@ def window_count_max(
     cut = event_parts(offsets, PARTS)
     for part in prange(PARTS):
         for a in range(cut[part], cut[part + 1]):
-            lo = offsets[a]
-            count = 0
-            for i in range(offsets[a], offsets[a + 1]):
-                if flag[i]:
-                    count += 1
-                while ts[lo] <= ts[i] - window:
-                    if flag[lo]:
-                        count -= 1
-                    lo += 1
-                if flag[i] and count > best[a]:
-                    best[a] = count
-                    at[a] = i
+            best[a], at[a] = _count_max_in(ts, flag, offsets[a], offsets[a + 1], window)
     return best, at
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def window_count_max_of(
+    offsets: np.ndarray, ts: np.ndarray, flag: np.ndarray, window: int, accounts: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`window_count_max`'s ``best`` for the listed ``accounts`` only (in their order;
+    repeats allowed), reading only their segments.
+
+    For the counts an explanation quotes once a rule has fired on other grounds: at 10M rows
+    the fan-in rule fires on accounts holding 0.1% of the 17M events, so counting every
+    account's windows (0.10 s) was almost all waste. In parallel over parts of about equal
+    events of the listed accounts. O(events of the listed accounts + len(accounts)).
+
+    >>> ts = np.array([0, 5, 9, 100, 0, 1], np.int64)
+    >>> window_count_max_of(np.array([0, 4, 6]), ts, ts >= 0, 10, np.array([1, 0])).tolist()
+    [2, 3]
+    """
+    k = accounts.shape[0]
+    seen = np.zeros(k + 1, np.int64)  # events of the listed accounts before each
+    for j in range(k):
+        seen[j + 1] = seen[j] + offsets[accounts[j] + 1] - offsets[accounts[j]]
+    best = np.zeros(k, np.int64)
+    cut = event_parts(seen, PARTS)
+    for part in prange(PARTS):
+        for j in range(cut[part], cut[part + 1]):
+            a = accounts[j]
+            best[j] = _count_max_in(ts, flag, offsets[a], offsets[a + 1], window)[0]
+    return best
 
 
 @njit(cache=True, parallel=True, nogil=True)
