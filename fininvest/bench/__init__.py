@@ -8,8 +8,9 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,24 @@ def run_child(
         raise RuntimeError(f"benchmark process {module} {args[0]} failed ({proc.returncode})")
     result: dict[str, Any] = json.loads(proc.stdout)
     return result
+
+
+def cold_then_warm(
+    child: Callable[[dict[str, str]], dict[str, Any]],
+) -> tuple[dict[str, Any], float]:
+    """Run a fininvest benchmark child twice on one new, empty numba cache: first cold (it
+    compiles every kernel it uses), then warm (it loads them). ``child(env)`` runs it with
+    ``env`` added to its environment and returns its document, which holds ``seconds`` and
+    ``start_seconds`` (its warm-up on a small input before the timed run).
+
+    Returns the warm run's document and the compile time: what the empty cache added to the
+    start and the timed run together.
+    """
+    with tempfile.TemporaryDirectory() as cache:
+        env = {"NUMBA_CACHE_DIR": cache}
+        cold = child(env)
+        warm = child(env)
+    compile_seconds = (
+        cold["start_seconds"] + cold["seconds"] - warm["start_seconds"] - warm["seconds"]
+    )
+    return warm, compile_seconds

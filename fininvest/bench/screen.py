@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fininvest.bench import cpu_report, host, measured, peak_rss_mb, run_child
+from fininvest.bench import cold_then_warm, cpu_report, host, measured, peak_rss_mb, run_child
 
 COMPARED = ("structuring", "fan_in", "fan_out", "rapid_pass_through",
             "third_party_cash_multi_loc")  # fmt: skip
@@ -280,19 +280,14 @@ def bench_screen(
         warmup = write_workspace(Path(tmp) / "warmup", make_transactions(WARMUP_ROWS))
         input_mb = df.estimated_size() / 2**20
         del df
-        say("fininvest, empty numba cache (compile)")
-        with tempfile.TemporaryDirectory() as cache:
-            cold = _child("fininvest", root, {"NUMBA_CACHE_DIR": cache}, warmup)
-            say("fininvest, warm cache")
-            warm = _child("fininvest", root, {"NUMBA_CACHE_DIR": cache}, warmup)
+        say("fininvest, first with an empty numba cache (compile), then warm")
+        warm, compile_seconds = cold_then_warm(lambda env: _child("fininvest", root, env, warmup))
         ref_rows = reference_rows or rows
         ref_root = root
         ours_at_ref = warm
         if ref_rows != rows:
             ref_root = write_workspace(Path(tmp) / "ref", make_transactions(ref_rows), files)
-            with tempfile.TemporaryDirectory() as cache:
-                _child("fininvest", ref_root, {"NUMBA_CACHE_DIR": cache}, warmup)
-                ours_at_ref = _child("fininvest", ref_root, {"NUMBA_CACHE_DIR": cache}, warmup)
+            ours_at_ref, _ = cold_then_warm(lambda env: _child("fininvest", ref_root, env, warmup))
         say(f"pandas reference at {ref_rows:,} rows")
         ref = _child("pandas", ref_root)
         say("calibrating the host")
@@ -304,9 +299,7 @@ def bench_screen(
         "seconds": round(warm["seconds"], 3),
         "rows_per_s": round(rows / warm["seconds"]),
         "start_seconds": round(warm["start_seconds"], 3),
-        "compile_seconds": round(
-            cold["start_seconds"] + cold["seconds"] - warm["start_seconds"] - warm["seconds"], 3
-        ),
+        "compile_seconds": round(compile_seconds, 3),
         "peak_rss_mb": round(warm["peak_rss_mb"]),
         **cpu_report(warm),
         "input_mb": round(input_mb),

@@ -53,7 +53,7 @@ def bench_ingest_cmd(rows: int, reference: bool, workdir: Path | None, fmt: str)
     """
     from fininvest.bench.ingest import bench_ingest
 
-    with stages(5) as say:
+    with stages(4) as say:
         res = bench_ingest(rows, reference=reference, workdir=workdir, progress=say)
 
     def render(c: Console) -> None:
@@ -136,7 +136,7 @@ def bench_screen_cmd(
     """
     from fininvest.bench.screen import bench_screen
 
-    with stages(6) as say:
+    with stages(4) as say:
         res = bench_screen(
             rows, reference_rows=reference_rows, files=files, progress=say, workdir=workdir
         )
