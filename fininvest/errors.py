@@ -108,3 +108,10 @@ class UnknownEntity(FininvestError):
 
     exit_code = EXIT_USAGE
     kind = "unknown_entity"
+
+
+class AgreementRefused(FininvestError):
+    """A JIT share or exchange falls outside its agreement (period, partner, cap, scope)."""
+
+    exit_code = EXIT_BAD_INPUT
+    kind = "agreement_refused"

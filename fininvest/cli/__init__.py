@@ -62,13 +62,16 @@ def _register() -> None:
     from fininvest.cli import (
         analytics_cmd,
         bench_cmd,
+        deconflict_cmd,
         demo_cmd,
         evaluate_cmd,
         graph_cmd,
         indicators_cmd,
         ingest_cmd,
+        jit_cmd,
         sample_cmd,
         screen_cmd,
+        share_cmd,
         workspace_cmds,
     )
 
@@ -86,6 +89,9 @@ def _register() -> None:
     cli.add_command(analytics_cmd.chains)
     cli.add_command(analytics_cmd.trace)
     cli.add_command(analytics_cmd.network)
+    cli.add_command(jit_cmd.jit)
+    cli.add_command(deconflict_cmd.deconflict)
+    cli.add_command(share_cmd.share)
 
 
 _register()

@@ -1,0 +1,104 @@
+"""``fininvest share``: a pack for a JIT partner, limited to what the agreement allows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.jit.agreement import load_agreement
+from fininvest.workspace import open_workspace
+
+
+@click.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option("--jit", "jit_id", required=True, help="The JIT agreement id.")
+@click.option("--partner", required=True, help="The receiving partner country (ISO alpha-2).")
+@click.option(
+    "--chain",
+    "chain_ids",
+    multiple=True,
+    help="Share these chains (CH-…; repeat). Default: every chain that crosses the partner.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write the package.")
+@click.option("--preview", is_flag=True, help="Show what would be shared; write nothing.")
+@FORMAT_OPTION
+def share(
+    case_dir: Path,
+    jit_id: str,
+    partner: str,
+    chain_ids: tuple[str, ...],
+    out: Path | None,
+    preview: bool,
+    fmt: str,
+) -> None:
+    """Prepare a share for a JIT partner: records in scope, others pseudonymised or withheld.
+
+    \b
+    Example:
+      fininvest share CASE_DIR --jit JIT-2026-RO-DE --partner DE --preview
+      fininvest share CASE_DIR --jit JIT-2026-RO-DE --partner DE --out share-DE/
+
+    The scope is the entities and records linked to the partner's jurisdiction and the
+    chains (results/chains.json) that cross it. Persons, accounts and identifiers outside it
+    get per-JIT, per-partner keyed pseudonyms (HMAC-SHA-256; the key and the table to
+    re-identify stay in CASE_DIR/secrets/jit/). Records whose handling code forbids
+    dissemination, or whose grading is below the agreement's threshold, are withheld and
+    counted by reason. Counts below 5 are shown as <5. A partner not in the agreement or a
+    day outside its period is refused (exit 3).
+    """
+    from fininvest.jit.share import share_content
+
+    ws = open_workspace(case_dir)
+    agreement = load_agreement(ws, jit_id)
+    partner = partner.upper()
+    agreement.check(partner, action="share")
+    content = share_content(ws, agreement, partner, chain_ids)
+    summary = content.summary
+    params = {"jit": jit_id, "partner": partner, "chains": summary["chains"], "preview": preview}
+    counts = {"shared": summary["shared"], "pseudonymised": len(summary["pseudonymised"]),
+              "withheld": len(summary["withheld"])}  # fmt: skip
+    if preview:
+        ws.audit("share preview", params, counts=counts)
+        emit(fmt, summary, lambda c: render_preview(summary, c))
+        return
+    if out is None:
+        raise click.UsageError("give --out PATH for the package (or --preview)")
+    from fininvest.jit.package import write_share
+
+    written = write_share(ws, agreement, content, out)
+    content.pseudonyms.save_table()
+    ws.audit("share", {**params, "out": str(out)}, counts=counts)
+    emit(fmt, {**summary, "package": written}, lambda c: render_written(written, c))
+
+
+def render_preview(s: dict[str, Any], c: Console) -> None:
+    c.print(f"share {s['jit']} → {s['partner']} (preview, nothing written)", highlight=False)
+    c.print("chains: " + (", ".join(s["chains"]) or "none crossing the partner"), highlight=False)
+    t = Table("records", "shared")
+    for table, n in s["shared"].items():
+        t.add_row(table, str(n))
+    c.print(t)
+    if s["pseudonymised"]:
+        shown = s["pseudonymised"][:20]
+        t = Table("out of scope", "kind", "pseudonym", title="pseudonymised")
+        for p in shown:
+            t.add_row(escape(p["id"]), p["kind"], p["pseudonym"])
+        c.print(t)
+        if len(s["pseudonymised"]) > len(shown):
+            c.print(f"… and {len(s['pseudonymised']) - len(shown)} more (--format json lists all)")
+    if s["withheld"]:
+        t = Table("reason", "records", title="withheld")
+        for reason, n in s["withheld_by_reason"].items():
+            t.add_row(escape(reason), str(n))
+        c.print(t)
+    c.print("the package shows counts below 5 as <5", highlight=False)
+
+
+def render_written(written: dict[str, Any], c: Console) -> None:
+    c.print(f"wrote the share to {written.get('path')}", highlight=False)
