@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 from defusedxml import ElementTree as DET
 
-from fininvest.evidence import Withheld, assemble, verify_pack, write_pack
+from fininvest.evidence import Withheld, assemble, refresh_text, verify_pack, write_pack
 from fininvest.evidence.anx import build_anx
 from fininvest.evidence.ftm import validate_ftm
 from fininvest.evidence.html import render_html
@@ -237,26 +237,33 @@ def test_names_are_escaped_in_html_and_anx(case: Workspace, chain: dict) -> None
     assert {i.get("Label") for i in root.iter("ChartItem")} >= {evil}
 
 
-def _export_in_process(case: Workspace, chain_id: str, out: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fininvest",
-            "evidence",
-            "export",
-            str(case.root),
-            "--chain",
-            chain_id,
-            "--out",
-            str(out),
-            "--at",
-            AT,
-        ],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "SOURCE_DATE_EPOCH": ""},
-    )
+def _export_in_processes(case: Workspace, chain_id: str, outs: list[Path]) -> None:
+    """One ``fininvest evidence export`` process per output, run side by side."""
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fininvest",
+                "evidence",
+                "export",
+                str(case.root),
+                "--chain",
+                chain_id,
+                "--out",
+                str(out),
+                "--at",
+                AT,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "SOURCE_DATE_EPOCH": ""},
+        )
+        for out in outs
+    ]
+    for p in procs:
+        _out, err = p.communicate()
+        assert p.returncode == 0, err.decode()
 
 
 def test_two_exports_in_separate_processes_are_byte_identical(
@@ -266,8 +273,7 @@ def test_two_exports_in_separate_processes_are_byte_identical(
     tmp_path: Path,
 ) -> None:
     outs = [tmp_path / str(i) / "pack.zip" for i in (1, 2)]
-    for out in outs:
-        _export_in_process(case, chain["id"], out)
+    _export_in_processes(case, chain["id"], outs)
     assert outs[0].read_bytes() == outs[1].read_bytes()
     with zipfile.ZipFile(outs[0]) as z:
         names = z.namelist()
@@ -431,7 +437,13 @@ def test_content_can_be_transformed_before_writing(
     dropped = [r for r in content.records if r.kind == "str"]
     content.records = [r for r in content.records if r.kind != "str"]
     content.withheld.append(Withheld("suspicious transaction reports", len(dropped), "not shared"))
+    recruiter = content.party(chain["members"]["recruiter"])
+    assert recruiter is not None
+    recruiter.name = "Person A"
+    refresh_text(content)  # summaries and claims follow the changed data
+    assert "Person A [" in content.chains[0].links[0].claim
     res = write_pack(content, tmp_path / "share", at=at)
     assert res.signed_by is None and verify_pack(res.path).ok
     assert not (res.path / "data/records/str.csv").exists()
-    assert "not shared" in (res.path / "data/report.html").read_text()
+    html = (res.path / "data/report.html").read_text()
+    assert "not shared" in html and "Person A [" in html

@@ -12,7 +12,9 @@ The public API separates *what a pack says* from *writing it*:
 * :func:`keygen` — an Ed25519 signing key pair.
 
 A caller may change the content between the two steps (e.g. a partner share replaces
-identifiers and withholds records, adding :class:`Withheld` notes the report shows).
+identifiers and withholds records, adding :class:`Withheld` notes the report shows), then
+call :func:`refresh_text` so that the records' summaries and the links' claims are written
+again from the changed data.
 
 Examples
 --------
@@ -22,7 +24,7 @@ Examples
 True
 """
 
-from fininvest.evidence.collect import assemble
+from fininvest.evidence.collect import assemble, refresh_text
 from fininvest.evidence.content import (
     Account,
     Asset,
@@ -62,6 +64,7 @@ __all__ = [
     "Withheld",
     "assemble",
     "keygen",
+    "refresh_text",
     "verify_pack",
     "write_pack",
 ]

@@ -96,13 +96,8 @@ def _rows(ws: Workspace, table: str, key: pl.Expr, ids: Iterable[str]) -> list[d
     return df.to_dicts()
 
 
-def _record(
-    kind: str,
-    row: dict[str, Any],
-    summary: Callable[[dict[str, Any]], str],
-    time: str | None,
-    where: str | None,
-) -> Record:
+def _record(kind: str, row: dict[str, Any], time: str | None, where: str | None) -> Record:
+    """A workspace row as a record (its summary is written by :func:`refresh_text`)."""
     fields = {k: text(v) for k, v in row.items() if k not in PROVENANCE_COLUMNS and k != "_key"}
     prov = Provenance(
         source_file=str(row["source_file"]),
@@ -110,24 +105,32 @@ def _record(
         record_no=row.get("record_no"),
         source_line=row.get("source_line"),
     )
-    return Record(kind, str(row["_key"]), summary(fields), fields, prov, time, where)
+    return Record(kind, str(row["_key"]), "", fields, prov, time, where)
 
 
-def _money(f: dict[str, str | None], amount: str = "amount", currency: str = "currency") -> str:
+Fields = dict[str, str | None]
+Who = Callable[[str | None], str]
+
+
+def _money(f: Fields, amount: str = "amount", currency: str = "currency") -> str:
     if f.get(amount) is None:
         return ""
     return f"{float(f[amount] or 0):,.2f} {f.get(currency) or ''}".strip()
 
 
-def _tx_summary(f: dict[str, str | None]) -> str:
-    payer = f.get("from_account") or f.get("payer_account") or "cash"
-    payee = f.get("to_account") or f.get("merchant_name") or "cash"
+def _tx_summary(f: Fields, who: Who) -> str:
+    payer = (
+        who(f.get("from_account") or f.get("payer_account"))
+        if f.get("from_account") or f.get("payer_account")
+        else "cash"
+    )
+    payee = who(f.get("to_account")) if f.get("to_account") else f.get("merchant_name") or "cash"
     return f"{f.get('ts')}: {_money(f)} from {payer} to {payee} ({f.get('channel')})"
 
 
-def _intel_summary(f: dict[str, str | None]) -> str:
-    subj = f.get("subject_name") or f.get("subject_id")
-    obj = f.get("object_name") or f.get("object_id")
+def _intel_summary(f: Fields, who: Who) -> str:
+    subj = who(f.get("subject_id")) if f.get("subject_id") else f.get("subject_name")
+    obj = who(f.get("object_id")) if f.get("object_id") else f.get("object_name")
     place = f" in {f['place']}" if f.get("place") else ""
     return (
         f"{subj} {f.get('relation')} {obj} on {f.get('date_from')}{place}; source "
@@ -136,33 +139,67 @@ def _intel_summary(f: dict[str, str | None]) -> str:
     )
 
 
-SUMMARIES: dict[str, Callable[[dict[str, str | None]], str]] = {
+#: one line per record kind, from the record's fields (``who`` names a party or account)
+SUMMARIES: dict[str, Callable[[Fields, Who], str]] = {
     "transaction": _tx_summary,
-    "str": lambda f: (
+    "str": lambda f, _who: (
         f"{f.get('report_code')} {f.get('report_id')} submitted "
         f"{f.get('submitted')}: {f.get('reason') or ''}"
     ),
     "intelligence": _intel_summary,
-    "kyc": lambda f: (
-        f"account {f.get('account_id')} of {f.get('holder_name') or f.get('holder_id')}"
-        f" opened {f.get('opened')} at {f.get('institution')} {f.get('branch') or ''}, "
-        f"opened by {f.get('opened_by') or 'the holder'}"
+    "kyc": lambda f, who: (
+        f"account {f.get('account_id')} of {who(f.get('holder_id'))} opened {f.get('opened')} "
+        f"at {f.get('institution')} {f.get('branch') or ''}, opened by "
+        f"{who(f.get('opened_by')) if f.get('opened_by') else 'the holder'}"
     ),
-    "party": lambda f: (
+    "party": lambda f, _who: (
         f"{f.get('kind')} {f.get('name')}, born {f.get('birthdate') or '?'}, "
         f"nationality {f.get('nationality') or '?'}, "
         f"resident in {f.get('residence_country') or '?'}"
     ),
-    "account": lambda f: (
-        f"account {f.get('account_id')} of {f.get('holder_name') or ''} "
-        f"({f.get('holder_id')}) at {f.get('institution')}, {f.get('country')}"
+    "account": lambda f, who: (
+        f"account {f.get('account_id')} of {who(f.get('holder_id'))} at "
+        f"{f.get('institution')}, {f.get('country')}"
     ),
-    "asset": lambda f: f"{f.get('kind')}: {f.get('description') or ''}, value {_money(f, 'value')}",
-    "asset_event": lambda f: (
+    "asset": lambda f, who: (
+        f"{f.get('kind')} of {who(f.get('owner_id'))}: {f.get('description') or ''}, "
+        f"value {_money(f, 'value')}"
+    ),
+    "asset_event": lambda f, _who: (
         f"{f.get('date')}: {f.get('status')} by {f.get('authority')} "
         f"({f.get('decision_ref') or 'no reference'}) {_money(f)}".strip()
     ),
 }
+
+
+def namer(content: PackContent) -> Who:
+    """``Name [id]`` for a party id, ``account (Name [holder])`` for an account id."""
+    names = {p.id: p.name for p in content.parties}
+    holders = {a.id: a.holder_id for a in content.accounts}
+
+    def who(x: str | None) -> str:
+        if not x:
+            return "?"
+        if x in names:
+            return f"{names[x]} [{x}]" if names[x] else x
+        holder = holders.get(x)
+        return f"{x} ({who(holder)})" if holder in names else x
+
+    return who
+
+
+def refresh_text(content: PackContent) -> None:
+    """Write the records' summaries and the links' claims from the structured content.
+
+    :func:`assemble` calls it; call it again after changing parties, accounts or record
+    fields (e.g. replacing identifiers with pseudonyms) so that the text says the same.
+    """
+    who = namer(content)
+    for r in content.records:
+        r.summary = SUMMARIES[r.kind](r.fields, who) if r.kind in SUMMARIES else r.id
+    for ch in content.chains:
+        for link in ch.links:
+            link.claim = _claim(link, who)
 
 
 def load_chains(ws: Workspace) -> list[dict[str, Any]]:
@@ -240,15 +277,9 @@ def assemble(
     account_rows = _rows(ws, "accounts", pl.col("account_id"), _holder_accounts(ws, set(roles)))
     records: list[Record] = []
     for row in party_rows:
-        records.append(
-            _record("party", row, SUMMARIES["party"], None, row.get("residence_country"))
-        )
+        records.append(_record("party", row, None, row.get("residence_country")))
     for row in account_rows:
-        records.append(
-            _record(
-                "account", row, SUMMARIES["account"], text(row.get("opened")), row.get("country")
-            )
-        )
+        records.append(_record("account", row, text(row.get("opened")), row.get("country")))
     chains = [_chain(c) for c in raw]
     refs = [r for ch in chains for r in _refs(ch)]
     records += _cited(ws, refs)
@@ -256,11 +287,9 @@ def assemble(
     records += asset_records
     records = sorted({r.key: r for r in records}.values(), key=lambda r: (r.kind, r.id))
     names = {str(r["party_id"]): r.get("name") for r in party_rows}
-    for ch, c in zip(chains, raw, strict=True):
+    for c in raw:
         for role, pid in c["members"].items():
             names.setdefault(pid, (c.get("names") or {}).get(role))
-        for link in ch.links:
-            link.claim = _claim(link, names)
     accounts_by_holder: dict[str, list[str]] = defaultdict(list)
     for a in account_rows:
         accounts_by_holder[str(a["holder_id"])].append(str(a["account_id"]))
@@ -290,7 +319,7 @@ def assemble(
         for a in account_rows
     ]
     holder_of = {a.id: a.holder_id for a in accounts}
-    return PackContent(
+    content = PackContent(
         case_name=ws.name,
         source_organization=str(
             ws.config["case"].get("organization") or "not stated ([case] organization)"
@@ -305,6 +334,8 @@ def assemble(
         assets=assets,
         custody=_custody(ws, records, exported_at, exported_by),
     )
+    refresh_text(content)
+    return content
 
 
 def _holder_accounts(ws: Workspace, holders: set[str]) -> list[str]:
@@ -356,10 +387,7 @@ def _refs(ch: Chain) -> list[RecordRef]:
     return [*ch.recruiter_records, *(r for link in ch.links for r in link.records)]
 
 
-def _claim(link: Link, names: dict[str, str | None]) -> str:
-    def who(pid: str) -> str:
-        return f"{names.get(pid) or pid} [{pid}]"
-
+def _claim(link: Link, who: Who) -> str:
     template = CLAIMS.get(link.act, "{frm} ({from_role}) → {to} ({to_role}): " + link.act)
     where = f" in {link.jurisdiction}" if link.jurisdiction else ""
     claim = template.format(
@@ -379,7 +407,7 @@ def _cited(ws: Workspace, refs: list[RecordRef]) -> list[Record]:
     tx += _rows(ws, "card_transactions", pl.col("txn_id"), ids["transaction"] - found)
     for row in tx:
         where = row.get("country") or row.get("from_country") or row.get("merchant_country")
-        out.append(_record("transaction", row, _tx_summary, text(row.get("ts")), where))
+        out.append(_record("transaction", row, text(row.get("ts")), where))
     strs = _rows(ws, "str_reports", pl.col("report_id"), ids["str"])
     str_country = _str_countries(ws, [str(r["_key"]) for r in strs])
     for row in strs:
@@ -387,7 +415,6 @@ def _cited(ws: Workspace, refs: list[RecordRef]) -> list[Record]:
             _record(
                 "str",
                 row,
-                SUMMARIES["str"],
                 text(row.get("submitted")),
                 str_country.get(str(row["_key"])),
             )
@@ -397,16 +424,13 @@ def _cited(ws: Workspace, refs: list[RecordRef]) -> list[Record]:
             _record(
                 "intelligence",
                 row,
-                _intel_summary,
                 text(row.get("date_from")),
                 row.get("jurisdiction"),
             )
         )
     kyc_key = pl.format("{}#{}", pl.col("source_file").cast(pl.String), pl.col("record_no"))
     for row in _rows(ws, "accounts", kyc_key, ids["kyc"]):
-        out.append(
-            _record("kyc", row, SUMMARIES["kyc"], text(row.get("opened")), row.get("country"))
-        )
+        out.append(_record("kyc", row, text(row.get("opened")), row.get("country")))
     return out
 
 
@@ -440,8 +464,7 @@ def _assets(ws: Workspace, owners: set[str]) -> tuple[list[Asset], list[Record]]
         else []
     )
     records = [
-        _record("asset", r, SUMMARIES["asset"], text(r.get("identified_on")), r.get("jurisdiction"))
-        for r in rows
+        _record("asset", r, text(r.get("identified_on")), r.get("jurisdiction")) for r in rows
     ]
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in event_rows:
@@ -450,7 +473,6 @@ def _assets(ws: Workspace, owners: set[str]) -> tuple[list[Asset], list[Record]]
             _record(
                 "asset_event",
                 e,
-                SUMMARIES["asset_event"],
                 text(e.get("date")),
                 e.get("jurisdiction"),
             )

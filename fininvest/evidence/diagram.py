@@ -43,7 +43,8 @@ class Arrow:
     y1: float
     x2: float
     y2: float
-    label: str
+    label: str  # above the arrow
+    below: str = ""  # under it (the jurisdiction)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def layout(chain: Chain, content: PackContent) -> Layout:
             MARGIN + BOX_H / 2,
             boxes[link.to_role].x,
             MARGIN + BOX_H / 2,
-            f"{link.act.replace('_', ' ')} ({link.jurisdiction or '?'})",
+            link.act.replace("_", " "),
+            link.jurisdiction or "?",
         )
         for link in chain.links
         if link.from_role in boxes and link.to_role in boxes
@@ -137,10 +139,11 @@ def to_svg(lay: Layout, title: str) -> str:
             f'<line x1="{a.x1:.1f}" y1="{a.y1:.1f}" x2="{a.x2:.1f}" y2="{a.y2:.1f}" '
             f'stroke="#374151" marker-end="url(#arrow)"/>'
         )
-        if a.label:
-            out.append(
-                f'<text x="{(a.x1 + a.x2) / 2:.1f}" y="{a.y1 - 6:.1f}" text-anchor="middle" '
-                f'font-size="8">{escape(a.label)}</text>'
-            )
+        for text, dy in ((a.label, -6), (a.below, 12)):
+            if text:
+                out.append(
+                    f'<text x="{(a.x1 + a.x2) / 2:.1f}" y="{a.y1 + dy:.1f}" '
+                    f'text-anchor="middle" font-size="8">{escape(text)}</text>'
+                )
     out.append("</svg>")
     return "\n".join(out)

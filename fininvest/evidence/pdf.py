@@ -111,17 +111,18 @@ def _drawing(lay: Layout, width: float) -> Any:
                 strokeColor=dark,
             )
         )
-        if a.label:
-            g.add(
-                String(
-                    (a.x1 + a.x2) / 2,
-                    y(a.y1) + 6,
-                    a.label,
-                    fontName=FONT,
-                    fontSize=8,
-                    textAnchor="middle",
+        for text, dy in ((a.label, 6), (a.below, -12)):
+            if text:
+                g.add(
+                    String(
+                        (a.x1 + a.x2) / 2,
+                        y(a.y1) + dy,
+                        text,
+                        fontName=FONT,
+                        fontSize=8,
+                        textAnchor="middle",
+                    )
                 )
-            )
     g.scale(scale, scale)
     d = Drawing(lay.width * scale, lay.height * scale)
     d.add(g)
