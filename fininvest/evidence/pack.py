@@ -103,13 +103,12 @@ def write_payload(
     *,
     at: datetime,
     title: str,
-    pack_name: str,
     signer: str | None,
 ) -> dict[str, float]:
     """Write the payload files (report, records, entities, chart, JSON) into ``folder``."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    blocks = build_report(content, title=title, verify_name=pack_name)
+    blocks = build_report(content, title=title)
     (folder / "report.html").write_text(render_html(blocks, title), "utf-8")
     seconds["html"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -206,9 +205,7 @@ def write_pack(
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".evidence-", dir=out.parent))
     try:
-        seconds = write_payload(
-            content, staging, at=at, title=title, pack_name=out.name, signer=signer
-        )
+        seconds = write_payload(content, staging, at=at, title=title, signer=signer)
         t = time.perf_counter()
         info = {
             "Bagging-Date": at.astimezone(UTC).date().isoformat(),

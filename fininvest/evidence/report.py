@@ -115,7 +115,7 @@ RECORD_HEADER = ("record", "what it says", "grading / handling", "where", "prove
 RECORD_WIDTHS = (1.3, 3.2, 0.9, 0.6, 2.6)
 
 
-def build_report(content: PackContent, *, title: str, verify_name: str) -> list[Block]:
+def build_report(content: PackContent, *, title: str) -> list[Block]:
     """The report's blocks (see the module docstring for their order).
 
     Parameters
@@ -124,8 +124,9 @@ def build_report(content: PackContent, *, title: str, verify_name: str) -> list[
         What the pack says.
     title : str
         The report's title.
-    verify_name : str
-        The pack's file or folder name, used in the three verification commands.
+
+    The report does not name the pack's file: the same content gives the same report
+    wherever the pack is written.
     """
     c = content
     cust = c.custody
@@ -177,7 +178,7 @@ def build_report(content: PackContent, *, title: str, verify_name: str) -> list[
                 Table(RECORD_HEADER, record_rows(c, link.records), RECORD_WIDTHS),
             ]
     out += _red_flags(c) + _timeline(c) + _flows(c) + _jurisdictions(c) + _assets(c)
-    out += _custody(c) + _how_to_verify(verify_name)
+    out += _custody(c) + _how_to_verify()
     return out
 
 
@@ -321,20 +322,20 @@ def _custody(c: PackContent) -> list[Block]:
     ]
 
 
-def _how_to_verify(name: str) -> list[Block]:
-    folder = name[: -len(".zip")] if name.endswith(".zip") else name
+def _how_to_verify() -> list[Block]:
     return [
         Heading("How to verify this pack", 2),
         Para(
-            "Three commands, each on its own: the BagIt validator checks every file against "
-            "the manifests; sha256sum does the same with no Python; fininvest also checks the "
-            "signature (give the signer's public key) and the FollowTheMoney entities."
+            "Three commands, each on its own, where PACK is the pack's folder (unzipped): the "
+            "BagIt validator checks every file against the manifests; sha256sum does the same "
+            "with no Python; fininvest also checks the signature against the signer's public "
+            "key (obtained from the signer, not from the pack) and the FollowTheMoney entities."
         ),
         Code(
             (
-                f"python -m bagit --validate {folder}",
-                f"cd {folder} && sha256sum -c manifest-sha256.txt tagmanifest-sha256.txt",
-                f"fininvest evidence verify {name} --key signing-key.pub",
+                "python -m bagit --validate PACK",
+                "cd PACK && sha256sum -c manifest-sha256.txt tagmanifest-sha256.txt",
+                "fininvest evidence verify PACK --key signing-key.pub",
             )
         ),
     ]
