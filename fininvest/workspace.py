@@ -170,6 +170,11 @@ class Workspace:
             return [json.loads(line) for line in fh if line.strip()]
 
 
+def current_user() -> str:
+    """The login name of whoever runs fininvest (the uid where there is none)."""
+    return _user()
+
+
 def _user() -> str:
     try:
         return getpass.getuser()

@@ -65,6 +65,7 @@ def _register() -> None:
         deconflict_cmd,
         demo_cmd,
         evaluate_cmd,
+        evidence_cmd,
         graph_cmd,
         indicators_cmd,
         ingest_cmd,
@@ -92,6 +93,7 @@ def _register() -> None:
     cli.add_command(jit_cmd.jit)
     cli.add_command(deconflict_cmd.deconflict)
     cli.add_command(share_cmd.share)
+    cli.add_command(evidence_cmd.evidence)
 
 
 _register()
