@@ -233,3 +233,62 @@ def test_share_content_holds_nothing_out_of_scope(share_ws: Workspace) -> None:
     # and the test can fail: the unfiltered preview names the out-of-scope ids
     preview_bytes = {"preview": json.dumps(content.summary["pseudonymised"]).encode()}
     assert scan_bytes(preview_bytes, forbidden)
+
+
+# ----- the share package: an evidence pack with a scope -------------------------------------------
+@pytest.fixture(scope="module")
+def package(share_ws: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pkg") / "share-HU"
+    run("evidence", "keygen", share_ws.root)
+    run("share", share_ws.root, "--jit", JIT, "--partner", "HU", "--out", out)
+    return out
+
+
+def _package_texts(package: Path) -> dict[str, bytes]:
+    """Every file of the package, and the PDF's text, whitespace collapsed."""
+    from pypdf import PdfReader
+
+    files = {}
+    for p in sorted(package.rglob("*")):
+        if p.is_file():
+            text = p.read_bytes().decode("utf-8", "replace")
+            files[str(p.relative_to(package))] = " ".join(text.split()).encode()
+    pdf = PdfReader(package / "data" / "report.pdf")
+    text = " ".join(page.extract_text() or "" for page in pdf.pages)
+    files["report.pdf (text)"] = " ".join(text.split()).encode()
+    return files
+
+
+def test_share_is_a_signed_evidence_pack(share_ws: Workspace, package: Path) -> None:
+    names = {str(p.relative_to(package)) for p in package.rglob("*") if p.is_file()}
+    assert {"bagit.txt", "signature.ed25519", "data/report.pdf", "data/entities.ftm.json",
+            "data/records/transaction.csv"} <= names  # fmt: skip
+    assert "data/records/str.csv" not in names  # STRs are not in the agreement's kinds
+    key = share_ws.path("evidence", "signing-key.pub")
+    assert run_json("evidence", "verify", package, "--key", key)["ok"] is True
+    audit = [e for e in share_ws.audit_entries() if e["command"] == "share"]
+    assert audit and audit[-1]["params"]["partner"] == "HU"
+    table = share_ws.path("secrets", "jit", JIT, "HU-pseudonyms.csv")
+    assert stat.S_IMODE(table.stat().st_mode) == 0o600
+    pseudonyms = {row.split(",")[0] for row in table.read_text().splitlines()[1:]}
+    text = b" ".join(_package_texts(package).values()).decode()
+    used = set(re.findall(r"PSN-[0-9a-f]{16}", text))
+    assert used and used <= pseudonyms  # every pseudonym in the package can be re-identified
+    report = _package_texts(package)["report.pdf (text)"].decode()
+    assert "Withheld" in report and "pseudonym" in report
+
+
+def test_no_out_of_scope_identifier_in_any_byte_of_the_share(
+    share_ws: Workspace, package: Path
+) -> None:
+    from fininvest.jit.scope import compute_scope
+
+    scope = compute_scope(share_ws, load_agreement(share_ws, JIT), "HU")
+    forbidden = {" ".join(f.split()) for f in out_of_scope_forms(share_ws, scope.parties,
+                                                                scope.accounts)}  # fmt: skip
+    files = _package_texts(package)
+    assert len(files) >= 10 and len(forbidden) > 10_000
+    assert scan_bytes(files, forbidden) == []
+    # the scan finds what it looks for: the same pack without a scope names out-of-scope people
+    leaky = {"names": json.dumps(sorted(scope.out_of_scope)).encode()}
+    assert scan_bytes(leaky, forbidden)

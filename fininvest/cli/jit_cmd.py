@@ -11,7 +11,7 @@ from rich.table import Table
 
 from fininvest.cli.output import FORMAT_OPTION, emit
 from fininvest.jit.agreement import (
-    DEFAULT_RECORD_KINDS,
+    RECORD_KINDS,
     Agreement,
     agreement_path,
     create_agreement,
@@ -72,8 +72,8 @@ def jit() -> None:
     "--record-kind",
     "record_kinds",
     multiple=True,
-    type=click.Choice(DEFAULT_RECORD_KINDS),
-    help="Record kinds a share may carry (default: all).",
+    type=click.Choice(RECORD_KINDS),
+    help="Record kinds a share may carry (repeat; default: all but str_reports).",
 )
 @click.option(
     "--max-set-size",

@@ -42,8 +42,13 @@ from fininvest.workspace import Workspace
 
 #: Folder of the agreements inside a workspace.
 JIT_DIR = "jit"
-#: Record kinds (workspace tables) a share may carry unless the agreement narrows them.
-DEFAULT_RECORD_KINDS = ("parties", "accounts", "identifiers", "transactions", "intel_links")
+#: Record kinds (workspace tables) an agreement may let a share carry.
+RECORD_KINDS = (
+    "parties", "accounts", "identifiers", "transactions", "intel_links", "assets", "str_reports",
+)  # fmt: skip
+#: What a share carries unless the agreement says otherwise: everything but suspicious
+#: transaction reports (an FIU passes those on with the FIU's consent, not through a JIT).
+DEFAULT_RECORD_KINDS = RECORD_KINDS[:-1]
 #: Handling codes that allow dissemination to a JIT partner. Europol/SIENA: H0 law-enforcement
 #: use only, H1 not in judicial proceedings without permission (both may go to a JIT partner);
 #: H2 no dissemination without permission, H3 other restrictions (withheld). "P": permitted.
@@ -266,11 +271,11 @@ def create_agreement(
         raise BadInput(f"--until {until} is before --from {start}")
     if home and home in partners:
         raise BadInput(f"{home} is the home country and cannot also be a partner")
-    unknown = sorted(set(record_kinds or ()) - set(DEFAULT_RECORD_KINDS))
+    unknown = sorted(set(record_kinds or ()) - set(RECORD_KINDS))
     if unknown:
         raise BadInput(
             f"unknown record kinds: {', '.join(unknown)}",
-            hint="Choose from: " + ", ".join(DEFAULT_RECORD_KINDS),
+            hint="Choose from: " + ", ".join(RECORD_KINDS),
         )
     path = agreement_path(ws, jit_id)
     if path.exists():

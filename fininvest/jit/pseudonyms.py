@@ -2,8 +2,9 @@
 
 A person, account or identifier that a share must mention but that lies outside the scope
 agreed with a partner is replaced by ``PSN-`` + the first 16 hex digits of
-``HMAC-SHA-256(key, kind + "|" + id)``. The key is 32 random bytes, one per JIT and partner,
-kept in ``CASE_DIR/secrets/jit/<JIT>/<partner>.key`` (owner-only) and never written into a
+``HMAC-SHA-256(key, "fininvest-pseudonym|" + id)``. The key is 32 random bytes, one per JIT
+and partner, kept in ``CASE_DIR/secrets/jit/<JIT>/<partner>.key`` (owner-only) and never
+written into a
 package. So:
 
 * the same person has the same pseudonym in every share to that partner within that JIT
@@ -66,8 +67,12 @@ class Pseudonymiser:
         self.issued: dict[str, tuple[str, str, str]] = {}  # pseudonym -> (kind, id, label)
 
     def pseudonym(self, kind: str, identifier: str, label: str = "") -> str:
-        """The pseudonym of ``identifier`` (an id or a normalised identifier) of ``kind``."""
-        mac = hmac.new(self._key, f"{kind}|{identifier}".encode(), hashlib.sha256).hexdigest()
+        """The pseudonym of ``identifier`` (an id or a normalised identifier).
+
+        ``kind`` and ``label`` only go into the re-identification table: one id has one
+        pseudonym whichever record names it."""
+        msg = f"fininvest-pseudonym|{identifier}".encode()
+        mac = hmac.new(self._key, msg, hashlib.sha256).hexdigest()
         token = PREFIX + mac[:16]
         self.issued.setdefault(token, (kind, identifier, label))
         return token
