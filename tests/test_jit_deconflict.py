@@ -312,3 +312,10 @@ def test_an_invalid_point_from_the_partner_is_refused() -> None:
 
     with pytest.raises(BadInput, match="invalid curve point"):
         psi.blind(psi.new_scalar(), [bytes(32)], workers=1)  # u = 0 has small order
+
+
+def test_bench_runs_the_real_exchange_and_prints_figures() -> None:
+    data = run_json("deconflict", "bench", "--n", "300", "--workers", "1")
+    assert data["correct"] and data["hits"] == {"A": 150, "B": 150}
+    assert set(data["steps_s"]) == {"normalise A", "normalise B", "offer (A)", "answer (B)",
+                                    "result (A)", "result (B)"}  # fmt: skip

@@ -272,10 +272,12 @@ def bench(n: int, workers: int | None, openmined: bool, fmt: str) -> None:
         data["openmined_psi"] = bench_openmined(n)
 
     def render(c: Console) -> None:
-        t = Table("step", "seconds")
+        t = Table("step", "seconds", "CPU seconds")
         for step, s in data["steps_s"].items():
-            t.add_row(step, f"{s:.2f}")
-        t.add_row("protocol (4 steps)", f"{data['protocol_s']:.2f}")
+            t.add_row(step, f"{s:.2f}", f"{data['steps_cpu_s'][step]:.2f}")
+        t.add_row(
+            "protocol (4 steps)", f"{data['protocol_s']:.2f}", f"{data['protocol_cpu_s']:.2f}"
+        )
         c.print(t)
         mb = {k: data[f"{k}_bytes"] / 1e6 for k in ("offer", "answer")}
         c.print(f"{n:,} per side on {data['cores']} cores; hits A {data['hits']['A']:,}, "

@@ -10,6 +10,7 @@ the total is what two partners' machines would spend together. Optionally times
 from __future__ import annotations
 
 import csv
+import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -66,12 +67,14 @@ def bench_exchange(
         a, b = sides["DE"], sides["UA"]
         ag_a, ag_b = load_agreement(a, BENCH_JIT), load_agreement(b, BENCH_JIT)
         steps: dict[str, float] = {}
+        cpu: dict[str, float] = {}
 
         def timed(name: str, fn: Callable[[], Any]) -> Any:
             say(f"{name}…")
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu_seconds()
             value = fn()
             steps[name] = round(time.perf_counter() - t0, 2)
+            cpu[name] = round(_cpu_seconds() - c0, 2)
             return value
 
         items_a = timed("normalise A", lambda: read_identifier_file(a.path("ids.csv"), ("phone",)))
@@ -103,12 +106,23 @@ def bench_exchange(
         out["offer_bytes"] = (base / "offer.json").stat().st_size
         out["answer_bytes"] = (base / "answer.json").stat().st_size
     out["steps_s"] = steps
+    out["steps_cpu_s"] = cpu
     out["protocol_s"] = round(sum(v for k, v in steps.items() if "normalise" not in k), 2)
+    out["protocol_cpu_s"] = round(sum(v for k, v in cpu.items() if "normalise" not in k), 2)
     out["total_s"] = round(sum(steps.values()), 2)
     out["hits"] = {"A": ra["hits"], "B": rb["hits"]}
     out["correct"] = ra["hits"] == rb["hits"] == n // 2
     out["date"] = date.today().isoformat()
     return out
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (the pool workers)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def bench_openmined(n: int) -> dict[str, Any] | None:
