@@ -95,6 +95,8 @@ def test_agreement_errors(share_ws: Workspace) -> None:
 def test_share_refused_for_other_partner_or_period(share_ws: Workspace) -> None:
     err = run_json("share", share_ws.root, "--jit", JIT, "--partner", "FR", "--preview", code=3)
     assert "FR is not a partner" in err["message"]
+    refused = [e for e in share_ws.audit_entries() if e["status"] == "refused"]
+    assert refused[-1]["command"] == "share" and refused[-1]["params"]["partner"] == "FR"
     run("jit", "create", share_ws.root, "--id", "JIT-PAST", "--home", "NL", "--partner", "BG",
         "--from", "2020-01-01", "--until", "2021-01-01", "--purpose", "over")  # fmt: skip
     err = run_json("share", share_ws.root, "--jit", "JIT-PAST", "--partner", "BG", "--preview",

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
-from fininvest.jit.agreement import load_agreement
+from fininvest.jit.agreement import load_agreement, refusals_audited
 from fininvest.jit.collect import SET_KINDS, collect_items
 from fininvest.jit.deconflict import (
     compute_result,
@@ -103,7 +103,8 @@ def offer(
     ws, items, rejected = _items(case_dir, kinds, extra)
     agreement = load_agreement(ws, jit_id)
     t0 = time.perf_counter()
-    msg = make_offer(ws, agreement, partner.upper(), items, count_only=count_only)
+    with refusals_audited(ws, "deconflict offer", {"jit": jit_id, "partner": partner.upper()}):
+        msg = make_offer(ws, agreement, partner.upper(), items, count_only=count_only)
     _sent(fmt, ws, "offer", msg, out, t0, rejected, sent=msg["n"])
 
 
@@ -131,7 +132,8 @@ def answer(
     agreement = load_agreement(ws, jit_id)
     received, offer_sha = read_message(offer_file, "offer")
     t0 = time.perf_counter()
-    msg = make_answer(ws, agreement, received, offer_sha, items, count_only=count_only)
+    with refusals_audited(ws, "deconflict answer", {"jit": jit_id, "offer": offer_sha}):
+        msg = make_answer(ws, agreement, received, offer_sha, items, count_only=count_only)
     _sent(fmt, ws, "answer", msg, out, t0, rejected, received=len(msg["double"]), sent=msg["n"])
 
 
@@ -178,15 +180,18 @@ def result(case_dir: Path, jit_id: str, message_file: Path, out: Path | None, fm
     ws = open_workspace(case_dir)
     agreement = load_agreement(ws, jit_id)
     msg, sha = read_message(message_file, "answer", "result")
+    refused = refusals_audited(ws, "deconflict result", {"jit": jit_id, "message": sha})
     if msg["type"] == "answer":
         if out is None:
             raise click.UsageError("the offering side needs --out for the closing message")
-        report, closing = compute_result(ws, agreement, msg, sha)
+        with refused:
+            report, closing = compute_result(ws, agreement, msg, sha)
         report["out"] = str(out)
         report["sha256"] = write_message(out, closing)
         log_step(ws, "result", msg, sha, received=report["received"], hits=report["hits"])
     else:
-        report = receive_result(ws, agreement, msg)
+        with refused:
+            report = receive_result(ws, agreement, msg)
         log_step(ws, "closing", msg, sha, hits=report["hits"], partner_hits=msg.get("hits"))
     emit(fmt, report, lambda c: render_report(report, c))
 

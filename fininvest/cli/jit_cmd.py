@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_OPTION, emit
@@ -145,7 +146,9 @@ def list_cmd(case_dir: Path, fmt: str) -> None:
             return
         t = Table("id", "home", "partners", "from", "until", "purpose")
         for a in found:
-            t.add_row(a.id, a.home, ", ".join(a.partners), str(a.start), str(a.until), a.purpose)
+            t.add_row(
+                a.id, a.home, ", ".join(a.partners), str(a.start), str(a.until), escape(a.purpose)
+            )
         c.print(t)
 
     emit(fmt, [a.to_dict() for a in found], render)
@@ -167,11 +170,11 @@ def show(case_dir: Path, jit_id: str, fmt: str) -> None:
 
 
 def render_agreement(a: Agreement, c: Console) -> None:
-    c.print(f"[bold]{a.id}[/bold] · {a.purpose}", highlight=False)
+    c.print(f"[bold]{a.id}[/bold] · {escape(a.purpose)}", highlight=False)
     c.print(f"in force {a.start} – {a.until}; this side: {a.home or '?'}")
     t = Table("partner", "authority")
     for cc, auth in a.partners.items():
-        t.add_row(cc, auth or "(not named)")
+        t.add_row(cc, escape(auth) or "(not named)")
     c.print(t)
     c.print(
         f"may share: {', '.join(a.record_kinds)}\n"

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_OPTION, emit
-from fininvest.jit.agreement import load_agreement
+from fininvest.jit.agreement import load_agreement, refusals_audited
 from fininvest.workspace import open_workspace
 
 
@@ -57,7 +57,8 @@ def share(
     ws = open_workspace(case_dir)
     agreement = load_agreement(ws, jit_id)
     partner = partner.upper()
-    agreement.check(partner, action="share")
+    with refusals_audited(ws, "share", {"jit": jit_id, "partner": partner, "preview": preview}):
+        agreement.check(partner, action="share")
     content = share_content(ws, agreement, partner, chain_ids)
     summary = content.summary
     params = {"jit": jit_id, "partner": partner, "chains": summary["chains"], "preview": preview}
@@ -71,7 +72,8 @@ def share(
         raise click.UsageError("give --out PATH for the package (or --preview)")
     from fininvest.jit.package import write_share
 
-    written = write_share(ws, agreement, content, out)
+    with refusals_audited(ws, "share", params):
+        written = write_share(ws, agreement, content, out)
     content.pseudonyms.save_table()
     ws.audit("share", {**params, "out": str(out)}, counts=counts)
     emit(fmt, {**summary, "package": written}, lambda c: render_written(written, c))

@@ -32,6 +32,8 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -318,3 +320,13 @@ def list_agreements(ws: Workspace) -> list[Agreement]:
     if not d.is_dir():
         return []
     return [parse_agreement(p.read_text("utf-8"), p) for p in sorted(d.glob("JIT-*.toml"))]
+
+
+@contextmanager
+def refusals_audited(ws: Workspace, command: str, params: dict[str, Any]) -> Iterator[None]:
+    """Record a refused share or exchange in the audit log too (status "refused")."""
+    try:
+        yield
+    except AgreementRefused as exc:
+        ws.audit(command, {**params, "refused": exc.message}, status="refused")
+        raise
