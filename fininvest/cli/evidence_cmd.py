@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,10 +114,13 @@ def export(
         sign_key = ws.path("secrets", PRIVATE_NAME)
     if unsigned:
         sign_key = None
+    start = time.perf_counter()
     with stderr.status("collecting the chain's records"):
         content = assemble(ws, list(chains), exported_at=at, exported_by=current_user())
+    collected = time.perf_counter() - start
     with stderr.status("writing the pack (report, PDF, records, entities, chart, bag)"):
         res = write_pack(content, out, at=at, sign_key=sign_key, title=title)
+    res.seconds = {"collect": collected, **res.seconds}
     ws.audit(
         "evidence export",
         {
@@ -147,6 +151,9 @@ def export(
             else "[yellow]unsigned[/yellow] (create a key: fininvest evidence keygen CASE_DIR)"
         )
         c.print(f"verify: fininvest evidence verify {res.path}")
+        c.print(
+            "seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in res.seconds.items()), style="dim"
+        )
 
     emit(fmt, data, render)
 
