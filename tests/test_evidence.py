@@ -349,6 +349,12 @@ def test_corruption_corpus_each_caught_and_named(
     rep = verify_pack(bag, key)
     assert any(c.path == "bag-info.txt" and c.problem == "modified" for c in rep.problems)
 
+    bag = _copy(pack, tmp_path, "symlink")  # same bytes, but through a link out of the pack
+    outside = tmp_path / "chart.anx"
+    shutil.move(bag / "data/chart.anx", outside)
+    (bag / "data/chart.anx").symlink_to(outside)
+    assert any(c.problem == "symlink" for c in verify_pack(bag, key).problems)
+
     bag = _copy(pack, tmp_path, "unsigned")
     (bag / "signature.ed25519").unlink()
     assert _named(verify_pack(bag, key), "signature.ed25519")
@@ -442,3 +448,17 @@ def test_content_can_be_transformed_before_writing(
     assert not (res.path / "data/records/str.csv").exists()
     html = (res.path / "data/report.html").read_text()
     assert "not shared" in html and "Person A [" in html
+
+
+def test_one_pack_for_several_chains(case: Workspace, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    ids = [c["id"] for c in json.loads(case.path("results", "chains.json").read_text())][:2]
+    at = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    content = assemble(case, ids, exported_at=at, exported_by="t")
+    res = write_pack(content, tmp_path / "two.zip", at=at)
+    assert verify_pack(res.path).ok
+    with zipfile.ZipFile(res.path) as z:
+        info = z.read("two/bag-info.txt").decode()
+        html = z.read("two/data/report.html").decode()
+    assert all(i in info and f"Chain {i}" in html for i in ids)
