@@ -403,6 +403,12 @@ def test_cli_verify_zip_list_and_errors(
     (bad / "data/evidence.json").write_text("{}")
     r = invoke(runner, "evidence", "verify", bad)
     assert r.exit_code == 3 and "data/evidence.json" in r.stdout and "NOT VERIFIED" in r.stdout
+    r = invoke(runner, "evidence", "verify", bad, "--format", "json")
+    doc = json.loads(r.stdout)  # exactly one JSON document, and the status says it fails
+    assert r.exit_code == 3 and not doc["ok"]
+    assert [c["path"] for c in doc["checks"] if not c["ok"] and c["check"] == "payload"] == [
+        "data/evidence.json"
+    ]
     # a zip: verified, and a flipped byte inside it is caught too
     z = tmp_path / "p.zip"
     r = export(runner, case, chain["id"], z, "--unsigned")

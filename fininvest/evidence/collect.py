@@ -66,7 +66,11 @@ CLAIMS = {
 
 
 def text(value: Any) -> str | None:
-    """A table value as the pack writes it: ISO 8601 UTC times, ``|``-joined lists."""
+    """A table value as the pack writes it: ISO 8601 UTC times, ``|``-joined lists.
+
+    >>> text(datetime(2025, 2, 13, 9, 26, 39, tzinfo=UTC)), text(["THB", "ML03"]), text(None)
+    ('2025-02-13T09:26:39Z', 'THB|ML03', None)
+    """
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -389,11 +393,10 @@ def _refs(ch: Chain) -> list[RecordRef]:
 
 def _claim(link: Link, who: Who) -> str:
     template = CLAIMS.get(link.act, "{frm} ({from_role}) → {to} ({to_role}): " + link.act)
-    where = f" in {link.jurisdiction}" if link.jurisdiction else ""
     claim = template.format(
         frm=who(link.from_id), to=who(link.to_id), from_role=link.from_role, to_role=link.to_role
     )
-    return f"{claim}{where} (basis: {link.basis or 'unknown'})."
+    return f"{claim}. Where: {link.jurisdiction or 'unknown'}. Basis: {link.basis or 'unknown'}."
 
 
 def _cited(ws: Workspace, refs: list[RecordRef]) -> list[Record]:
