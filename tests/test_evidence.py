@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from defusedxml import ElementTree as DET
 
+from fininvest.errors import FininvestError
 from fininvest.evidence import Withheld, assemble, refresh_text, verify_pack, write_pack
 from fininvest.evidence.anx import build_anx
 from fininvest.evidence.ftm import validate_ftm
@@ -449,8 +450,21 @@ def test_content_can_be_transformed_before_writing(
     recruiter.name = "Person A"
     refresh_text(content)  # summaries and claims follow the changed data
     assert "Person A [" in content.chains[0].links[0].claim
-    res = write_pack(content, tmp_path / "share", at=at)
+    res = write_pack(
+        content,
+        tmp_path / "share",
+        at=at,
+        extra_payload={"share.json": '{"recipient": "RO"}\n'},
+        extra_info={"Share-Recipient": "RO", "Payload-Oxum": "0.0"},
+    )
     assert res.signed_by is None and verify_pack(res.path).ok
+    assert (res.path / "data/share.json").read_text() == '{"recipient": "RO"}\n'
+    info = bagit.Bag(str(res.path)).info
+    assert info["Share-Recipient"] == "RO" and info["Payload-Oxum"] != "0.0"
+    for bad in ("../outside.txt", "report.html"):
+        with pytest.raises(FininvestError):
+            write_pack(content, tmp_path / "bad", at=at, extra_payload={bad: "x"})
+        assert not (tmp_path / "bad").exists()
     assert not (res.path / "data/records/str.csv").exists()
     html = (res.path / "data/report.html").read_text()
     assert "not shared" in html and "Person A [" in html

@@ -114,6 +114,11 @@ def export(
         sign_key = ws.path("secrets", PRIVATE_NAME)
     if unsigned:
         sign_key = None
+    if sign_key is not None and sign_key.is_file() and sign_key.stat().st_mode & 0o077:
+        stderr.print(
+            f"[yellow]warning: {sign_key} is readable by others than its owner; "
+            f"chmod 600 it[/yellow]"
+        )
     start = time.perf_counter()
     with stderr.status("collecting the chain's records"):
         content = assemble(ws, list(chains), exported_at=at, exported_by=current_user())
