@@ -425,6 +425,9 @@ def test_cli_verify_zip_list_and_errors(
     listed = json.loads(r.stdout)
     assert {str(z.resolve()), str(pack.resolve())} <= {p["out"] for p in listed}
     assert all(len(p["tagmanifest_sha256"]) == 64 for p in listed)
+    # keygen keeps an existing key unless told
+    r = invoke(runner, "evidence", "keygen", case.root)
+    assert r.exit_code == 3 and "--force" in r.stderr
     # errors: an unknown chain is a usage error, an existing --out is refused
     r = invoke(
         runner, "evidence", "export", case.root, "--chain", "CH-NOPE", "--out", tmp_path / "x"
