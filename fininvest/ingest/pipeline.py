@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from fininvest.errors import BadInput, FininvestError
+from fininvest.errors import BadInput, FininvestError, WorkspaceError
 from fininvest.formats import readers
 from fininvest.formats.declarations import (
     GOAML,
@@ -35,14 +35,17 @@ from fininvest.formats.finishers import REJECT_FIELD, REJECT_REASON
 from fininvest.formats.goaml import GoamlRows, parse_goaml
 from fininvest.formats.readers import (
     RawRecords,
+    check_columns,
     detect_csv_kind,
     first_line,
+    parquet_columns,
     read_csv,
     read_head,
     read_parquet,
 )
 from fininvest.ingest.repeats import RepeatedKeys
 from fininvest.ingest.validate import REJECTED_SCHEMA, validate
+from fininvest.limits import Limits, limits_from_config
 from fininvest.workspace import Workspace, copy_file, file_sha256, scan_parts
 
 FORMATS = ("csv", "parquet", "xml")
@@ -101,7 +104,7 @@ def detect_format(path: Path, fmt: str | None) -> str:
     return "csv"
 
 
-def detect_kind(path: Path, fmt: str, kind: str | None) -> str:
+def detect_kind(path: Path, fmt: str, kind: str | None, limits: Limits | None = None) -> str:
     if kind is not None:
         if kind != GOAML:
             kind_by_name(kind)
@@ -109,14 +112,17 @@ def detect_kind(path: Path, fmt: str, kind: str | None) -> str:
     if fmt == "xml":
         return GOAML
     candidates = [k for k in KINDS.values() if fmt in k.formats]
+    limits = limits or Limits()
     if fmt == "parquet":
-        cols = list(pl.read_parquet_schema(path))
+        cols = parquet_columns(path)
         header = ",".join(cols)
     else:
-        data = read_head(path)
+        data = read_head(path, limits)
         if not data.strip():
             raise BadInput(f"{path.name}: the file is empty", hint="Export the data again.")
         header = first_line(data)
+        cols = max((header.split(d) for d in readers.DELIMITERS), key=len)
+    check_columns(cols, path.name, limits)
     found = detect_csv_kind(header, candidates)
     if found is None:
         raise BadInput(
@@ -144,6 +150,7 @@ def ingest_files(
 ) -> list[FileSummary]:
     """Ingest files into the workspace; one summary per file (a failed file gets ``error``)."""
     say = progress or (lambda _msg: None)
+    limits = workspace_limits(ws)
     plan: list[tuple[Path, str, str]] = []
     summaries: list[FileSummary] = []
     for p in paths:
@@ -151,7 +158,7 @@ def ingest_files(
             if not p.is_file():
                 raise BadInput(f"{p}: no such file")
             f = detect_format(p, fmt)
-            plan.append((p, f, detect_kind(p, f, kind)))
+            plan.append((p, f, detect_kind(p, f, kind, limits)))
         except FininvestError as exc:
             summaries.append(
                 FileSummary(p.name, kind or "?", fmt or "?", error=exc.message, hint=exc.hint)
@@ -168,7 +175,7 @@ def ingest_files(
                 if copy_raw and not _in_raw(ws, p):
                     copy = pool.submit(_copy_aside, ws, p)
                 try:
-                    _ingest_one(ws, p, f, k, s, say, digest)
+                    _ingest_one(ws, p, f, k, s, say, digest, limits)
                 except BaseException:
                     if copy is not None and not copy.cancel():  # cancelled if not started
                         _drop_copy(copy)
@@ -180,6 +187,16 @@ def ingest_files(
             _drop_parts(ws, s.sha256)
         summaries.append(s)
     return summaries
+
+
+def workspace_limits(ws: Workspace) -> Limits:
+    """The input limits the workspace's ``fininvest.toml`` sets (:mod:`fininvest.limits`)."""
+    try:
+        return limits_from_config(ws.config)
+    except ValueError as exc:
+        raise WorkspaceError(
+            f"{ws.root / 'fininvest.toml'}: {exc}", hint="The limits are listed in docs/limits.md."
+        ) from exc
 
 
 def _in_raw(ws: Workspace, path: Path) -> bool:
@@ -230,10 +247,11 @@ def _ingest_one(
     s: FileSummary,
     say: Progress,
     digest: Future[str],
+    limits: Limits,
 ) -> None:
     say(f"{path.name}: reading as {kind_name} ({fmt})")
     if kind_name == GOAML:
-        rows, n_reports = parse_goaml(path, say)
+        rows, n_reports = parse_goaml(path, say, limits)
         s.notes.append(f"{n_reports:,} reports, {len(rows.transactions):,} transactions")
         s.sha256 = digest.result()
         for sub, raw in _goaml_frames(rows):
@@ -245,7 +263,12 @@ def _ingest_one(
             f"{path.name}: kind '{kind_name}' is not read from {fmt}",
             hint="Formats for this kind: " + ", ".join(kind.formats),
         )
-    raw = read_parquet(path, kind) if fmt == "parquet" else read_csv(path, kind)
+    raw = (
+        read_parquet(path, kind, limits)
+        if fmt == "parquet"
+        # a .gz is decompressed into an unnamed file beside the tables (no trace if killed)
+        else read_csv(path, kind, limits, scratch=ws.path("tables"))
+    )
     s.notes.extend(raw.notes)
     # the digest is awaited only when the first chunk needs it for its provenance: the
     # SHA-256 of a large file (0.5 s per GB) runs beside the first chunk's scan and parse
@@ -272,7 +295,9 @@ def _goaml_frames(rows: GoamlRows) -> list[tuple[str, RawRecords]]:
             # record_no counts the records of this kind in the file; _line is where it starts
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record_no"),
             pl.col("_line"),
-            pl.lit(None, pl.String).alias("_problem"),
+            pl.col("_problem")
+            if "_problem" in parsed.columns
+            else pl.lit(None, pl.String).alias("_problem"),
         )
         out.append((sub, RawRecords(frame, _chunks=partial(_slices, frame))))
     return out

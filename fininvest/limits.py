@@ -1,0 +1,148 @@
+"""The limits that keep a hostile input file from using up memory, disk or time.
+
+Every limit is declared once here, as data (:data:`LIMITS`: key → type, default, meaning); the
+``[limits]`` table of ``fininvest.toml`` may set any of them, docs/limits.md is generated from
+this table, and config validation checks the table against it. A file beyond a limit is
+refused as a whole (exit status 3) with a message that names the file, the limit, the value
+found and how to raise it (:class:`LimitExceeded`); nothing of it is stored.
+
+Examples
+--------
+>>> limits_from_config({"limits": {"max_columns": 5000}}).max_columns
+5000
+>>> limits_from_config({}).max_columns == LIMITS["max_columns"][1]
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from fininvest.errors import LimitExceeded
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+#: key → (type, default, meaning). The keys are those of the ``[limits]`` table of
+#: ``fininvest.toml``.
+LIMITS: dict[str, tuple[type, int, str]] = {
+    "max_decompressed_bytes": (
+        int,
+        64 * GiB,
+        "Bytes a compressed input (.csv.gz, .xml.gz) may expand to. It is decompressed as a "
+        "stream into an unnamed temporary file in the case folder, never into memory, so this "
+        "bounds the disk it takes.",
+    ),
+    "max_compression_ratio": (
+        int,
+        200,
+        "Decompressed bytes per compressed byte, checked once 1 MiB has been decompressed. "
+        "Bank exports compress 3-20 times; a 'zip bomb' (1 MB expanding to 1 GiB of one byte) "
+        "over 1000 times.",
+    ),
+    "max_field_bytes": (
+        int,
+        16 * MiB,
+        "Bytes of one CSV record (so of any one field) and of one goAML element's text or "
+        "start tag (with its attributes). The longest legitimate values are free-text "
+        "reasons of a few kilobytes.",
+    ),
+    "max_columns": (
+        int,
+        2000,
+        "Columns of a CSV header or Parquet file. The declared layouts have at most a few "
+        "dozen; extra columns are ignored but still read.",
+    ),
+}
+
+#: Decompressed bytes before the compression ratio is checked (a short file's ratio says
+#: nothing: its gzip header alone is 20 bytes).
+RATIO_AFTER_BYTES = MiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits in force for one ingest (defaults from :data:`LIMITS`)."""
+
+    max_decompressed_bytes: int = LIMITS["max_decompressed_bytes"][1]
+    max_compression_ratio: int = LIMITS["max_compression_ratio"][1]
+    max_field_bytes: int = LIMITS["max_field_bytes"][1]
+    max_columns: int = LIMITS["max_columns"][1]
+
+    def refuse(self, file: str, key: str, found: str) -> LimitExceeded:
+        """The error for ``file`` beyond limit ``key`` (``found``: what was seen, in words)."""
+        value = getattr(self, key)
+        return LimitExceeded(
+            f"{file}: refused: {found}, beyond the limit {key} = {value:,}",
+            hint=f"If the file is genuine, raise the limit in the case's fininvest.toml: "
+            f"[limits] {key} = {2 * value} (see docs/limits.md).",
+            file=file,
+            limit=key,
+        )
+
+
+def problems(config: dict[str, Any]) -> list[str]:
+    """What is wrong with the ``[limits]`` table of a parsed ``fininvest.toml`` (empty if
+    nothing): unknown keys, values of the wrong type or not positive."""
+    table = config.get("limits", {})
+    if not isinstance(table, dict):
+        return ["'limits' must be a table ([limits])"]
+    out = []
+    for key, value in table.items():
+        if key not in LIMITS:
+            out.append(f"[limits] has an unknown key '{key}'; known: " + ", ".join(LIMITS))
+        elif not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            out.append(f"[limits] {key} must be a positive whole number, not {value!r}")
+    return out
+
+
+def limits_from_config(config: dict[str, Any]) -> Limits:
+    """The limits a workspace's parsed ``fininvest.toml`` sets (defaults for the rest).
+
+    Raises ``ValueError`` naming the problems if the ``[limits]`` table is invalid (config
+    validation reports them first, with the file's name)."""
+    bad = problems(config)
+    if bad:
+        raise ValueError("; ".join(bad))
+    table = config.get("limits", {})
+    return Limits(**{f.name: table[f.name] for f in fields(Limits) if f.name in table})
+
+
+def limits_markdown() -> str:
+    """docs/limits.md: the limits, their defaults and meanings (generated from :data:`LIMITS`)."""
+    lines = [
+        "# Limits on input files",
+        "",
+        "<!-- generated from fininvest/limits.py by `python -m fininvest.docgen`; do not edit -->",
+        "",
+        "Input files come from the people under investigation and their banks, so ingest "
+        "bounds what one file can cost. A file beyond a limit is refused as a whole "
+        "(exit status 3): the message names the file, the limit and the value found, and "
+        "nothing of the file is stored. Compressed files are decompressed as a stream "
+        "(never whole into memory); a CSV header is read in full and its columns counted "
+        "before anything is allocated per column; goAML text and attributes are read in "
+        "linear time.",
+        "",
+        "Set a limit in the case's `fininvest.toml`:",
+        "",
+        "```toml",
+        "[limits]",
+        "max_columns = 5000",
+        "```",
+        "",
+        "| key | default | meaning |",
+        "|---|---|---|",
+    ]
+    for key, (_type, default, meaning) in LIMITS.items():
+        lines.append(f"| `{key}` | {default:,} | {meaning} |")
+    lines += [
+        "",
+        "What is not a limit but a rule (the record is rejected and kept in the quarantine "
+        "with its reason, the rest of the file is read): a NUL character in any field; an "
+        "invisible character (zero-width, bidirectional control, other format or control "
+        "characters) in an id; a blank optional field is read as absent. See "
+        "docs/formats.md.",
+        "",
+    ]
+    return "\n".join(lines)
