@@ -71,10 +71,11 @@ class Limits:
     max_columns: int = LIMITS["max_columns"][1]
 
     def refuse(self, file: str, key: str, found: str) -> LimitExceeded:
-        """The error for ``file`` beyond limit ``key`` (``found``: what was seen, in words)."""
+        """The error for ``file`` beyond limit ``key`` (``found``: what was seen, in words).
+        The message does not repeat the file's name: every report of it names the file."""
         value = getattr(self, key)
         return LimitExceeded(
-            f"{file}: refused: {found}, beyond the limit {key} = {value:,}",
+            f"refused: {found}, beyond the limit {key} = {value:,}",
             hint=f"If the file is genuine, raise the limit in the case's fininvest.toml: "
             f"[limits] {key} = {2 * value} (see docs/limits.md).",
             file=file,

@@ -21,8 +21,10 @@ from fininvest.errors import BadInput
 from fininvest.limits import RATIO_AFTER_BYTES, Limits
 
 GZIP_MAGIC = b"\x1f\x8b"
-#: compressed bytes read, and decompressed bytes produced, at a time
+#: decompressed bytes produced at a time
 BLOCK = 1 << 20
+#: compressed bytes read at a time (small: the ratio is checked after each)
+READ = 1 << 16
 
 
 def is_gzip(path: Path) -> bool:
@@ -58,7 +60,7 @@ def gunzip_blocks(path: Path, limits: Limits) -> Iterator[bytes]:
         pending = b""
         while True:
             if not pending:
-                pending = fh.read(BLOCK)
+                pending = fh.read(READ)
                 size_in += len(pending)
                 if not pending:
                     break

@@ -43,6 +43,9 @@ from fininvest.limits import Limits
 
 #: bytes fed to the parser at a time
 CHUNK = 1 << 16
+#: the most fed at a time inside a long stretch without markup: feeding more as the stretch
+#: grows keeps expat's re-reading of an unfinished start tag linear in the tag's length
+LONG_CHUNK = 16 << 20
 #: rows of one output table held as Python lists before they become a Polars frame
 FLUSH_ROWS = 65_536
 #: XML read between two progress messages
@@ -207,7 +210,7 @@ def iter_reports(
     consumed = 0
     since_markup = 0  # bytes since the last '<'
     try:
-        while block := fh.read(CHUNK):
+        while block := fh.read(CHUNK if since_markup < CHUNK else min(since_markup, LONG_CHUNK)):
             seen_any = True
             first = block.find(b"<")
             if first < 0:

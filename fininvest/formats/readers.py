@@ -25,6 +25,11 @@ from fininvest.formats.csvscan import RecordIndex
 from fininvest.formats.fields import RecordKind
 from fininvest.limits import Limits
 
+#: The column marking the CSV records that hold a byte other than printable ASCII (the record
+#: scan's ``high``): where it is false for a whole chunk, validation skips the character
+#: checks (NUL, invisible characters in ids). Frames without it (Parquet, goAML) are checked.
+SUSPECT = "_suspect"
+
 DELIMITERS = (",", ";", "\t", "|")
 _DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -48,9 +53,12 @@ PIECE_BYTES = 16 << 20
 VIEW_BUDGET = 512 << 20
 
 
-def chunk_records(width: int) -> int:
-    """Records per chunk of a file with ``width`` columns (see :data:`VIEW_BUDGET`)."""
-    return max(1, min(CHUNK_RECORDS, VIEW_BUDGET // (16 * max(width, 1))))
+def chunk_records(width: int, size: int) -> int:
+    """Records per chunk of a file of ``size`` bytes with ``width`` columns: within
+    :data:`VIEW_BUDGET`, and no more than the file can hold (a record of ``width`` fields
+    takes at least ``width`` bytes), so that the views of a small wide file are small."""
+    width = max(width, 1)
+    return max(1, min(CHUNK_RECORDS, VIEW_BUDGET // (16 * width), size // width + 2))
 
 
 @dataclass
@@ -382,6 +390,8 @@ def read_csv(
             pl.Series("_record_no", np.arange(a, b, dtype=np.int64)),
             pl.Series("_line", lines[a:b]),
             problem.alias("_problem"),
+            # records holding a byte other than printable ASCII: their characters are checked
+            pl.Series(SUSPECT, high[a:b]),
         )
         if high[a:b].any():
             text_cols = [c for c in frame.columns if not c.startswith("_")]
@@ -400,7 +410,7 @@ def read_csv(
 
     def chunks() -> Iterator[pl.DataFrame]:
         a = 1
-        full = chunk_records(width)
+        full = chunk_records(width, int(buf.shape[0]))
         valid = np.empty((width, full), np.bool_)  # reused: packed into bitmaps
         while True:
             size = _chunk_size(index, a, full)

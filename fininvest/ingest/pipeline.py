@@ -125,9 +125,10 @@ def detect_kind(path: Path, fmt: str, kind: str | None, limits: Limits | None = 
     check_columns(cols, path.name, limits)
     found = detect_csv_kind(header, candidates)
     if found is None:
+        # a link's target may be any file of the user's (say /etc/passwd): never shown
+        shown = "a symbolic link: not shown" if path.is_symlink() else repr(header[:200])
         raise BadInput(
-            f"{path.name}: cannot tell which kind of record this is from its columns "
-            f"({header[:200]!r})",
+            f"{path.name}: cannot tell which kind of record this is from its columns ({shown})",
             hint="Pass --kind. Known kinds: "
             + ", ".join((*KINDS, GOAML))
             + ". The layouts are in docs/formats.md.",
@@ -181,7 +182,12 @@ def ingest_files(
                         _drop_copy(copy)
                     raise
             if copy is not None:
+                was_link = p.is_symlink()
                 _keep_raw(ws, p, s.sha256, copy.result())
+                if was_link and not p.is_symlink():
+                    s.notes.append(
+                        "was a symbolic link: raw/ now holds a copy of its bytes instead"
+                    )
         except FininvestError as exc:
             s.error, s.hint = exc.message, exc.hint
             _drop_parts(ws, s.sha256)
@@ -200,8 +206,11 @@ def workspace_limits(ws: Workspace) -> Limits:
 
 
 def _in_raw(ws: Workspace, path: Path) -> bool:
-    """Is the file already in the workspace's raw/ folder (then it is not copied)?"""
-    return ws.path("raw") in path.resolve().parents
+    """Is the file already in the workspace's raw/ folder (then it is not copied)? A symbolic
+    link there is not: its target's bytes are copied in its place (:func:`_keep_raw`)."""
+    if path.is_symlink():
+        return False
+    return ws.path("raw") in path.absolute().parent.resolve().joinpath(path.name).parents
 
 
 def _copy_aside(ws: Workspace, path: Path) -> Path:
@@ -227,6 +236,9 @@ def _keep_raw(ws: Workspace, path: Path, sha: str, copied: Path) -> None:
     its own name, unless raw/ already holds another file of that name (then prefixed with the
     digest); dropped when raw/ already holds this very file."""
     target = ws.path("raw") / path.name
+    if target.is_symlink() and path.absolute() == target.absolute():
+        os.replace(copied, target)  # the link in raw/ becomes the copy of its target's bytes
+        return
     if target.exists():
         if file_sha256(target) == sha:
             copied.unlink()

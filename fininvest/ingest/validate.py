@@ -7,9 +7,12 @@ records that are actually rejected, so clean files pay nothing for error reporti
 
 from __future__ import annotations
 
+import unicodedata
+
 import polars as pl
 
 from fininvest.formats.fields import Field, RecordKind
+from fininvest.formats.readers import SUSPECT
 from fininvest.formats.viewcodes import enum_from_views
 from fininvest.normalise import (
     amount_expr,
@@ -44,11 +47,20 @@ MAPPED = {
 }  # fmt: skip
 
 
+#: An id may hold no control character (Unicode category Cc: NUL, tab, …) and no format
+#: character (Cf: zero-width space and joiners, bidirectional controls such as U+202E, soft
+#: hyphen, byte-order mark): ids that differ only by them look alike but are different
+#: accounts or people. Such a record is rejected, naming the character.
+INVISIBLE_IN_ID = r"[\p{Cc}\p{Cf}]"
+
+
 def _needing_strip(raw: pl.DataFrame, cols: list[str]) -> list[str]:
-    """The columns where some value has surrounding whitespace or is empty.
+    """The columns where some value has surrounding whitespace (any Unicode white space, such
+    as a no-break space) or is empty.
 
     CSV readers already give null for empty fields, so most columns need no strip at all; the
-    check is one parallel pass, cheaper than stripping every column.
+    check is one parallel pass, cheaper than stripping every column. Whatever else is in the
+    chunk, a value with white space at an edge is stripped: one normal form per value.
     """
     if not cols:
         return []
@@ -62,6 +74,7 @@ def _needing_strip(raw: pl.DataFrame, cols: list[str]) -> list[str]:
                 | s.starts_with("\t")
                 | s.ends_with("\t")
                 | (s.len_bytes() == 0)
+                | s.contains(r"^\s|\s$")
             )
             .any()
             .alias(c)
@@ -120,12 +133,16 @@ def exact_casts(raw: pl.DataFrame, fields: list[Field]) -> dict[str, pl.Series]:
     return out
 
 
-def value_expr(f: Field, raw: pl.DataFrame) -> pl.Expr:
+def value_expr(f: Field, raw: pl.DataFrame, suspect: bool = True) -> pl.Expr:
     """The normalised value of one declared field, from its already stripped text column.
 
     Fields whose normalisation needs Python (countries, phones, IBANs, …) are cleaned once per
     distinct value here, and the result is applied as a vectorised mapping. A column that
     :func:`exact_casts` could cast whole is read from ``__cast_<out>`` instead.
+
+    With ``suspect`` (some value may hold a byte other than printable ASCII), an id holding an
+    invisible character (:data:`INVISIBLE_IN_ID`) and a text holding a NUL character are null,
+    so rejected as invalid (:func:`reason_for` names the character).
     """
     text = pl.col(f.out)
     if f"__cast_{f.out}" in raw.columns:
@@ -134,6 +151,13 @@ def value_expr(f: Field, raw: pl.DataFrame) -> pl.Expr:
         return value.cast(f.dtype).alias(f.out)
     if f.type in ("id", "text"):
         value = text
+        if suspect:
+            bad_char = (
+                text.str.contains(INVISIBLE_IN_ID)
+                if f.type == "id"
+                else text.str.contains("\x00", literal=True)
+            )
+            value = pl.when(bad_char).then(None).otherwise(text)
     elif f.type == "timestamp":
         value = pl.col(f"__ts_{f.out}")
     elif f.type == "date":
@@ -175,6 +199,20 @@ def reason_for(f: Field, raw: str | None, negative: bool) -> str:
     """The user-facing reason one value of ``f`` was rejected."""
     if raw is None or not raw.strip():
         return "required value is missing"
+    odd = "\x00" if "\x00" in raw else None
+    if odd is None and f.type == "id":
+        odd = next((c for c in raw if unicodedata.category(c) in ("Cc", "Cf")), None)
+    if odd is not None:
+        what = unicodedata.name(odd, "a control character")
+        return (
+            f"holds the invisible character U+{ord(odd):04X} ({what}) at character "
+            f"{raw.index(odd) + 1}; "
+            + (
+                "no later stage can store a NUL, remove it at the source"
+                if odd == "\x00"
+                else "an id must be visible text, or look-alike ids would be different records"
+            )
+        )
     if negative:
         return (
             f"negative amount {raw.strip()}; amounts are positive and the direction "
@@ -210,16 +248,12 @@ def validate(
     timestamps are parsed first (see :func:`fininvest.normalise.parse_timestamps`).
     """
     in_file = [f for f in kind.fields if f.out in raw.columns]
-    # timestamps, enums and the Python-cleaned types strip as part of their normalisation
+    # every type: a blank value ("" or " ", as QUOTE_ALL exports write) is no value
     strip = _needing_strip(
         raw,
-        [
-            f.out
-            for f in in_file
-            if f.type not in ("timestamp", "enum", *MAPPED)
-            and (strip_candidates is None or f.out in strip_candidates)
-        ],
+        [f.out for f in in_file if strip_candidates is None or f.out in strip_candidates],
     )
+    suspect = SUSPECT not in raw.columns or bool(raw[SUSPECT].any())
     raw = raw.with_columns(_text(c).alias(c) for c in strip)
     pre = []
     for f in in_file:
@@ -230,7 +264,7 @@ def validate(
     if pre:
         raw = raw.with_columns(pre)
     values = [
-        value_expr(f, raw) if f in in_file else pl.lit(None, f.dtype).alias(f.out)
+        value_expr(f, raw, suspect) if f in in_file else pl.lit(None, f.dtype).alias(f.out)
         for f in kind.fields
     ]
     # a one-byte presence flag per field instead of a second copy of its text
