@@ -110,6 +110,38 @@ def limits_from_config(config: dict[str, Any]) -> Limits:
     return Limits(**{f.name: table[f.name] for f in fields(Limits) if f.name in table})
 
 
+#: How values are read exactly, whatever else is in the file (docs/formats.md and
+#: docs/limits.md show these; tests/hostile/test_exact.py checks each).
+INPUT_RULES = (
+    'A blank field (empty, only white space, or quoted empty `""` as `QUOTE_ALL` exports '
+    "write; an empty string in Parquet) is no value: null, which an optional field allows.",
+    "White space at the edges of a value is removed, Unicode white space (a no-break space) "
+    "included, whatever else is in the file: every value has one normal form.",
+    "A date is `YYYY-MM-DD` (or a full ISO timestamp, cut to its date) and nothing more: "
+    "`2025-01-019` or `2025-03-14 approx` is rejected, not shortened. The year 0000 and a "
+    "leap second (`23:59:60`) are rejected rather than moved to another instant.",
+    "An id holding an invisible character (a control character, or a format character: "
+    "zero-width space or joiner, bidirectional control such as U+202E, byte-order mark) is "
+    "rejected, the character named: look-alike ids would be different accounts. Free text "
+    "(names, purposes) is kept exactly as written, except that a NUL character rejects the "
+    "record (no later stage could store it).",
+    "goAML: a `<report>` anywhere but directly under `<reports>` refuses the file; the "
+    "transactions of a report rejected for want of `rentity_id` or a reference are rejected "
+    "with it, naming why.",
+    "A Parquet column of nested values (list, struct) among the declared ones, a binary "
+    "column that is not UTF-8, or a file Polars cannot read refuses the file (exit status 3).",
+    "`raw/`: hidden files (names starting with a dot) and what is not a regular file are "
+    "skipped, and each is named on stderr; a symbolic link to a file is read from its target "
+    "and replaced in `raw/` by a copy of its bytes, so the evidence does not change with the "
+    "target; a link's target is never quoted in an error.",
+)
+
+
+def input_rules_markdown() -> list[str]:
+    """:data:`INPUT_RULES` as a Markdown list."""
+    return [f"- {rule}" for rule in INPUT_RULES]
+
+
 def limits_markdown() -> str:
     """docs/limits.md: the limits, their defaults and meanings (generated from :data:`LIMITS`)."""
     lines = [
@@ -139,11 +171,20 @@ def limits_markdown() -> str:
         lines.append(f"| `{key}` | {default:,} | {meaning} |")
     lines += [
         "",
-        "What is not a limit but a rule (the record is rejected and kept in the quarantine "
-        "with its reason, the rest of the file is read): a NUL character in any field; an "
-        "invisible character (zero-width, bidirectional control, other format or control "
-        "characters) in an id; a blank optional field is read as absent. See "
-        "docs/formats.md.",
+        "A goAML start tag with its attributes, or a stretch of text, longer than "
+        "`max_field_bytes` refuses the file: the XML parser (expat 2.5) re-reads an unfinished "
+        "start tag with every piece fed to it, so an unbounded one costs quadratic time. "
+        "Reading a value near the limit still takes memory of several times its size (it is "
+        "copied through validation and storage): about 400 MB of peak memory for a 10 MB CSV "
+        "field, 700 MB for a 32 MB goAML text.",
+        "",
+        "## Values are read exactly",
+        "",
+        "Not limits but rules: a record that breaks one is rejected and kept in the quarantine "
+        "with its file, record, field and reason, and the rest of the file is read (unless "
+        "the rule says the file is refused).",
+        "",
+        *input_rules_markdown(),
         "",
     ]
     return "\n".join(lines)
