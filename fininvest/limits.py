@@ -123,7 +123,7 @@ INPUT_RULES = (
     "An id holding an invisible character (a control character, or a format character: "
     "zero-width space or joiner, bidirectional control such as U+202E, byte-order mark) is "
     "rejected, the character named: look-alike ids would be different accounts. Free text "
-    "(names, purposes) is kept exactly as written, except that a NUL character rejects the "
+    "(names, purposes) is kept exactly as written. A NUL character in any field rejects the "
     "record (no later stage could store it).",
     "goAML: a `<report>` anywhere but directly under `<reports>` refuses the file; the "
     "transactions of a report rejected for want of `rentity_id` or a reference are rejected "
@@ -172,11 +172,15 @@ def limits_markdown() -> str:
     lines += [
         "",
         "A goAML start tag with its attributes, or a stretch of text, longer than "
-        "`max_field_bytes` refuses the file: the XML parser (expat 2.5) re-reads an unfinished "
-        "start tag with every piece fed to it, so an unbounded one costs quadratic time. "
-        "Reading a value near the limit still takes memory of several times its size (it is "
-        "copied through validation and storage): about 400 MB of peak memory for a 10 MB CSV "
-        "field, 700 MB for a 32 MB goAML text.",
+        "`max_field_bytes` refuses the file. (The XML parser, expat 2.5, re-reads an "
+        "unfinished start tag with every piece fed to it; fininvest feeds larger pieces as "
+        "such a stretch grows, which keeps the time linear up to the limit.)",
+        "",
+        "Measured peak memory (one core, shared machine; `tests/hostile/test_bombs.py` prints "
+        "it): a refused bomb 150-260 MB; a 10 MB CSV field about 400 MB and a 32 MB goAML "
+        "text about 700 MB (a value is copied through validation and storage); a 2 MB CSV "
+        "of 524,288 broken records, all rejected and kept with their raw text, about 300 MB "
+        "(some 500 bytes per rejected record: rejections are kept, not limited).",
         "",
         "## Values are read exactly",
         "",

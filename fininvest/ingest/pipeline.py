@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from fininvest.errors import BadInput, FininvestError, WorkspaceError
@@ -617,6 +618,16 @@ def _drop_parts(ws: Workspace, sha: str) -> None:
                 p.unlink()
 
 
+def _raw_column(raw: RawRecords, record_nos: np.ndarray, batch: int = 1 << 18) -> pl.Series:
+    """The raw text of the rejected records, made a batch at a time: a file of millions of
+    rejected lines never holds a Python string per line at once."""
+    parts = [
+        pl.Series("raw", raw.raw_text(record_nos[i : i + batch]), dtype=pl.String)
+        for i in range(0, len(record_nos), batch)
+    ]
+    return pl.concat(parts) if parts else pl.Series("raw", [], dtype=pl.String)
+
+
 def _write_quarantine(
     ws: Workspace,
     path: Path,
@@ -630,7 +641,7 @@ def _write_quarantine(
         target.unlink(missing_ok=True)
         return
     rejected = rejected.sort("_record_no")
-    record_nos = rejected["_record_no"].to_list()
+    record_nos = rejected["_record_no"].to_numpy()
     q = rejected.select(
         pl.lit(path.name).alias("source_file"),
         pl.lit(s.sha256).alias("source_sha256"),
@@ -640,6 +651,6 @@ def _write_quarantine(
         "record_id",
         "field",
         "reason",
-        pl.Series("raw", raw.raw_text(record_nos), dtype=pl.String),
+        _raw_column(raw, record_nos),
     ).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
     _write(q, target)

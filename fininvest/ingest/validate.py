@@ -141,8 +141,8 @@ def value_expr(f: Field, raw: pl.DataFrame, suspect: bool = True) -> pl.Expr:
     :func:`exact_casts` could cast whole is read from ``__cast_<out>`` instead.
 
     With ``suspect`` (some value may hold a byte other than printable ASCII), an id holding an
-    invisible character (:data:`INVISIBLE_IN_ID`) and a text holding a NUL character are null,
-    so rejected as invalid (:func:`reason_for` names the character).
+    invisible character (:data:`INVISIBLE_IN_ID`) and any other value holding a NUL character
+    are null, so rejected as invalid (:func:`reason_for` names the character).
     """
     text = pl.col(f.out)
     if f"__cast_{f.out}" in raw.columns:
@@ -151,13 +151,6 @@ def value_expr(f: Field, raw: pl.DataFrame, suspect: bool = True) -> pl.Expr:
         return value.cast(f.dtype).alias(f.out)
     if f.type in ("id", "text"):
         value = text
-        if suspect:
-            bad_char = (
-                text.str.contains(INVISIBLE_IN_ID)
-                if f.type == "id"
-                else text.str.contains("\x00", literal=True)
-            )
-            value = pl.when(bad_char).then(None).otherwise(text)
     elif f.type == "timestamp":
         value = pl.col(f"__ts_{f.out}")
     elif f.type == "date":
@@ -178,6 +171,9 @@ def value_expr(f: Field, raw: pl.DataFrame, suspect: bool = True) -> pl.Expr:
         value = text.cast(pl.Int64, strict=False)
     else:  # pragma: no cover - declarations are checked by the tests
         raise ValueError(f"unknown field type {f.type}")
+    if suspect:  # a NUL anywhere, an invisible character in an id: not a valid value
+        bad_char = text.str.contains(INVISIBLE_IN_ID if f.type == "id" else r"\x00")
+        value = pl.when(bad_char).then(None).otherwise(value)
     return value.cast(f.dtype).alias(f.out)
 
 
@@ -300,6 +296,22 @@ def validate(
         ]
     )
     id_out = kind.id_field if kind.id_field in raw.columns else None
+    record_id = pl.col(id_out) if id_out else pl.lit(None, pl.String)
+    # a structural problem (wrong number of fields, bad UTF-8, …) is the whole reason: those
+    # records are rejected in one vectorised step, so a file of millions of broken lines costs
+    # no Python object per line
+    structural = (
+        raw.filter(pl.col("_problem").is_not_null())
+        .select(
+            "_record_no",
+            "_line",
+            record_id.cast(pl.String).alias("record_id"),
+            pl.lit("(record)").alias("field"),
+            pl.col("_problem").alias("reason"),
+        )
+        .cast(REJECTED_SCHEMA)  # type: ignore[arg-type]
+    )
+    bad_rows = bad_rows.filter(pl.col("_problem").is_null())
     rejected_rows = []
     if bad_rows.height:
         raw_bad = raw.join(bad_rows.select("_record_no"), on="_record_no", how="semi")
@@ -307,20 +319,16 @@ def validate(
         for row in bad_rows.iter_rows(named=True):
             src = raw_by_no[row["_record_no"]]
             fields, reasons = [], []
-            if row["_problem"] is not None:
-                fields.append("(record)")
-                reasons.append(row["_problem"])
-            else:
-                for f in kind.fields:
-                    if row.get(f"__bad_{f.out}"):
-                        fields.append(f.name)
-                        reasons.append(
-                            f"{f.name}: "
-                            + reason_for(f, src.get(f.out), bool(row.get(f"__neg_{f.out}")))
-                        )
-                if row.get("__none_of"):
-                    fields.append("/".join(kind.one_of))
-                    reasons.append("at least one of " + ", ".join(kind.one_of) + " is required")
+            for f in kind.fields:
+                if row.get(f"__bad_{f.out}"):
+                    fields.append(f.name)
+                    reasons.append(
+                        f"{f.name}: "
+                        + reason_for(f, src.get(f.out), bool(row.get(f"__neg_{f.out}")))
+                    )
+            if row.get("__none_of"):
+                fields.append("/".join(kind.one_of))
+                reasons.append("at least one of " + ", ".join(kind.one_of) + " is required")
             rejected_rows.append(
                 (
                     row["_record_no"],
@@ -330,5 +338,7 @@ def validate(
                     "; ".join(reasons),
                 )
             )
-    rejected = pl.DataFrame(rejected_rows, schema=REJECTED_SCHEMA, orient="row")
+    rejected = pl.concat(
+        [structural, pl.DataFrame(rejected_rows, schema=REJECTED_SCHEMA, orient="row")]
+    ).sort("_record_no")
     return accepted, rejected

@@ -56,6 +56,18 @@ def malformed_lines_csv_gz(d: Path) -> Path:
     return gzip_bomb(d / "bank.csv.gz", BANK_HEADER.encode(), b'"\n' * (MiB // 2), 32)
 
 
+def broken_lines_csv(d: Path, lines: int) -> Path:
+    """A plain CSV of ``lines`` lines that are each one quote: ``lines / 2`` broken records
+    (the malformed-lines bomb without gzip, which no ratio limit stops: every record is
+    rejected and kept, with a bounded cost per record)."""
+    path = d / "bank.csv"
+    with open(path, "wb") as fh:
+        fh.write(BANK_HEADER.encode())
+        for _ in range(lines // (1 << 16)):
+            fh.write(b'"\n' * (1 << 16))
+    return path
+
+
 def whitespace_bomb_xml_gz(d: Path) -> Path:
     """1 MB goAML ``.xml.gz``: 1 GiB of spaces between reports (not done in 20 min before)."""
     return gzip_bomb(d / "strs.xml.gz", b"<reports>", b" " * MiB, 1024, b"</reports>")

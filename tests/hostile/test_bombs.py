@@ -66,6 +66,8 @@ def test_column_count_is_that_of_the_whole_header(ws: Workspace, tmp_path: Path)
 READ: dict[str, tuple[Callable[[Path], Path], str, int]] = {
     "csv_1500_extra_columns": (lambda d: corpus.wide_csv(d, 1500), "", 1),
     "csv_10MB_field": (lambda d: corpus.long_field_csv(d, 10 * MiB), "", 2),
+    # 2 MB of lines that are one quote each: 524,288 records, every one rejected and kept
+    "csv_1Mi_broken_lines": (lambda d: corpus.broken_lines_csv(d, 1 << 20), "", 1 << 19),
     # 2 reports, 2 transactions, 1 party
     "goaml_8MB_whitespace_between_reports": (
         lambda d: corpus.whitespace_xml(d, 8 * MiB),

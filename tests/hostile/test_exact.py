@@ -182,3 +182,26 @@ def test_hidden_and_irregular_files_in_raw_are_skipped_and_said_so(
     assert "skipped .bank.csv: a hidden file" in r.output
     assert "skipped gone.csv: a symbolic link to nothing" in r.output
     assert "skipped pipe.csv: not a regular file" in r.output
+
+
+def test_no_stored_value_holds_a_nul(ws: Workspace, tmp_path: Path) -> None:
+    """A NUL in any column of any type rejects its record (an e-mail cleaner used to keep it,
+    a phone cleaner to drop it silently), so every later stage can take what ingest stored."""
+    header = corpus.BANK_HEADER.rstrip("\n").split(",")
+    good = corpus.bank_rows(1).rstrip("\n").split(",")
+    lines = [",".join(header)]
+    for i in range(len(header)):
+        row = [*good]
+        row[0] = f"TX-{i}"
+        row[i] = (row[i] or "NL")[:2] + "\x00" + (row[i] or "NL")[2:]
+        lines.append(",".join(row))
+    path = tmp_path / "bank.csv"
+    path.write_text("\n".join(lines) + "\n")
+    kyc = tmp_path / "kyc_identifiers.csv"
+    kyc.write_text("owner_id,owner_kind,kind,value\nP-1,party,email,a@b.co\x00\n"
+                   "P-1,party,phone,+4930123456\x00\nP-1,party,email,ok@b.co\n")  # fmt: skip
+    by_file = {s.file: s for s in ingest(ws, path, kyc)}
+    sb, sk = by_file["bank.csv"], by_file["kyc_identifiers.csv"]
+    assert (sb.accepted, sb.rejected) == (0, len(header))
+    assert (sk.accepted, sk.rejected) == (1, 2)
+    assert all("U+0000" in reason for _f, reason in rejections(ws).values())
