@@ -177,9 +177,9 @@ def limits_markdown() -> str:
         "such a stretch grows, which keeps the time linear up to the limit.)",
         "",
         "Measured peak memory (one core, shared machine; `tests/hostile/test_bombs.py` prints "
-        "it): a refused bomb 150-260 MB; a 10 MB CSV field about 400 MB and a 32 MB goAML "
+        "it): a refused bomb 145-295 MB; a 10 MB CSV field about 400 MB and a 32 MB goAML "
         "text about 700 MB (a value is copied through validation and storage); a 2 MB CSV "
-        "of 524,288 broken records, all rejected and kept with their raw text, about 300 MB "
+        "of 524,288 broken records, all rejected and kept with their raw text, about 420 MB "
         "(some 500 bytes per rejected record: rejections are kept, not limited).",
         "",
         "## Values are read exactly",
