@@ -12,6 +12,7 @@ target.
 from __future__ import annotations
 
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def list_inputs(paths: list[Path]) -> Inputs:
                 if hidden == rel.parts[-1]:  # said once, for the hidden entry itself
                     what = "folder" if q.is_dir() and not q.is_symlink() else "file"
                     out.skipped.append(
-                        f"{rel}: a hidden {what} (its name starts with a dot); "
+                        f"{shown_name(rel)}: a hidden {what} (its name starts with a dot); "
                         f"rename it to ingest it"
                     )
                 continue
@@ -57,10 +58,27 @@ def list_inputs(paths: list[Path]) -> Inputs:
             if reason == "folder":
                 continue  # its files are listed by rglob
             if reason:
-                out.skipped.append(f"{rel}: {reason}")
+                out.skipped.append(f"{shown_name(rel)}: {reason}")
             else:
                 out.files.append(q)
     return out
+
+
+def shown_name(rel: Path) -> str:
+    """A file name as it is safe to print on one line: control and format characters (a
+    newline that would forge a line of output, an ANSI escape, a bidirectional override)
+    written as escapes.
+
+    >>> shown_name(Path("fake\\nline.csv"))
+    'fake\\\\x0aline.csv'
+    """
+    return "".join(_escaped(c) for c in str(rel))
+
+
+def _escaped(c: str) -> str:
+    if unicodedata.category(c) not in ("Cc", "Cf"):
+        return c
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
 def _not_regular(q: Path) -> str | None:

@@ -177,11 +177,14 @@ def test_hidden_and_irregular_files_in_raw_are_skipped_and_said_so(
     (raw / ".bank.csv").write_text(corpus.BANK_HEADER + corpus.bank_rows(1))
     (raw / "gone.csv").symlink_to(tmp_path / "nothing-here.csv")
     os.mkfifo(raw / "pipe.csv")
+    (raw / ".x\nError: forged line.csv").write_text("x")
     r = CliRunner().invoke(cli, ["ingest", str(ws.root)])
     assert r.exit_code == 3  # nothing left to ingest
     assert "skipped .bank.csv: a hidden file" in r.output
     assert "skipped gone.csv: a symbolic link to nothing" in r.output
     assert "skipped pipe.csv: not a regular file" in r.output
+    assert "skipped .x\\x0aError: forged line.csv: a hidden file" in r.output
+    assert not any(line.startswith("Error: forged") for line in r.output.splitlines())
 
 
 def test_no_stored_value_holds_a_nul(ws: Workspace, tmp_path: Path) -> None:
