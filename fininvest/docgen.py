@@ -19,6 +19,7 @@ import click
 from fininvest.formats.declarations import KINDS, PROVENANCE, TABLE_KEYS, table_schema
 from fininvest.formats.fields import TYPE_DOCS, RecordKind
 from fininvest.graph.model import generated_cypher
+from fininvest.limits import input_rules_markdown, limits_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD_INPUTS = ROOT / "tests" / "data" / "bad" / "EXPECTED.toml"
@@ -73,6 +74,13 @@ def formats_md() -> str:
         "| type | written as |",
         "|---|---|",
         *[f"| {t} | {d} |" for t, d in TYPE_DOCS.items()],
+        "",
+        "## Values are read exactly",
+        "",
+        *input_rules_markdown(),
+        "",
+        "What one file may cost (decompressed size, compression ratio, field length, column "
+        "count) is bounded by the limits in [limits.md](limits.md).",
         "",
         "## Record kinds",
         "",
@@ -256,6 +264,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/cli.md": cli_md,
     "docs/indicators.md": indicators_md,
     "docs/graph-model.md": graph_model_md,
+    "docs/limits.md": limits_markdown,
     **{f"cypher/{rel}": functools.partial(str, text) for rel, text in generated_cypher().items()},
 }
 # Cypher files that only the generator may write: anything else here is stale.

@@ -11,22 +11,18 @@ from rich.table import Table
 from fininvest.cli.output import FORMAT_OPTION, emit, stages
 from fininvest.errors import BadInput, StrictRejections
 from fininvest.formats.declarations import ALL_KIND_NAMES
+from fininvest.ingest.inputs import list_inputs
 from fininvest.ingest.pipeline import FORMATS, FileSummary, ingest_files
 from fininvest.workspace import Workspace, open_workspace
 
 
 def expand(ws: Workspace, files: tuple[Path, ...]) -> list[Path]:
-    """Files as given; a directory means every file in it; nothing means CASE_DIR/raw."""
-    paths = list(files) or [ws.path("raw")]
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out.extend(
-                sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
-            )
-        else:
-            out.append(p)
-    return out
+    """Files as given; a directory means every file in it; nothing means CASE_DIR/raw. What is
+    skipped (hidden files, links to nothing, …) is said on stderr."""
+    found = list_inputs(list(files) or [ws.path("raw")])
+    for note in found.skipped:
+        click.echo(f"Note: skipped {note}", err=True)
+    return found.files
 
 
 def render_summaries(summaries: list[FileSummary], c: Console) -> None:
