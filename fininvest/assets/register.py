@@ -320,7 +320,9 @@ class Register:
         df = self.ws.scan("asset_events").collect()
         if df.height == 0:
             return {}
-        df = df.filter(~pl.col("event_id").is_in(pl.Series(sorted(known), dtype=pl.String)))
+        df = df.filter(
+            ~pl.col("event_id").is_in(pl.Series(sorted(known), dtype=pl.String).implode())
+        )
         out: dict[str, list[dict[str, Any]]] = {}
         for r in df.sort("asset_id", "date", "source_file", "record_no").to_dicts():
             ev = {
