@@ -25,9 +25,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from fininvest.assets.history import event_hash
 from fininvest.assets.lifecycle import load_lifecycle, parse_lifecycle
 from fininvest.assets.money import FxRates, cents, parse_amount
-from fininvest.assets.register import Register, RefusedEvent
-from fininvest.assets.statistics import book_of, by_jurisdiction_status, funnel, stuck
-from fininvest.assets.statistics import time_in_stage, yearly
+from fininvest.assets.register import RefusedEvent, Register
+from fininvest.assets.statistics import (
+    book_of,
+    by_jurisdiction_status,
+    funnel,
+    stuck,
+    time_in_stage,
+    yearly,
+)
 from fininvest.cli import cli
 from fininvest.errors import FininvestError
 from fininvest.ingest import ingest_files
