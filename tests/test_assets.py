@@ -374,3 +374,32 @@ def test_register_against_plain_model(tmp_path_factory: pytest.TempPathFactory) 
     # the machine went deep: releases, confiscations, sales and payouts were accepted
     assert _pool["accepted"] >= {"frozen", "seized", "released", "confiscated", "sold",
                                  "victim_compensation", "shared"}  # fmt: skip
+
+
+# ----- graph -------------------------------------------------------------------------------
+def test_graph_gets_register_status_and_values(tmp_path: Path) -> None:
+    """Ingested events and an update both reach the Asset nodes and OWNS relationships."""
+    from fininvest.graph import embedded
+    from fininvest.graph.load import load_graph
+    from tests.conftest import new_store
+
+    ws = _case(tmp_path / "g", sorted(DATA.glob("*.csv")))
+    Register(ws).update("A2", "returned", date(2025, 10, 2), authority="ANABI")
+    embedded.start(ws)
+    try:
+        store = new_store("embedded", ws)
+        load_graph(ws, store)
+        rows = store.run("query/asset_status", {"ids": ["A1", "A2", "A3"]})
+        store.delete()
+        store.close()
+    finally:
+        embedded.stop(ws)
+    got = {r["id"]: r for r in rows}
+    assert {a: (r["status"], r["owns_status"]) for a, r in got.items()} == {
+        "A1": ("shared", "shared"),
+        "A2": ("returned", "returned"),
+        "A3": ("victim_compensation", "victim_compensation"),
+    }
+    assert got["A2"]["value_base"] == 100550.0 and got["A3"]["realised_base"] == 3030.3
+    assert got["A1"]["to_victims_base"] == 5000.0
+    assert got["A1"]["register_head"] == Register(ws).state("A1").head
