@@ -403,3 +403,38 @@ def test_graph_gets_register_status_and_values(tmp_path: Path) -> None:
     assert got["A2"]["value_base"] == 100550.0 and got["A3"]["realised_base"] == 3030.3
     assert got["A1"]["to_victims_base"] == 5000.0
     assert got["A1"]["register_head"] == Register(ws).state("A1").head
+
+
+def test_proceeds_against_assets_per_chain(tmp_path: Path) -> None:
+    """Money traced from each chain's victims to its members beside their secured assets:
+    CH-1 (P1: 1 500 traced; cars and cash confiscated, 13 030.30) has no gap; CH-2 (P2:
+    50 000 traced; its flat was released) has a gap of 50 000."""
+    from fininvest.assets.proceeds import proceeds_against_assets
+    from fininvest.graph import embedded
+    from fininvest.graph.load import load_graph
+    from tests.conftest import new_store
+
+    extra = sorted((DATA / "proceeds").glob("*.csv"))
+    ws = _case(tmp_path / "p", [*sorted(DATA.glob("*.csv")), *extra])
+    chains = json.loads((DATA / "proceeds" / "chains.json").read_text())
+    reg = Register(ws)
+    reg.sync()
+    embedded.start(ws)
+    try:
+        store = new_store("embedded", ws)
+        load_graph(ws, store)
+        rows = proceeds_against_assets(book_of(reg), store, chains)
+        store.delete()
+        store.close()
+    finally:
+        embedded.stop(ws)
+    got = {r["chain_id"]: r for r in rows}
+    ch1, ch2 = got["CH-1"], got["CH-2"]
+    assert (ch1["traced_to_members"], ch1["confiscated_value"], ch1["frozen_value"]) == (
+        D("1500.00"), D("13030.30"), D("0.00"),
+    )  # fmt: skip
+    assert (ch1["recovery_gap"], ch1["coverage"]) == (D("0.00"), 1.0)
+    assert (ch2["traced_to_members"], ch2["confiscated_value"], ch2["recovery_gap"]) == (
+        D("50000.00"), D("0.00"), D("50000.00"),
+    )  # fmt: skip
+    assert ch2["coverage"] == 0.0

@@ -23,9 +23,6 @@ from fininvest.graph.store import GraphStore
 from fininvest.graph.trace import TraceParams, trace_money
 from fininvest.workspace import Workspace
 
-#: statuses whose value counts as secured (frozen or confiscated, not yet released or returned)
-FROZEN_STAGES = ("frozen", "confiscated", "realised", "paid_to_victims")
-
 
 def read_chains(ws: Workspace) -> list[dict[str, Any]]:
     """``results/chains.json`` (an error naming the command that writes it if missing)."""
@@ -49,18 +46,19 @@ def chain_members(chain: dict[str, Any]) -> set[str]:
 
 
 def secured_value(book: Book, owners: set[str]) -> dict[str, Decimal]:
-    """Estimated value of the owners' assets now frozen (or seized, under management) and now
-    confiscated (or beyond), by current status's funnel stage."""
+    """Estimated value of the owners' assets whose confiscation is final (whatever happened
+    after: sale, payouts), and of those frozen now (frozen, seized, under management,
+    confiscation ordered; not released)."""
     out = {"frozen": ZERO, "confiscated": ZERO}
     for st in book.live():
         a = book.assets.get(st.asset_id)
         if a is None or a.owner_id not in owners or st.status is None:
             continue
-        stage = book.lifecycle.states[st.status].stage
-        if stage == "frozen":
-            out["frozen"] += book.value(st.asset_id)
-        elif stage in FROZEN_STAGES:
+        stages = {book.lifecycle.states[str(ev["status"])].stage for ev in st.events}
+        if "confiscated" in stages:
             out["confiscated"] += book.value(st.asset_id)
+        elif book.lifecycle.states[st.status].stage == "frozen":
+            out["frozen"] += book.value(st.asset_id)
     return out
 
 

@@ -394,7 +394,8 @@ def render_report(doc: dict[str, Any], c: Console) -> None:
             + (", ".join(f"{s['asset_id']} ({s['status']}, {s['days']} d)" for s in doc["stuck"])
                or "none"), highlight=False)  # fmt: skip
     t = Table("year", "state", "freeze iss/exe", "confisc. iss/exe", "final iss/exe",
-              "cross-border", "frozen", "confiscated", "recovered", "to victims", "shared",
+              "cross-border", "frozen", "confiscated", "interim sales", "recovered",
+              "to victims", "shared",
               "under mgmt", title=f"Yearly statistics ({cur})", title_justify="left")  # fmt: skip
     for r in doc["yearly"]:
         t.add_row(
@@ -403,7 +404,8 @@ def render_report(doc: dict[str, Any], c: Console) -> None:
             f"{r['confiscation_orders_issued']}/{r['confiscation_orders_executed']}",
             f"{r['final_confiscations_issued']}/{r['final_confiscations_executed']}",
             str(r["cross_border_orders_issued"]), str(r["value_frozen"]),
-            str(r["value_confiscated"]), str(r["value_recovered"]), str(r["value_to_victims"]),
+            str(r["value_confiscated"]), str(r["value_interim_sales"]),
+            str(r["value_recovered"]), str(r["value_to_victims"]),
             str(r["value_shared"]),
             f"{r['assets_under_management']} ({r['value_under_management']})",
         )  # fmt: skip
@@ -438,7 +440,8 @@ def verify(ctx: click.Context, fmt: str) -> None:
     if problems and fmt != "json":
         for p in problems:
             where = f"{p.get('asset_id', '?')} event {p.get('event_id') or p.get('seq', '?')}"
-            click.echo(f"{where} (journal line {p.get('line', '?')}): {p['problem']}", err=True)
+            line = f" (journal line {p['line']})" if p.get("line") else ""
+            click.echo(f"{where}{line}: {p['problem']}", err=True)
     if problems and fmt == "json":
         emit(fmt, doc, lambda c: None)
         ctx.exit(RegisterNotIntact.exit_code)
