@@ -56,7 +56,7 @@ def _case(root: Path, files: list[Path]) -> Workspace:
 def fixture_ws(tmp_path: Path) -> Workspace:
     return _case(
         tmp_path / "case",
-        [DATA / "fx_rates.csv", DATA / "assets.csv", DATA / "asset_events.csv"],
+        [DATA / n for n in ("fx_rates.csv", "kyc_customers.csv", "assets.csv", "asset_events.csv")],
     )
 
 
@@ -195,6 +195,11 @@ def test_cli_list_show_report_json_and_csv(fixture_ws: Workspace) -> None:
     lines = r.stdout.splitlines()
     assert lines[0].startswith("year,state,freezing_orders_issued,freezing_orders_executed")
     assert len(lines) == 3 and lines[1].startswith("2025,DE,1,2,0,0,1,2,0,13030.30,")
+    shutil.copy(DATA / "proceeds" / "chains.json", fixture_ws.path("results", "chains.json"))
+    r = _run("assets", root, "list", "--chain", "CH-2", "--format", "json")
+    assert [(x["asset_id"], x["owner_name"], x["chains"]) for x in json.loads(r.stdout)] == [
+        ("A2", "Ion Marin", ["CH-2"])
+    ]
     r = _run("assets", root, "show", "NOPE")
     assert r.exit_code == 2 and "no asset 'NOPE'" in r.stderr
 
