@@ -218,6 +218,9 @@ def test_cli_update_checks_and_verify_names_tampering(fixture_ws: Workspace) -> 
              "--issuing", "RO", "--executing", "DE")  # fmt: skip
     assert r.exit_code == 3 and "only 1500.00 of the realised value" in r.stderr
     r = _run("assets", root, "update", "A2", "--to", "returned", "--date", "2025-10-02",
+             "--authority", "ANABI", "--issuing", "Ruritania")  # fmt: skip
+    assert r.exit_code == 3 and "--issuing 'Ruritania' is not a country" in r.stderr
+    r = _run("assets", root, "update", "A2", "--to", "returned", "--date", "2025-10-02",
              "--authority", "ANABI", "--note", "keys handed over", "--format", "json")  # fmt: skip
     assert r.exit_code == 0, r.output
     ev = json.loads(r.stdout)
@@ -244,6 +247,23 @@ def test_cli_update_checks_and_verify_names_tampering(fixture_ws: Workspace) -> 
     probs = json.loads(_run("assets", root, "verify", "--format", "json").stdout)["problems"]
     assert [(p["event_id"], p["problem"]) for p in probs] == [
         ("E05", "does not follow the previous event (prev_hash)")
+    ]
+    # rewrite A1's whole chain consistently (E04 altered, every later hash recomputed): the
+    # chain verifies in itself, but not against the heads the audit log recorded
+    prev, rewritten = "", []
+    for e in map(json.loads, altered):
+        if e["asset_id"] == "A1":
+            if e["event_id"] == "E04":
+                e["amount_base"] = "800.00"
+            e["prev_hash"] = prev or e["prev_hash"]
+            e["hash"] = prev = event_hash(e)
+        rewritten.append(json.dumps(e))
+    journal.write_text("\n".join(rewritten) + "\n")
+    probs = json.loads(_run("assets", root, "verify", "--format", "json").stdout)["problems"]
+    assert [p["problem"] for p in probs] == [
+        "not allowed: 'victim_compensation' pays out 5000.00 but only 800.00 of the realised "
+        "value (800.00) remains after 0.00 to victims and 0.00 shared",
+        "event 6 of A1 is not the one the audit log recorded (the chain was rewritten)",
     ]
     # remove an event in the middle, and the last one
     kept = [ln for ln in lines if '"E09"' not in ln and '"A2#4"' not in ln]

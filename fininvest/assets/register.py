@@ -44,6 +44,7 @@ from fininvest.assets.lifecycle import Lifecycle, load_lifecycle
 from fininvest.assets.money import FxRates, parse_amount
 from fininvest.errors import BadInput, UnknownEntity
 from fininvest.ingest.pipeline import QUARANTINE_SCHEMA
+from fininvest.normalise import clean_country, clean_currency
 from fininvest.workspace import Workspace
 
 JOURNAL = ("register", "asset_events.jsonl")
@@ -89,6 +90,24 @@ def _recorder() -> str:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return str(os.getuid())
+
+
+def _country(value: str | None, what: str) -> str | None:
+    if not value:
+        return None
+    code = clean_country(value)
+    if code is None:
+        raise BadInput(f"{what} '{value}' is not a country (ISO 3166 alpha-2, e.g. DE)")
+    return code
+
+
+def _currency(value: str | None) -> str | None:
+    if not value:
+        return None
+    code = clean_currency(value)
+    if code is None:
+        raise BadInput(f"--currency '{value}' is not an ISO 4217 currency (e.g. EUR)")
+    return code
 
 
 def _text(v: object) -> str | None:
@@ -251,13 +270,13 @@ class Register:
                 "date": on.isoformat(),
                 "decision_ref": decision_ref,
                 "authority": authority,
-                "issuing_state": (issuing_state or "").upper() or None,
-                "executing_state": (executing_state or "").upper() or None,
+                "issuing_state": _country(issuing_state, "--issuing"),
+                "executing_state": _country(executing_state, "--executing"),
                 "jurisdiction": self.assets[asset_id].jurisdiction
                 if asset_id in self.assets
                 else None,
                 "amount": amount,
-                "currency": (currency or "").upper() or None,
+                "currency": _currency(currency),
                 "note": note,
                 "source": "update",
                 "recorded_by": _recorder(),
@@ -390,6 +409,9 @@ class Register:
         event (empty list: intact). Complexity: O(events + audit entries)."""
         problems: list[dict[str, Any]] = []
         last: dict[str, dict[str, Any]] = {}
+        hashes: dict[tuple[str, int], str] = {}
+        replayed: dict[str, AssetState] = {}
+        broken: set[str] = set()
         if self.path.exists():
             with open(self.path, encoding="utf-8") as fh:
                 for n, line in enumerate(fh, 1):
@@ -414,20 +436,40 @@ class Register:
                         )
                     if event_hash(ev) != ev.get("hash"):
                         problems.append({**where, "problem": "altered (hash does not match)"})
+                    if problems and problems[-1].get("asset_id") == aid:
+                        broken.add(aid)  # replay only intact chains (no cascade of problems)
+                    if aid not in broken:
+                        refused = apply_event(
+                            self.lc, replayed.setdefault(aid, AssetState(aid)), ev
+                        )
+                        if refused:
+                            broken.add(aid)
+                            problems.append({**where, "problem": f"not allowed: {refused}"})
                     last[aid] = {"seq": seq, "hash": ev.get("hash")}
-        recorded: dict[str, dict[str, Any]] = {}
+                    hashes[aid, seq] = str(ev.get("hash"))
+        recorded: dict[tuple[str, int], str] = {}
         for entry in self.ws.audit_entries():
             if entry.get("command") == "assets append":
-                recorded.update(entry.get("counts", {}).get("heads", {}))
-        for aid, head in sorted(recorded.items()):
-            have = last.get(aid, {"seq": 0})
-            if have["seq"] < head["seq"]:
+                for aid, head in entry.get("counts", {}).get("heads", {}).items():
+                    recorded[aid, int(head["seq"])] = str(head["hash"])
+        for (aid, seq), h in sorted(recorded.items()):
+            have = last.get(aid, {"seq": 0})["seq"]
+            where = {"asset_id": aid, "seq": seq}
+            if have < seq:
+                if (aid, seq + 1) not in recorded:  # name each removed tail once
+                    problems.append(
+                        {
+                            **where,
+                            "problem": f"event(s) {have + 1}–{seq} of {aid} removed "
+                            "(the audit log recorded them)",
+                        }  # fmt: skip
+                    )
+            elif hashes.get((aid, seq)) != h:
                 problems.append(
                     {
-                        "asset_id": aid,
-                        "seq": head["seq"],
-                        "problem": f"event(s) {have['seq'] + 1}–{head['seq']} of {aid} removed "
-                        "(the audit log recorded them)",
-                    }
+                        **where,
+                        "problem": f"event {seq} of {aid} is not the one the audit log "
+                        "recorded (the chain was rewritten)",
+                    }  # fmt: skip
                 )
         return problems
