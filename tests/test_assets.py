@@ -219,7 +219,7 @@ def test_cli_update_checks_and_verify_names_tampering(fixture_ws: Workspace) -> 
     assert r.exit_code == 3 and "only 1500.00 of the realised value" in r.stderr
     r = _run("assets", root, "update", "A2", "--to", "returned", "--date", "2025-10-02",
              "--authority", "ANABI", "--issuing", "Ruritania")  # fmt: skip
-    assert r.exit_code == 3 and "--issuing 'Ruritania' is not a country" in r.stderr
+    assert r.exit_code == 3 and "'Ruritania' is not a country" in r.stderr
     r = _run("assets", root, "update", "A2", "--to", "returned", "--date", "2025-10-02",
              "--authority", "ANABI", "--note", "keys handed over", "--format", "json")  # fmt: skip
     assert r.exit_code == 0, r.output

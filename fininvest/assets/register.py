@@ -30,7 +30,7 @@ import fcntl
 import getpass
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -50,6 +50,7 @@ from fininvest.workspace import Workspace
 JOURNAL = ("register", "asset_events.jsonl")
 QUARANTINE = ("quarantine", "asset-register.parquet")
 PREFIX = "asset register: "
+COUNTRY = "a country (ISO 3166 alpha-2, e.g. DE)"
 
 
 class RefusedEvent(BadInput):
@@ -92,21 +93,13 @@ def _recorder() -> str:
         return str(os.getuid())
 
 
-def _country(value: str | None, what: str) -> str | None:
+def _code(value: str | None, clean: Callable[[str | None], str | None], what: str) -> str | None:
+    """``value`` as a country or currency code via ``clean``; a clear error if it is none."""
     if not value:
         return None
-    code = clean_country(value)
+    code = clean(value)
     if code is None:
-        raise BadInput(f"{what} '{value}' is not a country (ISO 3166 alpha-2, e.g. DE)")
-    return code
-
-
-def _currency(value: str | None) -> str | None:
-    if not value:
-        return None
-    code = clean_currency(value)
-    if code is None:
-        raise BadInput(f"--currency '{value}' is not an ISO 4217 currency (e.g. EUR)")
+        raise BadInput(f"'{value}' is not {what}")
     return code
 
 
@@ -270,13 +263,13 @@ class Register:
                 "date": on.isoformat(),
                 "decision_ref": decision_ref,
                 "authority": authority,
-                "issuing_state": _country(issuing_state, "--issuing"),
-                "executing_state": _country(executing_state, "--executing"),
+                "issuing_state": _code(issuing_state, clean_country, COUNTRY),
+                "executing_state": _code(executing_state, clean_country, COUNTRY),
                 "jurisdiction": self.assets[asset_id].jurisdiction
                 if asset_id in self.assets
                 else None,
                 "amount": amount,
-                "currency": _currency(currency),
+                "currency": _code(currency, clean_currency, "an ISO 4217 currency (e.g. EUR)"),
                 "note": note,
                 "source": "update",
                 "recorded_by": _recorder(),
