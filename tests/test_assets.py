@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from fininvest.assets.allocation import art30_split
 from fininvest.assets.history import event_hash
 from fininvest.assets.lifecycle import load_lifecycle, parse_lifecycle
 from fininvest.assets.money import FxRates, cents, parse_amount
@@ -188,6 +189,11 @@ def test_cli_list_show_report_json_and_csv(fixture_ws: Workspace) -> None:
     doc = json.loads(r.stdout)
     assert [e["status"] for e in doc["events"]][-2:] == ["victim_compensation", "shared"]
     assert doc["allowed_next"] == ["shared"] and doc["remaining"] == "1500.00"
+    # confiscated on RO's order in DE: 3 000 after victims stays in DE (≤ EUR 10 000)
+    assert doc["art30_split"] == {
+        "issuing_state": "RO", "executing_state": "DE", "after_victims": "3000.00",
+        "due_to_issuing_state": "0.00", "shared": "1500.00", "outstanding": "-1500.00",
+    }  # fmt: skip
     r = _run("assets", root, "report", "--as-of", "2026-06-30", "--format", "json")
     doc = json.loads(r.stdout)
     assert doc["funnel"]["stages"][3] == {"stage": "realised", "assets": 2, "value": "11030.30"}
@@ -287,6 +293,11 @@ def test_sample_case_histories(sample_ws: Workspace, tmp_path: Path) -> None:
     assert any(e["status"] == "frozen" and e["issuing_state"] != e["executing_state"]
                for e in events)  # fmt: skip
     assert {"sold", "released", "victim_compensation", "shared"} <= {e["status"] for e in events}
+    # the sample's shared amount is what art. 30(7) gives the issuing state
+    split = art30_split(reg.lc, states["AS-SE-01-000"], "EUR")
+    assert split is not None and (split["due_to_issuing_state"], split["outstanding"]) == (
+        D("10670.00"), D("0.00"),
+    )  # fmt: skip
 
 
 # ----- state machine -----------------------------------------------------------------------

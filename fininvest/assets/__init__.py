@@ -7,6 +7,7 @@ and victim compensation, with the statistics the law asks for.
 * :mod:`fininvest.assets.register` — the append-only journal in the workspace;
 * :mod:`fininvest.assets.money` — exact amounts and FX to the base currency;
 * :mod:`fininvest.assets.statistics` — totals, funnel, time in stage, yearly statistics;
+* :mod:`fininvest.assets.allocation` — sharing between states after victims (art. 30(7));
 * :mod:`fininvest.assets.proceeds` — money traced to a chain's members against their assets;
 * :mod:`fininvest.assets.graph_rows` — each asset's register state for the graph load.
 

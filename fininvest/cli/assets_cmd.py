@@ -160,6 +160,8 @@ def show(ctx: click.Context, asset_id: str, fmt: str) -> None:
 
     Example: fininvest assets CASE_DIR show AS-SE-01-000
     """
+    from fininvest.assets.allocation import art30_split
+
     ws, reg = _open(ctx)
     st = reg.state(asset_id)
     a = reg.assets.get(asset_id)
@@ -183,6 +185,7 @@ def show(ctx: click.Context, asset_id: str, fmt: str) -> None:
         "shared": st.shared,
         "remaining": st.remaining,
         "allowed_next": list(reg.lc.allowed_after(st.status)),
+        "art30_split": art30_split(reg.lc, st, reg.fx.base),
         "events": st.events,
     }
     ws.audit("assets show", {"asset_id": asset_id}, counts={"events": st.seq})
@@ -209,6 +212,14 @@ def show(ctx: click.Context, asset_id: str, fmt: str) -> None:
                       ev.get("source") or "")  # fmt: skip
         c.print(t)
         c.print(f"allowed next: {', '.join(doc['allowed_next']) or 'none (final)'}")
+        split = doc["art30_split"]
+        if split:
+            c.print(
+                f"Reg. 2018/1805 art. 30(7): after victims {split['after_victims']}; due to "
+                f"{split['issuing_state']} {split['due_to_issuing_state']}; shared "
+                f"{split['shared']}; outstanding {split['outstanding']} (unless agreed otherwise)",
+                highlight=False,
+            )
 
     emit(fmt, doc, render)
 
