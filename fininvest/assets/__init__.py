@@ -5,6 +5,7 @@ and victim compensation, with the statistics the law asks for.
   ``indicators/assets/lifecycle.toml``;
 * :mod:`fininvest.assets.history` — replaying an asset's events, the per-asset hash chain;
 * :mod:`fininvest.assets.register` — the append-only journal in the workspace;
+* :mod:`fininvest.assets.verify` — recomputing the journal's hash chains;
 * :mod:`fininvest.assets.money` — exact amounts and FX to the base currency;
 * :mod:`fininvest.assets.statistics` — totals, funnel, time in stage, yearly statistics;
 * :mod:`fininvest.assets.allocation` — sharing between states after victims (art. 30(7));

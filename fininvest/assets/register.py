@@ -39,9 +39,10 @@ from typing import Any
 
 import polars as pl
 
-from fininvest.assets.history import GENESIS, AssetState, apply_event, event_hash, seal
+from fininvest.assets.history import AssetState, apply_event, seal
 from fininvest.assets.lifecycle import Lifecycle, load_lifecycle
 from fininvest.assets.money import FxRates, parse_amount
+from fininvest.assets.verify import verify_journal
 from fininvest.errors import BadInput, UnknownEntity
 from fininvest.ingest.pipeline import QUARANTINE_SCHEMA
 from fininvest.normalise import clean_country, clean_currency
@@ -398,71 +399,6 @@ class Register:
 
     # ----- verification --------------------------------------------------------------------
     def verify(self) -> list[dict[str, Any]]:
-        """Recompute every asset's hash chain; one problem per altered, removed or unreadable
-        event (empty list: intact). Complexity: O(events + audit entries)."""
-        problems: list[dict[str, Any]] = []
-        last: dict[str, dict[str, Any]] = {}
-        hashes: dict[tuple[str, int], str] = {}
-        replayed: dict[str, AssetState] = {}
-        broken: set[str] = set()
-        if self.path.exists():
-            with open(self.path, encoding="utf-8") as fh:
-                for n, line in enumerate(fh, 1):
-                    try:
-                        ev = json.loads(line)
-                        aid, seq = str(ev["asset_id"]), int(ev["seq"])
-                    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                        problems.append({"line": n, "problem": "not a readable event record"})
-                        continue
-                    prev = last.get(aid)
-                    where = {"asset_id": aid, "event_id": ev.get("event_id"), "seq": seq, "line": n}
-                    want = prev["seq"] + 1 if prev else 1
-                    if seq != want:
-                        problems.append(
-                            {**where, "problem": f"event(s) {want}–{seq - 1} of {aid} removed"}
-                            if seq > want
-                            else {**where, "problem": f"sequence {seq} repeated or out of order"}
-                        )
-                    elif ev.get("prev_hash") != (prev["hash"] if prev else GENESIS):
-                        problems.append(
-                            {**where, "problem": "does not follow the previous event (prev_hash)"}
-                        )
-                    if event_hash(ev) != ev.get("hash"):
-                        problems.append({**where, "problem": "altered (hash does not match)"})
-                    if problems and problems[-1].get("asset_id") == aid:
-                        broken.add(aid)  # replay only intact chains (no cascade of problems)
-                    if aid not in broken:
-                        refused = apply_event(
-                            self.lc, replayed.setdefault(aid, AssetState(aid)), ev
-                        )
-                        if refused:
-                            broken.add(aid)
-                            problems.append({**where, "problem": f"not allowed: {refused}"})
-                    last[aid] = {"seq": seq, "hash": ev.get("hash")}
-                    hashes[aid, seq] = str(ev.get("hash"))
-        recorded: dict[tuple[str, int], str] = {}
-        for entry in self.ws.audit_entries():
-            if entry.get("command") == "assets append":
-                for aid, head in entry.get("counts", {}).get("heads", {}).items():
-                    recorded[aid, int(head["seq"])] = str(head["hash"])
-        for (aid, seq), h in sorted(recorded.items()):
-            have = last.get(aid, {"seq": 0})["seq"]
-            where = {"asset_id": aid, "seq": seq}
-            if have < seq:
-                if (aid, seq + 1) not in recorded:  # name each removed tail once
-                    problems.append(
-                        {
-                            **where,
-                            "problem": f"event(s) {have + 1}–{seq} of {aid} removed "
-                            "(the audit log recorded them)",
-                        }  # fmt: skip
-                    )
-            elif hashes.get((aid, seq)) != h:
-                problems.append(
-                    {
-                        **where,
-                        "problem": f"event {seq} of {aid} is not the one the audit log "
-                        "recorded (the chain was rewritten)",
-                    }  # fmt: skip
-                )
-        return problems
+        """Every altered, removed, unreadable or disallowed event (see
+        :func:`fininvest.assets.verify.verify_journal`); empty list: intact."""
+        return verify_journal(self.path, self.lc, self.ws.audit_entries())
