@@ -132,6 +132,22 @@ def test_ingested_events_checked_and_refused_to_quarantine(fixture_ws: Workspace
     )  # fmt: skip
 
 
+def test_an_asset_without_identification_gets_one_from_the_assets_table(tmp_path: Path) -> None:
+    events = tmp_path / "asset_events.csv"
+    events.write_text(
+        "event_id,asset_id,status,date,decision_ref,authority,jurisdiction\n"
+        "F1,A1,frozen,2025-01-05,RO-F-1,Tribunalul Bucuresti,RO\n"  # before identified_on
+    )
+    ws = _case(tmp_path / "c", [DATA / "assets.csv", events])
+    reg = Register(ws)
+    assert reg.sync().refused == []
+    a1 = reg.state("A1")
+    assert [(e["status"], e["date"], e["source"]) for e in a1.events] == [
+        ("identified", "2025-01-05", "assets"), ("frozen", "2025-01-05", "ingest"),
+    ]  # fmt: skip
+    assert [e["status"] for e in reg.state("A2").events] == ["identified"]
+
+
 def test_statistics_match_the_hand_computed_fixture(fixture_ws: Workspace) -> None:
     reg = Register(fixture_ws)
     reg.sync()

@@ -302,7 +302,9 @@ class Register:
                 out.refused += [{**r, "reason": f"unknown asset '{aid}'"} for r in todo]
                 continue
             if st.seq == 0 and (not todo or todo[0]["status"] != "identified"):
-                first = a.identified_on or (date.fromisoformat(todo[0]["date"]) if todo else None)
+                dates = [a.identified_on] if a.identified_on else []
+                dates += [date.fromisoformat(todo[0]["date"])] if todo else []
+                first = min(dates, default=None)  # never after the first recorded decision
                 todo = [
                     {
                         "event_id": f"{aid}#identified",

@@ -141,7 +141,7 @@ def time_in_stage(book: Book, as_of: date) -> list[dict[str, Any]]:
                 {
                     "status": status,
                     "stays": len(stays),
-                    "median_days": statistics.median(stays),
+                    "median_days": float(statistics.median(stays)),
                     "longest_days": longest[0],
                     "longest_asset": longest[1],
                 }
