@@ -132,6 +132,15 @@ def test_ingested_events_checked_and_refused_to_quarantine(fixture_ws: Workspace
     )  # fmt: skip
 
 
+def test_cli_ingest_brings_events_into_the_register(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "c")
+    r = _run("ingest", ws.root, *sorted(DATA.glob("*.csv")), "--format", "json")
+    assert r.exit_code == 0
+    assert "asset register: 13 events added, 2 refused" in r.stderr
+    assert len(json.loads(r.stdout)) == 4  # the summary document is unchanged
+    assert ws.path("quarantine", "asset-register.parquet").exists()
+
+
 def test_an_asset_without_identification_gets_one_from_the_assets_table(tmp_path: Path) -> None:
     events = tmp_path / "asset_events.csv"
     events.write_text(
