@@ -155,6 +155,13 @@ def test_an_asset_without_identification_gets_one_from_the_assets_table(tmp_path
         ("identified", "2025-01-05", "assets"), ("frozen", "2025-01-05", "ingest"),
     ]  # fmt: skip
     assert [e["status"] for e in reg.state("A2").events] == ["identified"]
+    # under management at the end of 2025, not any more at the end of 2026
+    reg.update("A1", "under_management", date(2025, 3, 1), decision_ref="M1", authority="ANABI")
+    reg.update("A1", "released", date(2026, 2, 1), decision_ref="R1", authority="Curtea")
+    rows = {(r["year"], r["state"]): r for r in yearly(book_of(reg))}
+    assert (rows[2025, "DE"]["assets_under_management"], rows[2025, "DE"]["value_under_management"]
+            ) == (1, D("10000.00"))  # fmt: skip
+    assert (2026, "DE") not in rows
 
 
 def test_statistics_match_the_hand_computed_fixture(fixture_ws: Workspace) -> None:
