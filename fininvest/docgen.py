@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from fininvest.assets.lifecycle import lifecycle_md
 from fininvest.formats.declarations import KINDS, PROVENANCE, TABLE_KEYS, table_schema
 from fininvest.formats.fields import TYPE_DOCS, RecordKind
 from fininvest.graph.model import generated_cypher
@@ -265,6 +266,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/indicators.md": indicators_md,
     "docs/graph-model.md": graph_model_md,
     "docs/limits.md": limits_markdown,
+    "docs/assets-lifecycle.md": lifecycle_md,
     **{f"cypher/{rel}": functools.partial(str, text) for rel, text in generated_cypher().items()},
 }
 # Cypher files that only the generator may write: anything else here is stale.

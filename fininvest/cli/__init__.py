@@ -61,6 +61,7 @@ def cli() -> None:
 def _register() -> None:
     from fininvest.cli import (
         analytics_cmd,
+        assets_cmd,
         bench_cmd,
         demo_cmd,
         evaluate_cmd,
@@ -88,6 +89,7 @@ def _register() -> None:
     cli.add_command(analytics_cmd.trace)
     cli.add_command(analytics_cmd.network)
     cli.add_command(evidence_cmd.evidence)
+    cli.add_command(assets_cmd.assets)
 
 
 _register()

@@ -122,6 +122,12 @@ def ingest(
     if not paths:
         raise BadInput("no input files", hint=f"Put files in {ws.path('raw')} or name them.")
     summaries = run_ingest(ws, paths, kind, fmt_in, quiet)
+    if any(s.tables.get("asset_events") or s.tables.get("assets") for s in summaries):
+        from fininvest.assets.register import Register  # the register's checks (docs/assets.md)
+
+        synced = Register(ws).sync()
+        click.echo(f"asset register: {synced.appended} events added, {len(synced.refused)} "
+                   "refused (quarantine/asset-register.parquet)", err=True)  # fmt: skip
     emit(fmt, [s.to_dict() for s in summaries], lambda c: render_summaries(summaries, c))
     failed = [s for s in summaries if s.error]
     for s in failed:
