@@ -69,6 +69,7 @@ def _register() -> None:
         ingest_cmd,
         sample_cmd,
         screen_cmd,
+        train_cmd,
         workspace_cmds,
     )
 
@@ -86,6 +87,7 @@ def _register() -> None:
     cli.add_command(analytics_cmd.chains)
     cli.add_command(analytics_cmd.trace)
     cli.add_command(analytics_cmd.network)
+    cli.add_command(train_cmd.train)
 
 
 _register()
