@@ -71,6 +71,7 @@ def _register() -> None:
         ingest_cmd,
         sample_cmd,
         screen_cmd,
+        train_cmd,
         workspace_cmds,
     )
 
@@ -90,6 +91,7 @@ def _register() -> None:
     cli.add_command(analytics_cmd.network)
     cli.add_command(evidence_cmd.evidence)
     cli.add_command(assets_cmd.assets)
+    cli.add_command(train_cmd.train)
 
 
 _register()
