@@ -64,6 +64,7 @@ def _register() -> None:
         bench_cmd,
         demo_cmd,
         evaluate_cmd,
+        fx_cmd,
         graph_cmd,
         indicators_cmd,
         ingest_cmd,
@@ -86,6 +87,7 @@ def _register() -> None:
     cli.add_command(analytics_cmd.chains)
     cli.add_command(analytics_cmd.trace)
     cli.add_command(analytics_cmd.network)
+    cli.add_command(fx_cmd.fx)
 
 
 _register()
