@@ -66,6 +66,7 @@ def _register() -> None:
         demo_cmd,
         evaluate_cmd,
         evidence_cmd,
+        fx_cmd,
         graph_cmd,
         indicators_cmd,
         ingest_cmd,
@@ -92,6 +93,7 @@ def _register() -> None:
     cli.add_command(evidence_cmd.evidence)
     cli.add_command(assets_cmd.assets)
     cli.add_command(train_cmd.train)
+    cli.add_command(fx_cmd.fx)
 
 
 _register()

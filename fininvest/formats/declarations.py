@@ -39,7 +39,10 @@ ASSET_KINDS = (
 ASSET_STATUSES = state_names()
 
 AMOUNT_BASE = Derived(
-    "amount_base", pl.Float64(), "amount converted to the workspace base currency (FX as of date)"
+    "amount_base",
+    pl.Float64(),
+    "amount converted to the workspace base currency (FX as of date: the case's fx rates, then "
+    "the ECB reference rates; empty when neither has a rate)",
 )
 TS_OFFSET = Derived(
     "ts_offset_min",
@@ -536,7 +539,11 @@ FX = RecordKind(
     table="fx_rates",
     description=(
         "Daily rates: one unit of `currency` is worth `rate` units of `quote`. Amounts are "
-        "converted with the latest rate on or before their date. Ingest rates before money."
+        "converted with the latest rate on or before their date (at most 31 days old). Ingest "
+        "rates before money. Where a case's rates do not cover a day or currency, the ECB's euro "
+        "reference rates (shipped, 1999 onwards; `fininvest fx status`) are used; a record with "
+        "no rate at all is accepted with an empty `amount_base` and counted in the ingest "
+        "summary (`no_base_amount`)."
     ),
     fields=(
         Field("date", "date", True, "day of the rate", "2025-03-14"),

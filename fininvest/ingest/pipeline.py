@@ -44,6 +44,7 @@ from fininvest.formats.readers import (
     read_head,
     read_parquet,
 )
+from fininvest.fx import reference_daily_rates
 from fininvest.ingest.repeats import RepeatedKeys
 from fininvest.ingest.validate import REJECTED_SCHEMA, validate
 from fininvest.limits import Limits, limits_from_config
@@ -72,6 +73,8 @@ class FileSummary:
     rejected: int = 0
     added: int = 0
     already_present: int = 0
+    #: accepted records in a currency with no FX rate to the base: kept, base amount empty
+    no_base_amount: int = 0
     tables: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
@@ -252,6 +255,14 @@ def _fx(ws: Workspace) -> pl.DataFrame | None:
     return ws.scan("fx_rates").collect() if ws.has_table("fx_rates") else None
 
 
+def _reference(ws: Workspace) -> Callable[[], pl.DataFrame] | None:
+    """The reference rates to the base (read when a record first needs them), or None when
+    ``[fx] reference = "none"``."""
+    if ws.config.get("fx", {}).get("reference", "ecb") == "none":
+        return None
+    return partial(reference_daily_rates, ws.base_currency, ws.root)
+
+
 def _ingest_one(
     ws: Workspace,
     path: Path,
@@ -346,7 +357,8 @@ def _store(
         prefix=f".tmp-{kind.name}-", dir=ws.table_dir(table), ignore_cleanup_errors=True
     ) as folder:
         tmp = Path(folder)
-        ctx = FinishContext(ws.base_currency, _fx(ws), path.name)
+        ctx = FinishContext(ws.base_currency, _fx(ws), path.name, _reference(ws))
+        no_rate: dict[str, int] = {}
         rejected_parts: list[pl.DataFrame] = []
         labels_parts: list[pl.DataFrame] = []
         files: list[Path] = []
@@ -374,6 +386,13 @@ def _store(
                 labels_parts.extend(labels)
                 s.sha256 = digest.result()
                 out = conform(_with_provenance(out, kind, path, s), table)
+                if "amount_base" in out.columns and out["amount_base"].null_count():
+                    for cur, n in (
+                        out.filter(pl.col("amount_base").is_null())["currency"]
+                        .value_counts()
+                        .iter_rows()
+                    ):
+                        no_rate[str(cur)] = no_rate.get(str(cur), 0) + n
                 files.append(tmp / f"{i:05d}.parquet")
                 writes.append(writer.submit(write_part, out, files[-1]))
                 rows.append(out.height)
@@ -411,6 +430,14 @@ def _store(
         lab_file.parent.mkdir(parents=True, exist_ok=True)
         write_part(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
         _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file], [label_rows.height])
+    if no_rate:
+        s.no_base_amount += sum(no_rate.values())
+        s.notes.append(
+            f"{sum(no_rate.values()):,} records in "
+            + ", ".join(f"{c} ({n:,})" for c, n in sorted(no_rate.items()))
+            + f" have no FX rate to {ws.base_currency} for their day: accepted with an empty "
+            "base amount (ingest an fx file, or see fininvest fx status)"
+        )
     accepted_n = raw.records - rejected.height
     s.read += raw.records
     s.rejected += rejected.height
