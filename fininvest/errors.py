@@ -115,3 +115,21 @@ class AgreementRefused(FininvestError):
 
     exit_code = EXIT_BAD_INPUT
     kind = "agreement_refused"
+
+
+class LimitExceeded(BadInput):
+    """An input file goes beyond a limit of :mod:`fininvest.limits` (decompressed size,
+    compression ratio, field length, column count): refused whole, naming the limit."""
+
+    kind = "limit_exceeded"
+
+    def __init__(self, message: str, *, hint: str | None = None, file: str, limit: str) -> None:
+        super().__init__(message, hint=hint)
+        self.file = file
+        self.limit = limit
+
+    def to_dict(self) -> dict[str, object]:
+        d = super().to_dict()
+        d["file"] = self.file
+        d["limit"] = self.limit
+        return d

@@ -197,9 +197,27 @@ def finite(num: pl.Expr) -> pl.Expr:
     return pl.when(num.is_finite()).then(num)
 
 
+#: what a date field accepts: ``YYYY-MM-DD``, or an ISO timestamp of the shapes
+#: :func:`parse_timestamps` reads (cut to its date); anything after it (``2025-01-019``,
+#: ``2025-03-14 approx``) makes the value invalid, never silently dropped
+_DATE_SHAPE = (
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
 def date_expr(text: pl.Expr) -> pl.Expr:
-    """``YYYY-MM-DD`` (a longer ISO timestamp is cut to its date) → Date; null where invalid."""
-    return text.str.strip_chars().str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    """``YYYY-MM-DD`` (a full ISO timestamp is cut to its date) → Date; null where invalid,
+    including the year 0000 (ISO 8601 years here are 0001-9999).
+
+    Examples
+    --------
+    >>> s = pl.Series(["2025-01-19", "2025-01-019", "2025-03-14 approx", "0000-01-01"])
+    >>> pl.select(date_expr(pl.lit(s))).to_series().to_list()
+    [datetime.date(2025, 1, 19), None, None, None]
+    """
+    t = text.str.strip_chars()
+    ok = t.str.contains(_DATE_SHAPE) & ~t.str.starts_with("0000")
+    return pl.when(ok).then(t.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
 
 
 def parse_amounts(s: pl.Series) -> pl.Series:
@@ -264,7 +282,10 @@ _TS_SHAPE = r"^\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?" + _T
 def _parse_timestamps_polars(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     """:func:`parse_timestamps` in Polars alone (the values the byte parser leaves)."""
     s = s.str.strip_chars()
-    s = pl.select(pl.when(s.str.contains(_TS_SHAPE)).then(s)).to_series()
+    # the year 0000 and a leap second (…:60, which chrono rolls into the next minute) are
+    # refused: stored, they would be another instant than the one written
+    shaped = s.str.contains(_TS_SHAPE) & ~s.str.starts_with("0000") & (s.str.slice(16, 3) != ":60")
+    s = pl.select(pl.when(shaped).then(s)).to_series()
     parts = pl.DataFrame({"s": s}).select(
         pl.col("s").str.slice(19).alias("tail"),
         pl.col("s")

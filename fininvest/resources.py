@@ -13,7 +13,7 @@ from pathlib import Path
 from fininvest.errors import FininvestError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-RESOURCE_NAMES = ("cypher", "indicators", "dashboards")
+RESOURCE_NAMES = ("cypher", "indicators", "dashboards", "training")
 
 
 def resource_dir(name: str) -> Path:

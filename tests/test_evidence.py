@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from defusedxml import ElementTree as DET
 
+from fininvest.errors import FininvestError
 from fininvest.evidence import Withheld, assemble, refresh_text, verify_pack, write_pack
 from fininvest.evidence.anx import build_anx
 from fininvest.evidence.ftm import validate_ftm
@@ -349,6 +350,12 @@ def test_corruption_corpus_each_caught_and_named(
     rep = verify_pack(bag, key)
     assert any(c.path == "bag-info.txt" and c.problem == "modified" for c in rep.problems)
 
+    bag = _copy(pack, tmp_path, "symlink")  # same bytes, but through a link out of the pack
+    outside = tmp_path / "chart.anx"
+    shutil.move(bag / "data/chart.anx", outside)
+    (bag / "data/chart.anx").symlink_to(outside)
+    assert any(c.problem == "symlink" for c in verify_pack(bag, key).problems)
+
     bag = _copy(pack, tmp_path, "unsigned")
     (bag / "signature.ed25519").unlink()
     assert _named(verify_pack(bag, key), "signature.ed25519")
@@ -397,6 +404,12 @@ def test_cli_verify_zip_list_and_errors(
     (bad / "data/evidence.json").write_text("{}")
     r = invoke(runner, "evidence", "verify", bad)
     assert r.exit_code == 3 and "data/evidence.json" in r.stdout and "NOT VERIFIED" in r.stdout
+    r = invoke(runner, "evidence", "verify", bad, "--format", "json")
+    doc = json.loads(r.stdout)  # exactly one JSON document, and the status says it fails
+    assert r.exit_code == 3 and not doc["ok"]
+    assert [c["path"] for c in doc["checks"] if not c["ok"] and c["check"] == "payload"] == [
+        "data/evidence.json"
+    ]
     # a zip: verified, and a flipped byte inside it is caught too
     z = tmp_path / "p.zip"
     r = export(runner, case, chain["id"], z, "--unsigned")
@@ -412,6 +425,9 @@ def test_cli_verify_zip_list_and_errors(
     listed = json.loads(r.stdout)
     assert {str(z.resolve()), str(pack.resolve())} <= {p["out"] for p in listed}
     assert all(len(p["tagmanifest_sha256"]) == 64 for p in listed)
+    # keygen keeps an existing key unless told
+    r = invoke(runner, "evidence", "keygen", case.root)
+    assert r.exit_code == 3 and "--force" in r.stderr
     # errors: an unknown chain is a usage error, an existing --out is refused
     r = invoke(
         runner, "evidence", "export", case.root, "--chain", "CH-NOPE", "--out", tmp_path / "x"
@@ -437,8 +453,35 @@ def test_content_can_be_transformed_before_writing(
     recruiter.name = "Person A"
     refresh_text(content)  # summaries and claims follow the changed data
     assert "Person A [" in content.chains[0].links[0].claim
-    res = write_pack(content, tmp_path / "share", at=at)
+    res = write_pack(
+        content,
+        tmp_path / "share",
+        at=at,
+        extra_payload={"share.json": '{"recipient": "RO"}\n'},
+        extra_info={"Share-Recipient": "RO", "Payload-Oxum": "0.0"},
+    )
     assert res.signed_by is None and verify_pack(res.path).ok
+    assert (res.path / "data/share.json").read_text() == '{"recipient": "RO"}\n'
+    info = bagit.Bag(str(res.path)).info
+    assert info["Share-Recipient"] == "RO" and info["Payload-Oxum"] != "0.0"
+    for bad in ("../outside.txt", "report.html"):
+        with pytest.raises(FininvestError):
+            write_pack(content, tmp_path / "bad", at=at, extra_payload={bad: "x"})
+        assert not (tmp_path / "bad").exists()
     assert not (res.path / "data/records/str.csv").exists()
     html = (res.path / "data/report.html").read_text()
     assert "not shared" in html and "Person A [" in html
+
+
+def test_one_pack_for_several_chains(case: Workspace, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    ids = [c["id"] for c in json.loads(case.path("results", "chains.json").read_text())][:2]
+    at = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    content = assemble(case, ids, exported_at=at, exported_by="t")
+    res = write_pack(content, tmp_path / "two.zip", at=at)
+    assert verify_pack(res.path).ok
+    with zipfile.ZipFile(res.path) as z:
+        info = z.read("two/bag-info.txt").decode()
+        html = z.read("two/data/report.html").decode()
+    assert all(i in info and f"Chain {i}" in html for i in ids)

@@ -61,11 +61,13 @@ def cli() -> None:
 def _register() -> None:
     from fininvest.cli import (
         analytics_cmd,
+        assets_cmd,
         bench_cmd,
         deconflict_cmd,
         demo_cmd,
         evaluate_cmd,
         evidence_cmd,
+        fx_cmd,
         graph_cmd,
         indicators_cmd,
         ingest_cmd,
@@ -73,6 +75,7 @@ def _register() -> None:
         sample_cmd,
         screen_cmd,
         share_cmd,
+        train_cmd,
         workspace_cmds,
     )
 
@@ -94,6 +97,9 @@ def _register() -> None:
     cli.add_command(deconflict_cmd.deconflict)
     cli.add_command(share_cmd.share)
     cli.add_command(evidence_cmd.evidence)
+    cli.add_command(assets_cmd.assets)
+    cli.add_command(train_cmd.train)
+    cli.add_command(fx_cmd.fx)
 
 
 _register()

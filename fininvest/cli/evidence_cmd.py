@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
@@ -113,10 +115,18 @@ def export(
         sign_key = ws.path("secrets", PRIVATE_NAME)
     if unsigned:
         sign_key = None
+    if sign_key is not None and sign_key.is_file() and sign_key.stat().st_mode & 0o077:
+        stderr.print(
+            f"[yellow]warning: {sign_key} is readable by others than its owner; "
+            f"chmod 600 it[/yellow]"
+        )
+    start = time.perf_counter()
     with stderr.status("collecting the chain's records"):
         content = assemble(ws, list(chains), exported_at=at, exported_by=current_user())
+    collected = time.perf_counter() - start
     with stderr.status("writing the pack (report, PDF, records, entities, chart, bag)"):
         res = write_pack(content, out, at=at, sign_key=sign_key, title=title)
+    res.seconds = {"collect": collected, **res.seconds}
     ws.audit(
         "evidence export",
         {
@@ -137,7 +147,7 @@ def export(
 
     def render(c: Console) -> None:
         c.print(
-            f"wrote {res.path} ({len(res.files)} files, {len(content.records)} records, "
+            f"wrote {esc(str(res.path))} ({len(res.files)} files, {len(content.records)} records, "
             f"payload {res.payload_oxum} bytes.files)"
         )
         c.print(f"tag manifest sha256: {res.tagmanifest_sha256}")
@@ -146,7 +156,10 @@ def export(
             if res.signed_by
             else "[yellow]unsigned[/yellow] (create a key: fininvest evidence keygen CASE_DIR)"
         )
-        c.print(f"verify: fininvest evidence verify {res.path}")
+        c.print(f"verify: fininvest evidence verify {esc(str(res.path))}")
+        c.print(
+            "seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in res.seconds.items()), style="dim"
+        )
 
     emit(fmt, data, render)
 
@@ -178,20 +191,20 @@ def verify(path: Path, key: Path | None, show_all: bool, fmt: str) -> None:
     rep = verify_pack(path, key)
 
     def render(c: Console) -> None:
-        t = Table("check", "file", "result", "detail", title=f"{path}")
+        t = Table("check", "file", "result", "detail", title=esc(str(path)))
         for ch in rep.checks if show_all else rep.problems:
             t.add_row(
                 ch.check,
-                ch.path or "",
-                "ok" if ch.ok else f"[red]{ch.problem}[/red]",
-                ch.detail,
+                esc(ch.path or ""),
+                "ok" if ch.ok else f"[red]{esc(ch.problem)}[/red]",
+                esc(ch.detail),
                 style=None,
             )
         if t.row_count:
             c.print(t)
         sig = next((ch for ch in rep.checks if ch.check == "signature"), None)
         if sig is not None and sig.ok:
-            c.print(f"signature: {sig.detail}")
+            c.print(f"signature: {esc(sig.detail)}")
         verdict = (
             "[green]VERIFIED[/green]"
             if rep.ok
@@ -238,14 +251,14 @@ def list_packs(case_dir: Path, fmt: str) -> None:
             return
         t = Table("exported", "chains", "pack", "tag manifest sha256", "signed by", "by")
         for p in packs:
-            where = p["out"] if p["exists"] else f"{p['out']} (no longer there)"
+            where = esc(str(p["out"])) + ("" if p["exists"] else " (no longer there)")
             t.add_row(
                 str(p["time"]),
-                ", ".join(p["chains"]),
+                esc(", ".join(p["chains"])),
                 where,
                 str(p["tagmanifest_sha256"]),
                 str(p["signed_by"] or "unsigned"),
-                str(p["user"]),
+                esc(str(p["user"])),
             )
         c.print(t)
 
@@ -288,7 +301,7 @@ def keygen(case_dir: Path, force: bool, fmt: str) -> None:
         fmt,
         data,
         lambda c: c.print(
-            f"signing key {pair.fingerprint}\n  private (owner-only): {pair.private_path}\n"
-            f"  public (hand it to verifiers): {public}"
+            f"signing key {pair.fingerprint}\n  private (owner-only): "
+            f"{esc(str(pair.private_path))}\n  public (hand it to verifiers): {esc(str(public))}"
         ),
     )

@@ -11,22 +11,18 @@ from rich.table import Table
 from fininvest.cli.output import FORMAT_OPTION, emit, stages
 from fininvest.errors import BadInput, StrictRejections
 from fininvest.formats.declarations import ALL_KIND_NAMES
+from fininvest.ingest.inputs import list_inputs
 from fininvest.ingest.pipeline import FORMATS, FileSummary, ingest_files
 from fininvest.workspace import Workspace, open_workspace
 
 
 def expand(ws: Workspace, files: tuple[Path, ...]) -> list[Path]:
-    """Files as given; a directory means every file in it; nothing means CASE_DIR/raw."""
-    paths = list(files) or [ws.path("raw")]
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out.extend(
-                sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
-            )
-        else:
-            out.append(p)
-    return out
+    """Files as given; a directory means every file in it; nothing means CASE_DIR/raw. What is
+    skipped (hidden files, links to nothing, …) is said on stderr."""
+    found = list_inputs(list(files) or [ws.path("raw")])
+    for note in found.skipped:
+        click.echo(f"Note: skipped {note}", err=True)
+    return found.files
 
 
 def render_summaries(summaries: list[FileSummary], c: Console) -> None:
@@ -126,6 +122,12 @@ def ingest(
     if not paths:
         raise BadInput("no input files", hint=f"Put files in {ws.path('raw')} or name them.")
     summaries = run_ingest(ws, paths, kind, fmt_in, quiet)
+    if any(s.tables.get("asset_events") or s.tables.get("assets") for s in summaries):
+        from fininvest.assets.register import Register  # the register's checks (docs/assets.md)
+
+        synced = Register(ws).sync()
+        click.echo(f"asset register: {synced.appended} events added, {len(synced.refused)} "
+                   "refused (quarantine/asset-register.parquet)", err=True)  # fmt: skip
     emit(fmt, [s.to_dict() for s in summaries], lambda c: render_summaries(summaries, c))
     failed = [s for s in summaries if s.error]
     for s in failed:

@@ -24,7 +24,7 @@ Examples
 True
 """
 
-from fininvest.evidence.collect import assemble, refresh_text
+from fininvest.evidence.collect import assemble
 from fininvest.evidence.content import (
     Account,
     Asset,
@@ -44,6 +44,7 @@ from fininvest.evidence.content import (
 from fininvest.evidence.pack import PackResult, write_pack
 from fininvest.evidence.signing import keygen
 from fininvest.evidence.verify import VerifyReport, verify_pack
+from fininvest.evidence.wording import refresh_text
 
 __all__ = [
     "Account",

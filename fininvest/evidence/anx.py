@@ -75,12 +75,12 @@ def build_anx(content: PackContent) -> str:
         coll = ET.SubElement(ET.SubElement(chart, tag), "StringCollection")
         for v in values:
             ET.SubElement(coll, "String").text = v
-    types = ET.SubElement(chart, "EntityTypeCollection")
-    for name in sorted(set(ICONS.values())):
-        ET.SubElement(types, "EntityType", {"Name": name, "IconFile": name})
     ET.SubElement(
         ET.SubElement(chart, "LinkTypeCollection"), "LinkType", {"Name": "Link", "Colour": "0"}
     )
+    types = ET.SubElement(chart, "EntityTypeCollection")
+    for name in sorted(set(ICONS.values())):
+        ET.SubElement(types, "EntityType", {"Name": name, "IconFile": name})
     items = ET.SubElement(chart, "ChartItemCollection")
     column = {role: i for i, role in enumerate((*ROLE_ORDER, "victim"))}
     rows: dict[int, int] = {}
@@ -97,11 +97,10 @@ def build_anx(content: PackContent) -> str:
                 "Description": f"{p.role or 'party'} · {p.id} · {p.country or '?'}",
                 "DateSet": "false",
                 "XPosition": str(100 + 250 * col),
-                "YPosition": str(100 + 120 * row),
             },
         )
         ent = ET.SubElement(
-            ET.SubElement(item, "End"),
+            ET.SubElement(item, "End", {"Y": str(100 + 120 * row)}),
             "Entity",
             {"EntityId": p.id, "Identity": p.id, "LabelIsIdentity": "false"},
         )

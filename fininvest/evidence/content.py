@@ -40,7 +40,11 @@ class Provenance:
     source_line: int | None = None
 
     def cite(self) -> str:
-        """``file #record (line n)`` — how the report cites the record."""
+        """``file #record, line n`` — how the report cites the record.
+
+        >>> Provenance("bank_transactions.csv.gz", "0a5b…", 6025, 6026).cite()
+        'bank_transactions.csv.gz #6025, line 6026'
+        """
         where = f"#{self.record_no}" if self.record_no is not None else ""
         line = f", line {self.source_line}" if self.source_line is not None else ""
         return f"{self.source_file} {where}{line}".strip()

@@ -117,7 +117,7 @@ def layout(chain: Chain, content: PackContent) -> Layout:
 def to_svg(lay: Layout, title: str) -> str:
     """The layout as an inline ``<svg>`` element (every text escaped, no external reference)."""
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{lay.width:.0f}" '
+        f'<svg role="img" width="{lay.width:.0f}" '
         f'height="{lay.height:.0f}" viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" '
         f'font-family="sans-serif" font-size="10">',
         f"<title>{escape(title)}</title>",

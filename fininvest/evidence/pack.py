@@ -24,9 +24,10 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fininvest import __version__
@@ -157,6 +158,8 @@ def write_pack(
     at: datetime,
     sign_key: Path | None = None,
     title: str | None = None,
+    extra_payload: Mapping[str, str | bytes] | None = None,
+    extra_info: Mapping[str, str] | None = None,
 ) -> PackResult:
     """Write ``content`` as a BagIt bag at ``out`` (a folder, or a ``.zip`` when so named).
 
@@ -174,6 +177,12 @@ def write_pack(
         ``signature.ed25519`` and the key's fingerprint in ``bag-info.txt``.
     title : str, optional
         The report's title (default: "Evidence pack — <chains>").
+    extra_payload : mapping, optional
+        More payload files, by path under ``data/`` (e.g. ``{"share.json": text}`` for a
+        partner share's scope); they are hashed, listed and signed like the others.
+    extra_info : mapping, optional
+        More ``bag-info.txt`` fields (e.g. ``{"Share-Recipient": "RO"}``); the fields
+        fininvest writes cannot be replaced.
 
     Returns
     -------
@@ -182,7 +191,8 @@ def write_pack(
     Raises
     ------
     BadInput
-        ``out`` exists, or the key cannot be read.
+        ``out`` exists, the key cannot be read, or an extra payload path would replace a
+        pack file or leave ``data/``.
 
     Examples
     --------
@@ -206,6 +216,10 @@ def write_pack(
     staging = Path(tempfile.mkdtemp(prefix=".evidence-", dir=out.parent))
     try:
         seconds = write_payload(content, staging, at=at, title=title, signer=signer)
+        for rel, data in sorted((extra_payload or {}).items()):
+            target = _extra_path(staging, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         t = time.perf_counter()
         info = {
             "Bagging-Date": at.astimezone(UTC).date().isoformat(),
@@ -218,6 +232,7 @@ def write_pack(
         }
         if signer:
             info["Signing-Key-Fingerprint"] = signer
+        info = {**(extra_info or {}), **info}
         bagit.make_bag(str(staging), info, checksums=["sha256"])
         # bagit.py writes version 0.97; RFC 8493 is 1.0 (same layout): say so, and let the
         # library rewrite the tag files and the tag manifest
@@ -252,6 +267,14 @@ def write_pack(
         signed_by=signer,
         seconds=seconds,
     )
+
+
+def _extra_path(folder: Path, rel: str) -> Path:
+    path = PurePosixPath(rel)
+    target = folder.joinpath(*path.parts)
+    if path.is_absolute() or ".." in path.parts or not path.parts or target.exists():
+        raise BadInput(f"extra payload file '{rel}': not a new path inside data/")
+    return target
 
 
 def write_zip(folder: Path, out: Path, top: str, files: list[str]) -> None:

@@ -20,6 +20,7 @@ The pack verifies only if every check holds.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import zipfile
@@ -108,6 +109,8 @@ def _check_files(bag: Path, entries: dict[str, str], check: str, rep: VerifyRepo
             rep.add(check, rel, False, "unsafe path", "the manifest names a path outside the bag")
         elif not p.is_file():
             rep.add(check, rel, False, "missing", f"listed with sha256 {expected}")
+        elif p.is_symlink():
+            rep.add(check, rel, False, "symlink", "listed, but a link, not a file")
         else:
             found = _sha256(p)
             if found == expected:
@@ -138,6 +141,15 @@ def _bag_info(bag: Path) -> dict[str, str]:
 def verify_folder(bag: Path, key: Path | None = None, *, label: str | None = None) -> VerifyReport:
     """Verify an unpacked pack (see the module docstring)."""
     rep = VerifyReport(label or str(bag), None)
+    for p in sorted(bag.rglob("*")):
+        if p.is_symlink():  # a pack holds files only; a link could point anywhere
+            rep.add(
+                "structure",
+                p.relative_to(bag).as_posix(),
+                False,
+                "symlink",
+                f"points to {os.readlink(p)}",
+            )
     for name in TAG_FILES:
         if not (bag / name).is_file():
             rep.add("structure", name, False, "missing", "a BagIt tag file")

@@ -21,6 +21,10 @@ NEWLINE = 10
 CR = 13
 #: Columns whose edge bytes are tracked one by one; later columns share the last flag.
 MAX_COLUMNS = 256
+#: Control bytes a record's "check me" flag (``high``) is raised for, as for bytes ≥ 0x80:
+#: a NUL or another control character is decided at ingest (fininvest.ingest.validate), so
+#: clean ASCII chunks skip that check. Tab, line feed and carriage return are not among them.
+CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 
 
 @njit(cache=True, nogil=True)
@@ -44,8 +48,9 @@ def _scan_into(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # record not ended by a newline is written too. Returns (records written up to, in_quote
     # at hi, line at hi, full): full means the arrays ran out of room at a record boundary
     # (nothing written past it; the caller grows them and scans the range again).
-    # cls: 0 ordinary byte, 1 delimiter, 2 quote, 3 newline (a lookup keeps the loop to one
-    # load and one branch for ordinary bytes); edge: space, tab and quote, looked up only for
+    # cls: 0 ordinary byte, 1 delimiter, 2 quote, 3 newline, 4 control byte (flags the record
+    # as ``high`` does a byte >= 0x80; a lookup keeps the loop to one load and one branch for
+    # ordinary bytes); edge: space, tab and quote, looked up only for
     # the first and last byte of each field (edged[column]: some field there has one). The
     # edge check is written out at each of its three places on purpose: as a helper function
     # (even with inline="always") the scan ran 0.33-0.39 -> 0.55 s per 300 MB
@@ -61,6 +66,9 @@ def _scan_into(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         hi_bits |= b
         c = cls[b]
         if c == 0:
+            continue
+        if c == 4:
+            hi_bits |= 128
             continue
         if c == 2:
             in_quote = not in_quote
@@ -208,7 +216,8 @@ def scan_records(
     starts, ends : int64 byte offsets of each record (end exclusive, without ``\\r\\n``).
     nfields : int32 number of fields (0 for a blank line).
     lines : int64 1-based line number where each record starts.
-    high : bool, the record contains bytes ≥ 0x80 (non-ASCII: check its UTF-8).
+    high : bool, the record contains bytes ≥ 0x80 (non-ASCII: check its UTF-8) or a control
+        byte (:data:`CONTROL_BYTES`: check its characters).
     open_quote : True if the file ends inside a quoted field.
 
     Notes
@@ -232,6 +241,7 @@ def scan_records(
 
 def _classes(delimiter: str, quote: str) -> np.ndarray:
     cls = np.zeros(256, np.uint8)
+    cls[list(CONTROL_BYTES)] = 4
     cls[ord(delimiter)] = 1
     cls[ord(quote)] = 2
     cls[NEWLINE] = 3
@@ -241,6 +251,7 @@ def _classes(delimiter: str, quote: str) -> np.ndarray:
 def _plain_classes(delimiter: str, quote: str) -> np.ndarray:
     cls = np.zeros(256, np.uint8)
     cls[128:] = 2
+    cls[list(CONTROL_BYTES)] = 2
     cls[[ord(quote), CR]] = 2
     cls[ord(delimiter)] = 1
     cls[NEWLINE] = 3
@@ -248,8 +259,10 @@ def _plain_classes(delimiter: str, quote: str) -> np.ndarray:
 
 
 def _edges(quote: str) -> np.ndarray:
+    # bytes >= 0x80 too: a field may begin or end with Unicode white space (a no-break space)
     edge = np.zeros(256, np.bool_)
     edge[[ord(" "), ord("\t"), ord(quote)]] = True
+    edge[128:] = True
     return edge
 
 
@@ -377,8 +390,8 @@ class RecordIndex:
 
     def may_need_strip(self, column: int) -> bool:
         """False if no field of 0-based ``column`` scanned so far begins or ends with a space,
-        tab or quote: then no parsed value of it has whitespace at an edge or is an empty
-        string, and the column needs no stripping."""
+        tab, quote or non-ASCII byte: then no parsed value of it has whitespace (ASCII or
+        Unicode) at an edge or is an empty string, and the column needs no stripping."""
         return bool(self.edged[min(column, MAX_COLUMNS - 1)])
 
     def arrays(self) -> tuple[np.ndarray, ...]:
@@ -393,8 +406,9 @@ def scan_records_reference(
     out = []
     d, q = ord(delimiter), ord(quote)
     start, line, rec_line, fields, in_q, high = 0, 1, 1, 1, False, False
+    control = set(CONTROL_BYTES)
     for i, b in enumerate(data):
-        high = high or b >= 128
+        high = high or b >= 128 or b in control
         if b == q:
             in_q = not in_q
         elif b == d and not in_q:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from fininvest.assets.lifecycle import state_names
 from fininvest.errors import BadInput
 from fininvest.formats.fields import Derived, Field, FinishContext, RecordKind
 from fininvest.formats.finishers import (
@@ -34,13 +35,14 @@ RELATIONS = (
 ASSET_KINDS = (
     "real_estate", "vehicle", "bank_balance", "crypto", "cash", "business", "jewellery", "other",
 )  # fmt: skip
-ASSET_STATUSES = (
-    "identified", "frozen", "seized", "confiscated", "disposed", "returned",
-    "victim_compensation", "released",
-)  # fmt: skip
+#: the states of the asset lifecycle (indicators/assets/lifecycle.toml, docs/assets-lifecycle.md)
+ASSET_STATUSES = state_names()
 
 AMOUNT_BASE = Derived(
-    "amount_base", pl.Float64(), "amount converted to the workspace base currency (FX as of date)"
+    "amount_base",
+    pl.Float64(),
+    "amount converted to the workspace base currency (FX as of date: the case's fx rates, then "
+    "the ECB reference rates; empty when neither has a rate)",
 )
 TS_OFFSET = Derived(
     "ts_offset_min",
@@ -499,7 +501,14 @@ ASSET_EVENTS = RecordKind(
     fields=(
         Field("event_id", "id", True, "event id", "AE-0010"),
         Field("asset_id", "id", True, "asset id", "AS-003"),
-        Field("status", "enum", True, "new status", "frozen", choices=ASSET_STATUSES),
+        Field(
+            "status",
+            "enum",
+            True,
+            "new status (see docs/assets-lifecycle.md)",
+            "frozen",
+            choices=ASSET_STATUSES,
+        ),
         Field("date", "date", True, "date of the decision", "2025-05-12"),
         Field(
             "decision_ref",
@@ -511,7 +520,15 @@ ASSET_EVENTS = RecordKind(
         Field("authority", "text", False, "deciding authority", "Landgericht Hamburg"),
         Field("amount", "amount", False, "amount concerned (e.g. paid to victims)", "15000"),
         Field("currency", "currency", False, "currency of `amount`", "EUR"),
-        Field("jurisdiction", "country", False, "country of the decision", "DE"),
+        Field("jurisdiction", "country", False, "country of the decision (issuing state)", "DE"),
+        Field(
+            "executing_state",
+            "country",
+            False,
+            "country executing the decision, when another (cross-border order)",
+            "NL",
+        ),
+        Field("note", "text", False, "free remark (e.g. buyer, valuation basis)", ""),
     ),
     id_field="event_id",
 )
@@ -522,7 +539,11 @@ FX = RecordKind(
     table="fx_rates",
     description=(
         "Daily rates: one unit of `currency` is worth `rate` units of `quote`. Amounts are "
-        "converted with the latest rate on or before their date. Ingest rates before money."
+        "converted with the latest rate on or before their date (at most 31 days old). Ingest "
+        "rates before money. Where a case's rates do not cover a day or currency, the ECB's euro "
+        "reference rates (shipped, 1999 onwards; `fininvest fx status`) are used; a record with "
+        "no rate at all is accepted with an empty `amount_base` and counted in the ingest "
+        "summary (`no_base_amount`)."
     ),
     fields=(
         Field("date", "date", True, "day of the rate", "2025-03-14"),

@@ -118,11 +118,13 @@ Finisher = Callable[[pl.DataFrame, "FinishContext"], pl.DataFrame]
 
 @dataclass
 class FinishContext:
-    """What a kind's finishing step may use: base currency, FX rates, the source file."""
+    """What a kind's finishing step may use: base currency, FX rates, the source file, and the
+    reference rates (daily rates to the base, for what the case's own rates do not cover)."""
 
     base_currency: str
     fx: pl.DataFrame | None
     source_name: str
+    reference: Callable[[], pl.DataFrame] | None = None
 
 
 @dataclass(frozen=True)

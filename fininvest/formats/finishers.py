@@ -74,50 +74,47 @@ def daily_rates(fx: pl.DataFrame, base: str) -> pl.DataFrame:
     return pl.concat(out)
 
 
+def _look_up(df: pl.DataFrame, idx: pl.Series, rates: pl.DataFrame) -> pl.Series:
+    """``amount × rate`` for the rows ``idx`` on their day (null where ``rates`` has none)."""
+    return (
+        df.select(
+            pl.col("ts").gather(idx).dt.date().alias("_day"),
+            pl.col("currency").gather(idx),
+            pl.col("amount").gather(idx),
+        )
+        .join(
+            rates.rename({"date": "_day"}),
+            on=["_day", "currency"],
+            how="left",
+            maintain_order="left",
+        )  # fmt: skip
+        .select(pl.col("amount") * pl.col("rate_to_base"))
+        .to_series()
+    )
+
+
 def convert_to_base(df: pl.DataFrame, ctx: FinishContext) -> pl.DataFrame:
-    """Add ``amount_base``; reject amounts in a foreign currency with no usable rate."""
+    """Add ``amount_base``: with the case's own FX rates first, then the reference rates
+    (:mod:`fininvest.fx`). A record in a currency with no usable rate is kept, with its base
+    amount empty (the original amount and currency are always kept); the ingest summary counts
+    such records."""
     base = ctx.base_currency
     # the rows in another currency, found on the currency column alone (usually a few per cent)
     idx = df.select((pl.col("currency") != base).arg_true()).to_series()
     if idx.is_empty():
         return df.with_columns(pl.col("amount").alias("amount_base"))
-    rates = daily_rates(ctx.fx, base) if ctx.fx is not None else None
     df = df.with_columns(
         pl.when(pl.col("currency") == base).then(pl.col("amount")).alias("amount_base")
     )
-    if rates is not None and not rates.is_empty():
-        looked_up = (
-            df.select(
-                pl.col("ts").gather(idx).dt.date().alias("_day"),
-                pl.col("currency").gather(idx),
-                pl.col("amount").gather(idx),
-            )
-            .join(
-                rates.rename({"date": "_day"}),
-                on=["_day", "currency"],
-                how="left",
-                maintain_order="left",
-            )
-            .select(pl.col("amount") * pl.col("rate_to_base"))
-            .to_series()
-        )
-        df = df.with_columns(df["amount_base"].scatter(idx, looked_up))
-    if df["amount_base"].null_count() == 0:
-        return df
-    return _reject(
-        df,
-        pl.col("amount_base").is_null(),
-        "currency",
-        pl.format(
-            "no FX rate from {} to "
-            + base
-            + " on or up to "
-            + str(FX_MAX_AGE_DAYS)
-            + " days before {}; ingest an FX rates file (kind fx) first",
-            pl.col("currency"),
-            pl.col("ts").dt.date(),
-        ),
-    )
+    case_rates = daily_rates(ctx.fx, base) if ctx.fx is not None else None
+    for rates in (case_rates, ctx.reference() if ctx.reference is not None else None):
+        if rates is None or rates.is_empty():
+            continue
+        missing = idx.filter(df["amount_base"].gather(idx).is_null())
+        if missing.is_empty():
+            break
+        df = df.with_columns(df["amount_base"].scatter(missing, _look_up(df, missing, rates)))
+    return df
 
 
 def finish_money(df: pl.DataFrame, ctx: FinishContext) -> pl.DataFrame:

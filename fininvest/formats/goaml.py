@@ -23,7 +23,6 @@ means cash (deposit or withdrawal) — and the raw code is kept in ``purpose``.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
@@ -39,9 +38,14 @@ from defusedxml.common import (
 )
 
 from fininvest.errors import BadInput
+from fininvest.formats.compressed import GzipStream, open_input
+from fininvest.limits import Limits
 
 #: bytes fed to the parser at a time
 CHUNK = 1 << 16
+#: the most fed at a time inside a long stretch without markup: feeding more as the stretch
+#: grows keeps expat's re-reading of an unfinished start tag linear in the tag's length
+LONG_CHUNK = 16 << 20
 #: rows of one output table held as Python lists before they become a Polars frame
 FLUSH_ROWS = 65_536
 #: XML read between two progress messages
@@ -57,16 +61,32 @@ class Node:
     """One XML element: its name (namespace dropped), the line it starts on, its text and its
     child elements (the first child of each name also by name, for :meth:`find`)."""
 
-    __slots__ = ("tag", "line", "text", "children", "first")
+    __slots__ = ("tag", "line", "parts", "size", "children", "first")
 
     def __init__(self, tag: str, line: int) -> None:
         self.tag = tag
         self.line = line
-        self.text = ""
+        # the text as the pieces expat gave it, joined when read: appending to one string
+        # would copy it each time (a 100 MB text node took minutes)
+        self.parts: list[str] = []
+        self.size = 0
         # most elements hold text only: their child list and index are made with the first
         # child (:meth:`add`), not for every element
         self.children: list[Node] = _NO_CHILDREN
         self.first: dict[str, Node] = _NO_INDEX
+
+    @property
+    def text(self) -> str:
+        if len(self.parts) > 1:
+            self.parts = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
+
+    def add_text(self, data: str) -> None:
+        """Add a piece of text. Whitespace before any other text is dropped (every reader
+        strips it): the indentation between elements, or a flood of it, is never held."""
+        if self.parts or not data.isspace():
+            self.parts.append(data)
+            self.size += len(data)
 
     def add(self, child: Node) -> None:
         if self.children is _NO_CHILDREN:
@@ -119,10 +139,22 @@ def _refuse_dtd(parser: Any) -> None:
 
 
 def iter_reports(
-    fh: IO[bytes], name: str, read: Callable[[int], None] | None = None
+    fh: IO[bytes] | GzipStream,
+    name: str,
+    read: Callable[[int], None] | None = None,
+    limits: Limits | None = None,
 ) -> Iterator[Node]:
     """Yield each ``report`` element of a goAML file as soon as it is complete; ``read`` is
-    told the bytes read so far after each piece."""
+    told the bytes read so far after each piece.
+
+    Time and memory are linear in the file's size: an element's text is held as pieces
+    (:meth:`Node.add_text`) and refused beyond ``max_field_bytes``, and so is any stretch of
+    the file without a ``<`` (a start tag with its attributes, or a text, that long: expat
+    2.5 re-reads a start tag from its beginning with every piece fed to it, quadratic in the
+    tag's length). A ``<report>`` anywhere but directly under the root ``<reports>`` (say
+    inside a ``<reason>``) refuses the file rather than being read as a report of its own."""
+    limits = limits or Limits()
+    longest = limits.max_field_bytes
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text = True
     parser.buffer_size = 1 << 16
@@ -142,6 +174,14 @@ def iter_reports(
                     f"root element <{tag}> is not a goAML <report> or <reports>",
                     hint="Only goAML STR/SAR XML is read as XML.",
                 )
+        elif tag == "report" and (len(stack) != 1 or stack[0].tag != "reports"):
+            where = f"inside <{stack[-1].tag}> (line {stack[-1].line})" if stack else ""
+            raise BadInput(
+                f"{name}: a <report> {where} at line {parser.CurrentLineNumber}: a report is "
+                "read only directly under <reports>",
+                hint="A report nested in another element is not goAML; ask the reporting "
+                "entity for a valid export.",
+            )
         stack.append(Node(tag, parser.CurrentLineNumber))
 
     def end(_tag: str) -> None:
@@ -153,16 +193,38 @@ def iter_reports(
 
     def text(data: str) -> None:
         if stack:
-            stack[-1].text += data
+            node = stack[-1]
+            node.add_text(data)
+            if node.size > longest:
+                raise limits.refuse(
+                    name,
+                    "max_field_bytes",
+                    f"the text of <{node.tag}> (line {node.line}) is longer than "
+                    f"{longest:,} characters",
+                )
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
     seen_any = False
     consumed = 0
+    since_markup = 0  # bytes since the last '<'
     try:
-        while block := fh.read(CHUNK):
+        while block := fh.read(CHUNK if since_markup < CHUNK else min(since_markup, LONG_CHUNK)):
             seen_any = True
+            first = block.find(b"<")
+            if first < 0:
+                run = since_markup = since_markup + len(block)
+            else:
+                run = since_markup + first
+                since_markup = len(block) - 1 - block.rfind(b"<")
+            if max(run, since_markup) > longest:
+                raise limits.refuse(
+                    name,
+                    "max_field_bytes",
+                    f"more than {longest:,} bytes without markup by byte "
+                    f"{consumed + len(block):,} (one start tag or text that long)",
+                )
             parser.Parse(block, False)
             yield from done
             done.clear()
@@ -186,12 +248,10 @@ def iter_reports(
         ) from exc
 
 
-def open_xml(path: Path) -> IO[bytes]:
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
+def open_xml(path: Path, limits: Limits | None = None) -> IO[bytes] | GzipStream:
+    """The file's XML as a stream; a gzip file decompressed as it is read, within ``limits``
+    (:mod:`fininvest.formats.compressed`)."""
+    return open_input(path, limits or Limits())
 
 
 def _children(node: Node, name: str) -> list[Node]:
@@ -232,7 +292,7 @@ class _Table:
             self._flush()
 
     def _flush(self) -> None:
-        schema = {c: pl.Int64 if c.startswith("_") else pl.String for c in self.columns}
+        schema = {c: pl.Int64 if c in ("_record_no", "_line") else pl.String for c in self.columns}
         columns = dict(zip(self.columns, self._values, strict=True))
         self._frames.append(pl.DataFrame(columns, schema=schema))
         self._values = [[] for _ in self.columns]
@@ -271,6 +331,7 @@ class GoamlRows:
         self.transactions = _Table(
             "txn_id", "ts", "from_account", "to_account", "amount", "currency", "channel",
             "purpose", "city", "from_country", "to_country", "depositor_id", "report_id",
+            "_problem",
         )  # fmt: skip
         self.parties = _Table(
             "party_id", "kind", "name", "birthdate", "sex", "nationality", "residence_country",
@@ -434,7 +495,9 @@ def _side(
     return account, party, country
 
 
-def parse_goaml(path: Path, say: Callable[[str], None] | None = None) -> tuple[GoamlRows, int]:
+def parse_goaml(
+    path: Path, say: Callable[[str], None] | None = None, limits: Limits | None = None
+) -> tuple[GoamlRows, int]:
     """Parse a goAML file into canonical rows; returns the rows and the number of reports.
 
     A large file is parsed in two halves at once, one in another process
@@ -443,11 +506,11 @@ def parse_goaml(path: Path, say: Callable[[str], None] | None = None) -> tuple[G
     takes minutes)."""
     from fininvest.formats.goaml_halves import parse_in_halves
 
-    halves = parse_in_halves(path, say)
+    halves = parse_in_halves(path, say, limits)
     if halves is not None:
         return halves
-    with open_xml(path) as fh:
-        rows, n_reports, _n_tx = parse_stream(fh, path.name, progress(path, say))
+    with open_xml(path, limits) as fh:
+        rows, n_reports, _n_tx = parse_stream(fh, path.name, progress(path, say), limits)
     return rows, n_reports
 
 
@@ -476,9 +539,10 @@ def progress(
 
 
 def parse_stream(
-    fh: IO[bytes],
+    fh: IO[bytes] | GzipStream,
     name: str,
     read: Callable[[int, int, int], None] | None = None,
+    limits: Limits | None = None,
 ) -> tuple[GoamlRows, int, int]:
     """Parse goAML XML from ``fh`` into canonical rows; returns the rows and the numbers of
     reports and transactions. ``read(bytes, reports, transactions)`` is called after each
@@ -491,11 +555,19 @@ def parse_stream(
         if read is not None:
             read(consumed, n_reports, n_tx)
 
-    for rep in iter_reports(fh, name, tell):
+    for rep in iter_reports(fh, name, tell, limits):
         n_reports += 1
         rentity = rep.get("rentity_id")
         ref = rep.get("entity_reference") or rep.get("fiu_ref_number")
         report_id = f"{rentity}:{ref}" if rentity and ref else None
+        # a transaction of a report that is rejected for want of an id is rejected with it
+        orphan = (
+            None
+            if report_id
+            else f"its report (line {rep.line}) has no "
+            + ("rentity_id" if not rentity else "entity_reference or fiu_ref_number")
+            + ", so the report is rejected and its transactions with it"
+        )
         currency = rep.get("currency_code_local")
         indicators = [i.text.strip() for i in _children(rep, "report_indicators") if i.text.strip()]
         rows.reports.add(
@@ -524,7 +596,7 @@ def parse_stream(
             mode = f"[transmode {t.get('transmode_code')}]"
             rows.transactions.add(
                 {
-                    "txn_id": f"goaml:{rentity}:{number}" if number else None,
+                    "txn_id": f"goaml:{rentity}:{number}" if number and rentity else None,
                     "ts": t.get("date_transaction"),
                     "from_account": f_acc,
                     "to_account": t_acc,
@@ -537,6 +609,7 @@ def parse_stream(
                     "to_country": t_country,
                     "depositor_id": f_party if f_acc is None else None,
                     "report_id": report_id,
+                    "_problem": orphan,
                     "_record_no": n_tx,
                     "_line": t.line,
                 }

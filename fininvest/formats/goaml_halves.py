@@ -35,6 +35,7 @@ from typing import IO
 import polars as pl
 
 from fininvest.formats.goaml import GoamlRows, _Table, parse_stream, progress
+from fininvest.limits import Limits
 
 #: the tables of :class:`~fininvest.formats.goaml.GoamlRows`, and the key of those that keep a
 #: row once
@@ -169,7 +170,7 @@ def _second_half(path: Path, at: int, size: int, out: Path) -> None:
 
 
 def parse_in_halves(
-    path: Path, say: Callable[[str], None] | None = None
+    path: Path, say: Callable[[str], None] | None = None, limits: Limits | None = None
 ) -> tuple[GoamlRows, int] | None:
     """The rows and number of reports of ``path``, parsed in two halves at once; None when the
     file is not to be, or cannot be, parsed that way (the caller then parses it in one pass).
@@ -206,7 +207,7 @@ def parse_in_halves(
             read = progress(path, say, scale=2, note=" (about: two halves at once)")
             stream = _Stream(path, 0, at, b"", b"</" + name + b">")
             try:
-                rows1, reports1, _ = parse_stream(stream, path.name, read)  # type: ignore[arg-type]
+                rows1, reports1, _ = parse_stream(stream, path.name, read, limits)  # type: ignore[arg-type]
             finally:
                 stream.close()
             second_ok = child.wait() == 0

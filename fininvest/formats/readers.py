@@ -8,20 +8,27 @@ wrong number of fields, bytes that are not UTF-8, a blank line).
 from __future__ import annotations
 
 import difflib
-import gzip
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from fininvest.errors import BadInput, ColumnProblem, SchemaMismatch
 from fininvest.formats.arrowview import give_back, split_views, string_column, take_views
+from fininvest.formats.compressed import gunzip_blocks, gunzip_to_memmap, is_gzip
 from fininvest.formats.csvscan import RecordIndex
 from fininvest.formats.fields import RecordKind
+from fininvest.limits import Limits
+
+#: The column marking the CSV records that hold a byte other than printable ASCII (the record
+#: scan's ``high``): where it is false for a whole chunk, validation skips the character
+#: checks (NUL, invisible characters in ids). Frames without it (Parquet, goAML) are checked.
+SUSPECT = "_suspect"
 
 DELIMITERS = (",", ";", "\t", "|")
 _DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -40,6 +47,18 @@ CHUNK_RECORDS = 1_000_000
 HEADER_WINDOW = 1 << 16
 #: Bytes handed to the Polars CSV parser at a time (below glibc's largest mmap threshold).
 PIECE_BYTES = 16 << 20
+#: Bytes of Arrow views one chunk may take (16 per field): a wide file is read in chunks of
+#: fewer records, so memory follows the data, not columns × CHUNK_RECORDS. A file of up to
+#: 32 columns keeps chunks of CHUNK_RECORDS.
+VIEW_BUDGET = 512 << 20
+
+
+def chunk_records(width: int, size: int) -> int:
+    """Records per chunk of a file of ``size`` bytes with ``width`` columns: within
+    :data:`VIEW_BUDGET`, and no more than the file can hold (a record of ``width`` fields
+    takes at least ``width`` bytes), so that the views of a small wide file are small."""
+    width = max(width, 1)
+    return max(1, min(CHUNK_RECORDS, VIEW_BUDGET // (16 * width), size // width + 2))
 
 
 @dataclass
@@ -73,7 +92,7 @@ class RawRecords:
         edge or be empty (a superset, known from the record scan), or None if not known."""
         return None if self._may_strip is None else self._may_strip()
 
-    def raw_text(self, record_nos: Sequence[int]) -> list[str]:
+    def raw_text(self, record_nos: Sequence[int] | np.ndarray) -> list[str]:
         """The raw text of the given 1-based records (for the quarantine)."""
         if self._buf is None or self._starts is None or self._ends is None:
             rows = self.frame.filter(pl.col("_record_no").is_in(list(record_nos)))
@@ -86,39 +105,81 @@ class RawRecords:
                 for r in rows.select("_record_no", *cols).iter_rows()
             }
             return [text[no] for no in record_nos]
-        buf = self._buf
-        out = []
-        for no in record_nos:
-            s, e = int(self._starts[no]), int(self._ends[no])  # index 0 is the header
-            out.append(bytes(buf[s:e]).decode("utf-8", "replace"))
-        return out
+        # index 0 of the arrays is the header; a memoryview slices without numpy's per-slice
+        # cost (a file of millions of rejected lines spent most of its time here)
+        nos = np.asarray(record_nos, dtype=np.int64)
+        view = memoryview(self._buf)  # type: ignore[arg-type]  # numpy arrays are buffers
+        return [
+            view[s:e].tobytes().decode("utf-8", "replace")
+            for s, e in zip(self._starts[nos].tolist(), self._ends[nos].tolist(), strict=True)
+        ]
 
 
-def load_bytes(path: Path) -> np.ndarray:
-    """The file's bytes as a uint8 array: memory-mapped for plain files (no copy; the page
-    cache holds them), decompressed into memory for gzip files."""
+def load_bytes(path: Path, limits: Limits | None = None, scratch: Path | None = None) -> np.ndarray:
+    """The file's bytes as a uint8 array: memory-mapped (no copy; the page cache holds them).
+    A gzip file is decompressed as a stream into an unnamed temporary file in ``scratch``,
+    within ``limits`` (:func:`fininvest.formats.compressed.gunzip_to_memmap`), and that is
+    mapped: memory never holds the decompressed file."""
     if path.stat().st_size == 0:
         return np.zeros(0, np.uint8)
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        try:
-            return np.frombuffer(gzip.decompress(path.read_bytes()), np.uint8)
-        except (OSError, EOFError) as exc:
-            raise BadInput(f"{path.name}: not a readable gzip file ({exc})") from exc
+    if is_gzip(path):
+        return gunzip_to_memmap(path, limits or Limits(), scratch)
     return np.memmap(path, dtype=np.uint8, mode="r")
 
 
-def read_head(path: Path, size: int = 65536) -> bytes:
-    """The first bytes of a file (gunzipped for ``*.gz``), enough for its header."""
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
+def read_head(path: Path, limits: Limits | None = None) -> bytes:
+    """The first line of a file (gunzipped for ``*.gz``), read in full however long it is,
+    with the bytes read with it; at most ``max_field_bytes`` (else :class:`LimitExceeded`)."""
+    limits = limits or Limits()
+    if is_gzip(path):
+        blocks = gunzip_blocks(path, limits)
+    else:
+        blocks = _plain_blocks(path)
+    got: list[bytes] = []
+    size = 0
     try:
-        with opener(path, "rb") as fh:
-            return fh.read(size)
-    except (OSError, EOFError) as exc:
-        raise BadInput(f"{path.name}: not a readable gzip file ({exc})") from exc
+        for block in blocks:
+            got.append(block)
+            size += len(block)
+            if b"\n" in block:
+                break
+            if size > limits.max_field_bytes:
+                raise limits.refuse(
+                    path.name,
+                    "max_field_bytes",
+                    f"its header line is longer than {limits.max_field_bytes:,} bytes",
+                )
+    finally:
+        blocks.close()  # type: ignore[attr-defined]
+    return b"".join(got)
+
+
+def _plain_blocks(path: Path, size: int = 1 << 16) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while block := fh.read(size):
+            yield block
+
+
+def header_end(buf: np.ndarray, file: str, limits: Limits) -> int:
+    """Where the first line of ``buf`` ends (its newline, or the end of ``buf``), however long
+    the line is, up to ``max_field_bytes``."""
+    step = 1 << 16
+    for at in range(0, buf.shape[0], step):
+        i = bytes(buf[at : at + step]).find(b"\n")
+        if i >= 0:
+            return at + i
+        if at + step > limits.max_field_bytes:
+            raise limits.refuse(
+                file, "max_field_bytes", f"its header line is longer than {at + step:,} bytes"
+            )
+    return int(buf.shape[0])
+
+
+def check_columns(names: Sequence[str], file: str, limits: Limits) -> None:
+    """Refuse a header of more than ``max_columns`` columns, before anything is allocated per
+    column."""
+    if len(names) > limits.max_columns:
+        raise limits.refuse(file, "max_columns", f"its header has {len(names):,} columns")
 
 
 def first_line(data: bytes) -> str:
@@ -238,14 +299,22 @@ def detect_csv_kind(header: str, kinds: Sequence[RecordKind]) -> RecordKind | No
     return None
 
 
-def read_csv(path: Path, kind: RecordKind) -> RawRecords:
-    """Read a delimited text file as all-text columns for ``kind``, with record metadata."""
-    buf = load_bytes(path)
+def read_csv(
+    path: Path, kind: RecordKind, limits: Limits | None = None, scratch: Path | None = None
+) -> RawRecords:
+    """Read a delimited text file as all-text columns for ``kind``, with record metadata.
+
+    ``limits`` (defaults if None) bound the header's length and columns, each record's length
+    and, for a gzip file, its decompressed size and ratio (decompressed into an unnamed file in
+    ``scratch``); a file beyond one is refused whole (:class:`LimitExceeded`)."""
+    limits = limits or Limits()
+    buf = load_bytes(path, limits, scratch)
     if not bytes(buf[:65536]).strip():
         raise BadInput(f"{path.name}: the file is empty", hint="Export the data again.")
-    header = first_line(bytes(buf[:65536]))
+    header = first_line(bytes(buf[: header_end(buf, path.name, limits) + 1]))
     delim = sniff_delimiter(header, kind)
     names = split_header(header, delim)
+    check_columns(names, path.name, limits)
     idx, extra = match_header(kind, names, path.name)
     notes = []
     if delim != ",":
@@ -272,6 +341,7 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
         """Records a..b-1 (1-based record numbers; index 0 of the arrays is the header),
         from ``table`` if they were already split (:func:`_split_plain`), else parsed."""
         starts, ends, nfields, lines, high = index.arrays()
+        _check_lengths(starts, ends, lines, a, b, path.name, limits)
         malformed: list[int] = []
         if table is None:
             table, malformed = _parse_records(buf, starts, a, b, delim, width, high, ends)
@@ -322,6 +392,8 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
             pl.Series("_record_no", np.arange(a, b, dtype=np.int64)),
             pl.Series("_line", lines[a:b]),
             problem.alias("_problem"),
+            # records holding a byte other than printable ASCII: their characters are checked
+            pl.Series(SUSPECT, high[a:b]),
         )
         if high[a:b].any():
             text_cols = [c for c in frame.columns if not c.startswith("_")]
@@ -340,10 +412,11 @@ def read_csv(path: Path, kind: RecordKind) -> RawRecords:
 
     def chunks() -> Iterator[pl.DataFrame]:
         a = 1
-        valid = np.empty((width, CHUNK_RECORDS), np.bool_)  # reused: packed into bitmaps
+        full = chunk_records(width, int(buf.shape[0]))
+        valid = np.empty((width, full), np.bool_)  # reused: packed into bitmaps
         while True:
-            size = _chunk_size(index, a)
-            table = _split_plain(index, buf, a, size, width, valid) if views_enabled else None
+            size = _chunk_size(index, a, full)
+            table = _split_plain(index, buf, a, size, width, valid, full) if views_enabled else None
             if table is not None:
                 b = a + table.height
             else:
@@ -447,30 +520,57 @@ def _parse_records(
 views_enabled = True
 
 
-def _chunk_size(index: RecordIndex, a: int) -> int:
+def _check_lengths(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    lines: np.ndarray,
+    a: int,
+    b: int,
+    file: str,
+    limits: Limits,
+) -> None:
+    """Refuse the file if one of records ``a..b-1`` is longer than ``max_field_bytes`` (one
+    vectorised pass over the record index; a record bounds each of its fields)."""
+    long = np.flatnonzero(ends[a:b] - starts[a:b] > limits.max_field_bytes)
+    if long.shape[0]:
+        r = a + int(long[0])
+        raise limits.refuse(
+            file,
+            "max_field_bytes",
+            f"record {r:,} (line {int(lines[r]):,}) is {int(ends[r] - starts[r]):,} bytes long",
+        )
+
+
+def _chunk_size(index: RecordIndex, a: int, full: int = CHUNK_RECORDS) -> int:
     """How many records the chunk from record ``a`` takes: CHUNK_RECORDS, but halving over
     the file's last 1.5 chunks (estimated from the bytes per record so far, down to an eighth
     of a chunk), so that the last chunk is small: nothing else runs while it is validated and
     written, so its size is time that no other work overlaps."""
     if a < 2 or a > index.count:
-        return CHUNK_RECORDS
+        return full
     starts = index.arrays()[0]
     at = int(starts[a]) if a < index.count else index.pos
     per_record = (at - int(starts[1])) / (a - 1)
     left = (index.buf.shape[0] - at) / max(per_record, 1.0)
-    if left > 1.5 * CHUNK_RECORDS:
-        return CHUNK_RECORDS
-    return max(CHUNK_RECORDS // 8, int(left) // 2, 1)
+    if left > 1.5 * full:
+        return full
+    return max(full // 8, int(left) // 2, 1)
 
 
 def _split_plain(
-    index: RecordIndex, buf: np.ndarray, a: int, size: int, width: int, valid: np.ndarray
+    index: RecordIndex,
+    buf: np.ndarray,
+    a: int,
+    size: int,
+    width: int,
+    valid: np.ndarray,
+    full: int = CHUNK_RECORDS,
 ) -> pl.DataFrame | None:
     """The next chunk of records from record ``a`` on, scanned and split into Arrow views in
     one pass (:meth:`RecordIndex.split_plain`), or None if it is not plain (then it is scanned
     and parsed as usual). A clean export is read this way from its first record to its last,
     each byte looked at once."""
-    views = take_views(width, CHUNK_RECORDS)  # full size: the pool serves every chunk
+    views = take_views(width, full)  # full size: the pool serves every chunk
     n = index.split_plain(a, size, width, views, valid)
     if n == 0:
         for c in range(width):
@@ -519,17 +619,43 @@ def _as_text(s: pl.Series) -> pl.Series:
     return s.cast(pl.String)
 
 
-def read_parquet(path: Path, kind: RecordKind) -> RawRecords:
-    """Read a Parquet file; columns are matched by name exactly as for CSV."""
+#: Parquet column types read as text (anything else, such as a list or a struct, is refused
+#: naming the column: fininvest reads flat records)
+FLAT_TYPES = (pl.String, pl.Categorical, pl.Enum, pl.Boolean, pl.Date, pl.Datetime, pl.Time,
+              pl.Decimal, pl.Null, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16,
+              pl.UInt32, pl.UInt64, pl.Float32, pl.Float64)  # fmt: skip
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """The column names of a Parquet file (BadInput if it is not a readable Parquet file)."""
+    return list(_parquet_call(path, pl.read_parquet_schema))
+
+
+def _parquet_call(path: Path, read: Callable[[Path], Any]) -> Any:
     try:
-        table = pl.read_parquet(path)
-    except Exception as exc:  # polars raises several error types for corrupt files
-        raise BadInput(f"{path.name}: not a readable Parquet file ({exc})") from exc
+        return read(path)
+    except BaseException as exc:  # a corrupt file may even panic inside Polars
+        if not isinstance(exc, Exception) and "Panic" not in type(exc).__name__:
+            raise
+        raise BadInput(
+            f"{path.name}: not a readable Parquet file ({str(exc).splitlines()[0][:200]})",
+            hint="Export the file again; fininvest reads Parquet files with flat columns.",
+        ) from exc
+
+
+def read_parquet(path: Path, kind: RecordKind, limits: Limits | None = None) -> RawRecords:
+    """Read a Parquet file; columns are matched by name exactly as for CSV.
+
+    A file Polars cannot read, a column of nested values (list, struct, …) among the declared
+    ones, or a text column that is not valid UTF-8, refuses the file (:class:`BadInput`)."""
+    limits = limits or Limits()
+    check_columns(parquet_columns(path), path.name, limits)
+    table = _parquet_call(path, pl.read_parquet)
     idx, extra = match_header(kind, table.columns, path.name)
     n = table.height
     cols = {
         f.out: (
-            _as_text(table.to_series(i))
+            _text_column(table.to_series(i), path.name)
             if i is not None
             else pl.Series([None] * n, dtype=pl.String)
         )
@@ -542,3 +668,22 @@ def read_parquet(path: Path, kind: RecordKind) -> RawRecords:
     )
     notes = ["extra columns ignored: " + ", ".join(extra)] if extra else []
     return RawRecords(frame, None, notes)
+
+
+def _text_column(s: pl.Series, file: str) -> pl.Series:
+    """One Parquet column as text, or BadInput naming it."""
+    if s.dtype == pl.Binary:
+        try:
+            return s.cast(pl.String)
+        except pl.exceptions.PolarsError as exc:
+            raise BadInput(
+                f"{file}: column '{s.name}' holds bytes that are not valid UTF-8 text",
+                hint="Write the column as UTF-8 strings.",
+            ) from exc
+    if not isinstance(s.dtype, FLAT_TYPES):
+        raise BadInput(
+            f"{file}: column '{s.name}' has type {s.dtype}, not a single value per record",
+            hint="Write the column as text or numbers (one value per record); fininvest "
+            "reads flat records.",
+        )
+    return _as_text(s)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from fininvest.assets.graph_rows import register_rows
 from fininvest.graph.model import IDENTIFIER_LABELS, PARTY_LABELS, intel_relations, load_model
 from fininvest.workspace import Workspace, file_sha256
 
@@ -164,6 +165,7 @@ def load_case_records(ws: Workspace, send: Sender) -> None:
                 send(
                     f"assets_{kind}", assets.filter(pl.col("kind_right") == kind).drop("kind_right")
                 )
+        send("asset_register", register_rows(ws))
     if ws.has_table("str_reports"):
         strs = ws.scan("str_reports").collect()
         send(

@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
-from fininvest.errors import BadInput, FininvestError
+from fininvest.errors import BadInput, FininvestError, WorkspaceError
 from fininvest.formats import readers
 from fininvest.formats.declarations import (
     GOAML,
@@ -35,14 +36,18 @@ from fininvest.formats.finishers import REJECT_FIELD, REJECT_REASON
 from fininvest.formats.goaml import GoamlRows, parse_goaml
 from fininvest.formats.readers import (
     RawRecords,
+    check_columns,
     detect_csv_kind,
     first_line,
+    parquet_columns,
     read_csv,
     read_head,
     read_parquet,
 )
+from fininvest.fx import reference_daily_rates
 from fininvest.ingest.repeats import RepeatedKeys
 from fininvest.ingest.validate import REJECTED_SCHEMA, validate
+from fininvest.limits import Limits, limits_from_config
 from fininvest.workspace import Workspace, copy_file, file_sha256, scan_parts
 
 FORMATS = ("csv", "parquet", "xml")
@@ -68,6 +73,8 @@ class FileSummary:
     rejected: int = 0
     added: int = 0
     already_present: int = 0
+    #: accepted records in a currency with no FX rate to the base: kept, base amount empty
+    no_base_amount: int = 0
     tables: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
@@ -101,7 +108,7 @@ def detect_format(path: Path, fmt: str | None) -> str:
     return "csv"
 
 
-def detect_kind(path: Path, fmt: str, kind: str | None) -> str:
+def detect_kind(path: Path, fmt: str, kind: str | None, limits: Limits | None = None) -> str:
     if kind is not None:
         if kind != GOAML:
             kind_by_name(kind)
@@ -109,19 +116,23 @@ def detect_kind(path: Path, fmt: str, kind: str | None) -> str:
     if fmt == "xml":
         return GOAML
     candidates = [k for k in KINDS.values() if fmt in k.formats]
+    limits = limits or Limits()
     if fmt == "parquet":
-        cols = list(pl.read_parquet_schema(path))
+        cols = parquet_columns(path)
         header = ",".join(cols)
     else:
-        data = read_head(path)
+        data = read_head(path, limits)
         if not data.strip():
             raise BadInput(f"{path.name}: the file is empty", hint="Export the data again.")
         header = first_line(data)
+        cols = max((header.split(d) for d in readers.DELIMITERS), key=len)
+    check_columns(cols, path.name, limits)
     found = detect_csv_kind(header, candidates)
     if found is None:
+        # a link's target may be any file of the user's (say /etc/passwd): never shown
+        shown = "a symbolic link: not shown" if path.is_symlink() else repr(header[:200])
         raise BadInput(
-            f"{path.name}: cannot tell which kind of record this is from its columns "
-            f"({header[:200]!r})",
+            f"{path.name}: cannot tell which kind of record this is from its columns ({shown})",
             hint="Pass --kind. Known kinds: "
             + ", ".join((*KINDS, GOAML))
             + ". The layouts are in docs/formats.md.",
@@ -144,6 +155,7 @@ def ingest_files(
 ) -> list[FileSummary]:
     """Ingest files into the workspace; one summary per file (a failed file gets ``error``)."""
     say = progress or (lambda _msg: None)
+    limits = workspace_limits(ws)
     plan: list[tuple[Path, str, str]] = []
     summaries: list[FileSummary] = []
     for p in paths:
@@ -151,7 +163,7 @@ def ingest_files(
             if not p.is_file():
                 raise BadInput(f"{p}: no such file")
             f = detect_format(p, fmt)
-            plan.append((p, f, detect_kind(p, f, kind)))
+            plan.append((p, f, detect_kind(p, f, kind, limits)))
         except FininvestError as exc:
             summaries.append(
                 FileSummary(p.name, kind or "?", fmt or "?", error=exc.message, hint=exc.hint)
@@ -168,13 +180,18 @@ def ingest_files(
                 if copy_raw and not _in_raw(ws, p):
                     copy = pool.submit(_copy_aside, ws, p)
                 try:
-                    _ingest_one(ws, p, f, k, s, say, digest)
+                    _ingest_one(ws, p, f, k, s, say, digest, limits)
                 except BaseException:
                     if copy is not None and not copy.cancel():  # cancelled if not started
                         _drop_copy(copy)
                     raise
             if copy is not None:
+                was_link = p.is_symlink()
                 _keep_raw(ws, p, s.sha256, copy.result())
+                if was_link and not p.is_symlink():
+                    s.notes.append(
+                        "was a symbolic link: raw/ now holds a copy of its bytes instead"
+                    )
         except FininvestError as exc:
             s.error, s.hint = exc.message, exc.hint
             _drop_parts(ws, s.sha256)
@@ -182,9 +199,22 @@ def ingest_files(
     return summaries
 
 
+def workspace_limits(ws: Workspace) -> Limits:
+    """The input limits the workspace's ``fininvest.toml`` sets (:mod:`fininvest.limits`)."""
+    try:
+        return limits_from_config(ws.config)
+    except ValueError as exc:
+        raise WorkspaceError(
+            f"{ws.root / 'fininvest.toml'}: {exc}", hint="The limits are listed in docs/limits.md."
+        ) from exc
+
+
 def _in_raw(ws: Workspace, path: Path) -> bool:
-    """Is the file already in the workspace's raw/ folder (then it is not copied)?"""
-    return ws.path("raw") in path.resolve().parents
+    """Is the file already in the workspace's raw/ folder (then it is not copied)? A symbolic
+    link there is not: its target's bytes are copied in its place (:func:`_keep_raw`)."""
+    if path.is_symlink():
+        return False
+    return ws.path("raw") in path.absolute().parent.resolve().joinpath(path.name).parents
 
 
 def _copy_aside(ws: Workspace, path: Path) -> Path:
@@ -210,6 +240,9 @@ def _keep_raw(ws: Workspace, path: Path, sha: str, copied: Path) -> None:
     its own name, unless raw/ already holds another file of that name (then prefixed with the
     digest); dropped when raw/ already holds this very file."""
     target = ws.path("raw") / path.name
+    if target.is_symlink() and path.absolute() == target.absolute():
+        os.replace(copied, target)  # the link in raw/ becomes the copy of its target's bytes
+        return
     if target.exists():
         if file_sha256(target) == sha:
             copied.unlink()
@@ -222,6 +255,14 @@ def _fx(ws: Workspace) -> pl.DataFrame | None:
     return ws.scan("fx_rates").collect() if ws.has_table("fx_rates") else None
 
 
+def _reference(ws: Workspace) -> Callable[[], pl.DataFrame] | None:
+    """The reference rates to the base (read when a record first needs them), or None when
+    ``[fx] reference = "none"``."""
+    if ws.config.get("fx", {}).get("reference", "ecb") == "none":
+        return None
+    return partial(reference_daily_rates, ws.base_currency, ws.root)
+
+
 def _ingest_one(
     ws: Workspace,
     path: Path,
@@ -230,10 +271,11 @@ def _ingest_one(
     s: FileSummary,
     say: Progress,
     digest: Future[str],
+    limits: Limits,
 ) -> None:
     say(f"{path.name}: reading as {kind_name} ({fmt})")
     if kind_name == GOAML:
-        rows, n_reports = parse_goaml(path, say)
+        rows, n_reports = parse_goaml(path, say, limits)
         s.notes.append(f"{n_reports:,} reports, {len(rows.transactions):,} transactions")
         s.sha256 = digest.result()
         for sub, raw in _goaml_frames(rows):
@@ -245,7 +287,12 @@ def _ingest_one(
             f"{path.name}: kind '{kind_name}' is not read from {fmt}",
             hint="Formats for this kind: " + ", ".join(kind.formats),
         )
-    raw = read_parquet(path, kind) if fmt == "parquet" else read_csv(path, kind)
+    raw = (
+        read_parquet(path, kind, limits)
+        if fmt == "parquet"
+        # a .gz is decompressed into an unnamed file beside the tables (no trace if killed)
+        else read_csv(path, kind, limits, scratch=ws.path("tables"))
+    )
     s.notes.extend(raw.notes)
     # the digest is awaited only when the first chunk needs it for its provenance: the
     # SHA-256 of a large file (0.5 s per GB) runs beside the first chunk's scan and parse
@@ -272,7 +319,9 @@ def _goaml_frames(rows: GoamlRows) -> list[tuple[str, RawRecords]]:
             # record_no counts the records of this kind in the file; _line is where it starts
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_record_no"),
             pl.col("_line"),
-            pl.lit(None, pl.String).alias("_problem"),
+            pl.col("_problem")
+            if "_problem" in parsed.columns
+            else pl.lit(None, pl.String).alias("_problem"),
         )
         out.append((sub, RawRecords(frame, _chunks=partial(_slices, frame))))
     return out
@@ -308,7 +357,8 @@ def _store(
         prefix=f".tmp-{kind.name}-", dir=ws.table_dir(table), ignore_cleanup_errors=True
     ) as folder:
         tmp = Path(folder)
-        ctx = FinishContext(ws.base_currency, _fx(ws), path.name)
+        ctx = FinishContext(ws.base_currency, _fx(ws), path.name, _reference(ws))
+        no_rate: dict[str, int] = {}
         rejected_parts: list[pl.DataFrame] = []
         labels_parts: list[pl.DataFrame] = []
         files: list[Path] = []
@@ -336,6 +386,13 @@ def _store(
                 labels_parts.extend(labels)
                 s.sha256 = digest.result()
                 out = conform(_with_provenance(out, kind, path, s), table)
+                if "amount_base" in out.columns and out["amount_base"].null_count():
+                    for cur, n in (
+                        out.filter(pl.col("amount_base").is_null())["currency"]
+                        .value_counts()
+                        .iter_rows()
+                    ):
+                        no_rate[str(cur)] = no_rate.get(str(cur), 0) + n
                 files.append(tmp / f"{i:05d}.parquet")
                 writes.append(writer.submit(write_part, out, files[-1]))
                 rows.append(out.height)
@@ -373,6 +430,14 @@ def _store(
         lab_file.parent.mkdir(parents=True, exist_ok=True)
         write_part(conform(_with_provenance(label_rows, kind, path, s), "labels"), lab_file)
         _replace_parts(ws, "labels", s.sha256, kind.name, [lab_file], [label_rows.height])
+    if no_rate:
+        s.no_base_amount += sum(no_rate.values())
+        s.notes.append(
+            f"{sum(no_rate.values()):,} records in "
+            + ", ".join(f"{c} ({n:,})" for c, n in sorted(no_rate.items()))
+            + f" have no FX rate to {ws.base_currency} for their day: accepted with an empty "
+            "base amount (ingest an fx file, or see fininvest fx status)"
+        )
     accepted_n = raw.records - rejected.height
     s.read += raw.records
     s.rejected += rejected.height
@@ -580,6 +645,16 @@ def _drop_parts(ws: Workspace, sha: str) -> None:
                 p.unlink()
 
 
+def _raw_column(raw: RawRecords, record_nos: np.ndarray, batch: int = 1 << 18) -> pl.Series:
+    """The raw text of the rejected records, made a batch at a time: a file of millions of
+    rejected lines never holds a Python string per line at once."""
+    parts = [
+        pl.Series("raw", raw.raw_text(record_nos[i : i + batch]), dtype=pl.String)
+        for i in range(0, len(record_nos), batch)
+    ]
+    return pl.concat(parts) if parts else pl.Series("raw", [], dtype=pl.String)
+
+
 def _write_quarantine(
     ws: Workspace,
     path: Path,
@@ -593,7 +668,7 @@ def _write_quarantine(
         target.unlink(missing_ok=True)
         return
     rejected = rejected.sort("_record_no")
-    record_nos = rejected["_record_no"].to_list()
+    record_nos = rejected["_record_no"].to_numpy()
     q = rejected.select(
         pl.lit(path.name).alias("source_file"),
         pl.lit(s.sha256).alias("source_sha256"),
@@ -603,6 +678,6 @@ def _write_quarantine(
         "record_id",
         "field",
         "reason",
-        pl.Series("raw", raw.raw_text(record_nos), dtype=pl.String),
+        _raw_column(raw, record_nos),
     ).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
     _write(q, target)

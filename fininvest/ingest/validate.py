@@ -7,9 +7,12 @@ records that are actually rejected, so clean files pay nothing for error reporti
 
 from __future__ import annotations
 
+import unicodedata
+
 import polars as pl
 
 from fininvest.formats.fields import Field, RecordKind
+from fininvest.formats.readers import SUSPECT
 from fininvest.formats.viewcodes import enum_from_views
 from fininvest.normalise import (
     amount_expr,
@@ -44,11 +47,20 @@ MAPPED = {
 }  # fmt: skip
 
 
+#: An id may hold no control character (Unicode category Cc: NUL, tab, …) and no format
+#: character (Cf: zero-width space and joiners, bidirectional controls such as U+202E, soft
+#: hyphen, byte-order mark): ids that differ only by them look alike but are different
+#: accounts or people. Such a record is rejected, naming the character.
+INVISIBLE_IN_ID = r"[\p{Cc}\p{Cf}]"
+
+
 def _needing_strip(raw: pl.DataFrame, cols: list[str]) -> list[str]:
-    """The columns where some value has surrounding whitespace or is empty.
+    """The columns where some value has surrounding whitespace (any Unicode white space, such
+    as a no-break space) or is empty.
 
     CSV readers already give null for empty fields, so most columns need no strip at all; the
-    check is one parallel pass, cheaper than stripping every column.
+    check is one parallel pass, cheaper than stripping every column. Whatever else is in the
+    chunk, a value with white space at an edge is stripped: one normal form per value.
     """
     if not cols:
         return []
@@ -62,6 +74,7 @@ def _needing_strip(raw: pl.DataFrame, cols: list[str]) -> list[str]:
                 | s.starts_with("\t")
                 | s.ends_with("\t")
                 | (s.len_bytes() == 0)
+                | s.contains(r"^\s|\s$")
             )
             .any()
             .alias(c)
@@ -120,12 +133,16 @@ def exact_casts(raw: pl.DataFrame, fields: list[Field]) -> dict[str, pl.Series]:
     return out
 
 
-def value_expr(f: Field, raw: pl.DataFrame) -> pl.Expr:
+def value_expr(f: Field, raw: pl.DataFrame, suspect: bool = True) -> pl.Expr:
     """The normalised value of one declared field, from its already stripped text column.
 
     Fields whose normalisation needs Python (countries, phones, IBANs, …) are cleaned once per
     distinct value here, and the result is applied as a vectorised mapping. A column that
     :func:`exact_casts` could cast whole is read from ``__cast_<out>`` instead.
+
+    With ``suspect`` (some value may hold a byte other than printable ASCII), an id holding an
+    invisible character (:data:`INVISIBLE_IN_ID`) and any other value holding a NUL character
+    are null, so rejected as invalid (:func:`reason_for` names the character).
     """
     text = pl.col(f.out)
     if f"__cast_{f.out}" in raw.columns:
@@ -154,6 +171,9 @@ def value_expr(f: Field, raw: pl.DataFrame) -> pl.Expr:
         value = text.cast(pl.Int64, strict=False)
     else:  # pragma: no cover - declarations are checked by the tests
         raise ValueError(f"unknown field type {f.type}")
+    if suspect:  # a NUL anywhere, an invisible character in an id: not a valid value
+        bad_char = text.str.contains(INVISIBLE_IN_ID if f.type == "id" else r"\x00")
+        value = pl.when(bad_char).then(None).otherwise(value)
     return value.cast(f.dtype).alias(f.out)
 
 
@@ -175,6 +195,20 @@ def reason_for(f: Field, raw: str | None, negative: bool) -> str:
     """The user-facing reason one value of ``f`` was rejected."""
     if raw is None or not raw.strip():
         return "required value is missing"
+    odd = "\x00" if "\x00" in raw else None
+    if odd is None and f.type == "id":
+        odd = next((c for c in raw if unicodedata.category(c) in ("Cc", "Cf")), None)
+    if odd is not None:
+        what = unicodedata.name(odd, "a control character")
+        return (
+            f"holds the invisible character U+{ord(odd):04X} ({what}) at character "
+            f"{raw.index(odd) + 1}; "
+            + (
+                "no later stage can store a NUL, remove it at the source"
+                if odd == "\x00"
+                else "an id must be visible text, or look-alike ids would be different records"
+            )
+        )
     if negative:
         return (
             f"negative amount {raw.strip()}; amounts are positive and the direction "
@@ -210,16 +244,12 @@ def validate(
     timestamps are parsed first (see :func:`fininvest.normalise.parse_timestamps`).
     """
     in_file = [f for f in kind.fields if f.out in raw.columns]
-    # timestamps, enums and the Python-cleaned types strip as part of their normalisation
+    # every type: a blank value ("" or " ", as QUOTE_ALL exports write) is no value
     strip = _needing_strip(
         raw,
-        [
-            f.out
-            for f in in_file
-            if f.type not in ("timestamp", "enum", *MAPPED)
-            and (strip_candidates is None or f.out in strip_candidates)
-        ],
+        [f.out for f in in_file if strip_candidates is None or f.out in strip_candidates],
     )
+    suspect = SUSPECT not in raw.columns or bool(raw[SUSPECT].any())
     raw = raw.with_columns(_text(c).alias(c) for c in strip)
     pre = []
     for f in in_file:
@@ -230,7 +260,7 @@ def validate(
     if pre:
         raw = raw.with_columns(pre)
     values = [
-        value_expr(f, raw) if f in in_file else pl.lit(None, f.dtype).alias(f.out)
+        value_expr(f, raw, suspect) if f in in_file else pl.lit(None, f.dtype).alias(f.out)
         for f in kind.fields
     ]
     # a one-byte presence flag per field instead of a second copy of its text
@@ -266,6 +296,22 @@ def validate(
         ]
     )
     id_out = kind.id_field if kind.id_field in raw.columns else None
+    record_id = pl.col(id_out) if id_out else pl.lit(None, pl.String)
+    # a structural problem (wrong number of fields, bad UTF-8, …) is the whole reason: those
+    # records are rejected in one vectorised step, so a file of millions of broken lines costs
+    # no Python object per line
+    structural = (
+        raw.filter(pl.col("_problem").is_not_null())
+        .select(
+            "_record_no",
+            "_line",
+            record_id.cast(pl.String).alias("record_id"),
+            pl.lit("(record)").alias("field"),
+            pl.col("_problem").alias("reason"),
+        )
+        .cast(REJECTED_SCHEMA)  # type: ignore[arg-type]
+    )
+    bad_rows = bad_rows.filter(pl.col("_problem").is_null())
     rejected_rows = []
     if bad_rows.height:
         raw_bad = raw.join(bad_rows.select("_record_no"), on="_record_no", how="semi")
@@ -273,20 +319,16 @@ def validate(
         for row in bad_rows.iter_rows(named=True):
             src = raw_by_no[row["_record_no"]]
             fields, reasons = [], []
-            if row["_problem"] is not None:
-                fields.append("(record)")
-                reasons.append(row["_problem"])
-            else:
-                for f in kind.fields:
-                    if row.get(f"__bad_{f.out}"):
-                        fields.append(f.name)
-                        reasons.append(
-                            f"{f.name}: "
-                            + reason_for(f, src.get(f.out), bool(row.get(f"__neg_{f.out}")))
-                        )
-                if row.get("__none_of"):
-                    fields.append("/".join(kind.one_of))
-                    reasons.append("at least one of " + ", ".join(kind.one_of) + " is required")
+            for f in kind.fields:
+                if row.get(f"__bad_{f.out}"):
+                    fields.append(f.name)
+                    reasons.append(
+                        f"{f.name}: "
+                        + reason_for(f, src.get(f.out), bool(row.get(f"__neg_{f.out}")))
+                    )
+            if row.get("__none_of"):
+                fields.append("/".join(kind.one_of))
+                reasons.append("at least one of " + ", ".join(kind.one_of) + " is required")
             rejected_rows.append(
                 (
                     row["_record_no"],
@@ -296,5 +338,7 @@ def validate(
                     "; ".join(reasons),
                 )
             )
-    rejected = pl.DataFrame(rejected_rows, schema=REJECTED_SCHEMA, orient="row")
+    rejected = pl.concat(
+        [structural, pl.DataFrame(rejected_rows, schema=REJECTED_SCHEMA, orient="row")]
+    ).sort("_record_no")
     return accepted, rejected

@@ -255,8 +255,10 @@ class Ring:
         description: str,
         value: float,
         jurisdiction: str,
-        statuses: list[tuple[str, int]],
+        history: list[AssetStep],
     ) -> None:
+        """An asset and its history: (status, day after 2025-02-01, amount or None, issuing
+        state or None = the asset's country) per event; the executing state is the asset's."""
         aid = f"AS-{self.ring_id}-{len(self.b.rows['assets']):03d}"
         self.b.rows["assets"].append(
             {
@@ -267,23 +269,23 @@ class Ring:
                 "value": round(value, 2),
                 "currency": "EUR",
                 "jurisdiction": jurisdiction,
-                "identified_on": str(np.datetime64("2025-02-01") + statuses[0][1]),
+                "identified_on": str(np.datetime64("2025-02-01") + history[0][1]),
             }
         )
-        for status, day in statuses:
+        for status, day, amount, issuing in history:
+            by = issuing or jurisdiction
             self.b.rows["asset_events"].append(
                 {
                     "event_id": f"AE-{aid[3:]}-{status}",
                     "asset_id": aid,
                     "status": status,
                     "date": str(np.datetime64("2025-02-01") + day),
-                    "decision_ref": f"{jurisdiction}-{status[:3].upper()}-{day:03d}/{self.ring_id}",
-                    "authority": f"{jurisdiction} court"
-                    if status != "identified"
-                    else f"{jurisdiction} police",
-                    "amount": round(value, 2) if status == "victim_compensation" else None,
-                    "currency": "EUR" if status == "victim_compensation" else None,
-                    "jurisdiction": jurisdiction,
+                    "decision_ref": f"{by}-{status[:3].upper()}-{day:03d}/{self.ring_id}",
+                    "authority": f"{by} {ASSET_AUTHORITY.get(status, 'court')}",
+                    "amount": amount,
+                    "currency": "EUR" if amount is not None else None,
+                    "jurisdiction": by,
+                    "executing_state": jurisdiction if by != jurisdiction else None,
                 }
             )
         self.b.rows["truth_assets"].append(
@@ -291,14 +293,23 @@ class Ring:
         )
 
     def standard_assets(self, controller: str) -> None:
+        """The controller's car in the destination country and flat in the source country.
+
+        The car's history differs by scenario, so that the case shows a cross-border freeze
+        (issued by the source country, executed where the car is), a confiscation, a sale,
+        victim compensation and sharing with the issuing state (sexual exploitation), an
+        interlocutory sale and a release (forced labour), and a sale paid wholly to victims
+        (forced criminality); the flat is frozen or only identified.
+        """
         d = int(self.rng.integers(60, 90))
+        value = 38_000 + 1000 * float(self.rng.integers(0, 20))
         self.asset(
             controller,
             "vehicle",
             "SUV, registered to controller",
-            38_000 + 1000 * float(self.rng.integers(0, 20)),
+            value,
             self.destination,
-            [("identified", d), ("frozen", d + 5), ("seized", d + 12)],
+            car_history(self.scenario, d, value, self.source),
         )
         self.asset(
             controller,
@@ -306,5 +317,56 @@ class Ring:
             "flat in home town",
             65_000.0,
             self.source,
-            [("identified", d + 10)] + ([("frozen", d + 25)] if self.rng.random() < 0.5 else []),
+            flat_history(d, frozen=self.rng.random() < 0.5),
         )
+
+
+#: (status, day after 2025-02-01, amount in EUR or None, issuing state or None)
+AssetStep = tuple[str, int, float | None, str | None]
+
+ASSET_AUTHORITY = {
+    "identified": "asset recovery office",
+    "under_management": "asset management office",
+    "interlocutory_sale": "asset management office",
+    "sold": "asset management office",
+    "returned": "asset management office",
+}
+
+
+def flat_history(d: int, *, frozen: bool) -> list[AssetStep]:
+    """The controller's flat: identified, and frozen in half of the rings."""
+    steps: list[AssetStep] = [("identified", d + 10, None, None)]
+    return steps + ([("frozen", d + 25, None, None)] if frozen else [])
+
+
+def car_history(scenario: str, d: int, value: float, source: str) -> list[AssetStep]:
+    """The controller's car's history for a scenario (see ``Ring.standard_assets``)."""
+    base: list[AssetStep] = [("identified", d, None, None)]
+    if scenario == "sexual_exploitation":
+        sold = float(int(value * 0.78))
+        to_victims = 20_000.0
+        return base + [
+            ("frozen", d + 5, None, source),  # cross-border: issued by the source country
+            ("seized", d + 12, None, None),
+            ("confiscation_ordered", d + 210, None, source),
+            ("confiscated", d + 430, None, source),
+            ("sold", d + 480, sold, None),
+            ("victim_compensation", d + 520, to_victims, None),
+            ("shared", d + 560, round((sold - to_victims) / 2, 2), source),  # to the issuing state
+        ]
+    if scenario == "forced_labour":
+        return base + [
+            ("frozen", d + 5, None, None),
+            ("seized", d + 12, None, None),
+            ("under_management", d + 30, None, None),
+            ("interlocutory_sale", d + 95, float(int(value * 0.85)), None),
+            ("released", d + 330, None, None),
+            ("returned", d + 345, None, None),
+        ]
+    return base + [
+        ("frozen", d + 5, None, None),
+        ("seized", d + 12, None, None),
+        ("confiscated", d + 400, None, None),
+        ("sold", d + 455, float(int(value * 0.7)), None),
+        ("victim_compensation", d + 490, float(int(value * 0.7)), None),
+    ]
