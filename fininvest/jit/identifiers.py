@@ -139,7 +139,7 @@ def name_match_keys(name: str, birthdate: date | None, nationality: str | None) 
     Complexity: O(t²) in the number of name tokens t (t ≤ 4 in practice).
 
     >>> [k.value for k in name_match_keys("Иван Петров", date(1990, 5, 1), "UA")][:2]
-    ['ivan petrov|1990-05-01', 'IFAN PATRAV|1990-05-01']
+    ['ivan petrov|1990-05-01', 'IVAN PATRAV|1990-05-01']
     """
     tokens = sorted(transliterate(name).split())
     if not tokens or birthdate is None:
