@@ -75,7 +75,7 @@ def test_transliteration_bridges_alphabets_and_order() -> None:
     born = date(1990, 1, 2)
     cyrillic = _keys(Person("x", "", "", born, "UA"), "Юлия Иванова")
     latin = _keys(Person("x", "", "", born, "UA"), "IVANOVA Iuliia")
-    assert cyrillic == latin
+    assert latin <= cyrillic  # the Cyrillic name also has keys of the older passport spelling
 
 
 # ----- two ingested workspaces --------------------------------------------------------------------

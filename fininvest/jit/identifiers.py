@@ -19,7 +19,9 @@ Persons without a shared identifier are compared by **match keys** built from th
 date of birth and nationality (:func:`name_match_keys`). Names are transliterated to Latin
 first: Cyrillic with the ICAO Doc 9303 scheme that passports use (``iuliia``), every other
 script and what ICAO leaves (Ukrainian і, ї, є) with ``anyascii``; then lower case, letters
-only, tokens sorted (so "Ivanov Ivan" and "Ivan Ivanov" agree). The keys:
+only, tokens sorted (so "Ivanov Ivan" and "Ivan Ivanov" agree). A Cyrillic name is also
+transliterated with the scheme of Russian passports of 1997–2010 (MVD 782: Yuliya, Nikolay),
+and keys are made for both spellings. The keys:
 
 * ``name+dob`` — the transliterated tokens + date of birth: the same person written in two
   alphabets.
@@ -104,8 +106,8 @@ def normalise_identifier(kind: str, value: str, country: str | None = None) -> s
     raise ValueError(f"unknown identifier kind {kind!r}")
 
 
-def transliterate(name: str) -> str:
-    """Latin, lower case, letters and single spaces only.
+def transliterate(name: str, scheme: iuliia.Schema = iuliia.ICAO_DOC_9303) -> str:
+    """Latin, lower case, letters and single spaces only (Cyrillic by ``scheme``).
 
     >>> transliterate("Юлия Щербакова")
     'iuliia shcherbakova'
@@ -116,13 +118,27 @@ def transliterate(name: str) -> str:
     """
     text = name
     if _CYRILLIC.search(text):
-        text = iuliia.ICAO_DOC_9303.translate(text)
+        text = scheme.translate(text)
     text = text.replace("-", " ")
     # German umlauts as passports write them (MRZ: Ü -> UE) before anyascii drops the dots
     for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue")):
         text = text.replace(src, dst)
     text = anyascii(text).lower().replace("'", "")
     return " ".join(_NOT_LETTER.sub(" ", text).split())
+
+
+def transliterations(name: str) -> list[str]:
+    """The Latin spellings a name is matched by: one, or two for a Cyrillic name.
+
+    >>> transliterations("Юлия Николаева")
+    ['iuliia nikolaeva', 'yuliya nikolayeva']
+    """
+    spellings = [transliterate(name)]
+    if _CYRILLIC.search(name):
+        older = transliterate(name, iuliia.MVD_782)
+        if older != spellings[0]:
+            spellings.append(older)
+    return spellings
 
 
 @dataclass(frozen=True)
@@ -141,17 +157,22 @@ def name_match_keys(name: str, birthdate: date | None, nationality: str | None) 
     >>> [k.value for k in name_match_keys("Иван Петров", date(1990, 5, 1), "UA")][:2]
     ['ivan petrov|1990-05-01', 'IVAN PATRAV|1990-05-01']
     """
-    tokens = sorted(transliterate(name).split())
-    if not tokens or birthdate is None:
+    if birthdate is None:
         return []
     dob = birthdate.isoformat()
-    keys = [
-        MatchKey("name+dob", " ".join(tokens) + "|" + dob),
-        MatchKey("phonetic+dob", " ".join(sorted(jellyfish.nysiis(t) for t in tokens)) + "|" + dob),
-    ]
     nat = (nationality or "").upper()
-    if nat and len(tokens) > 1:
-        for i, tok in enumerate(tokens):
-            initials = "".join(sorted(t[0] for j, t in enumerate(tokens) if j != i))
-            keys.append(MatchKey("part+initials+dob+nationality", f"{tok}|{initials}|{dob}|{nat}"))
-    return keys
+    keys: dict[MatchKey, None] = {}
+    for spelling in transliterations(name):
+        tokens = sorted(spelling.split())
+        if not tokens:
+            continue
+        keys[MatchKey("name+dob", " ".join(tokens) + "|" + dob)] = None
+        phonetic = " ".join(sorted(jellyfish.nysiis(t) for t in tokens))
+        keys[MatchKey("phonetic+dob", phonetic + "|" + dob)] = None
+        if nat and len(tokens) > 1:
+            for i, tok in enumerate(tokens):
+                initials = "".join(sorted(t[0] for j, t in enumerate(tokens) if j != i))
+                keys[MatchKey("part+initials+dob+nationality", f"{tok}|{initials}|{dob}|{nat}")] = (
+                    None
+                )
+    return list(keys)
