@@ -66,4 +66,5 @@ def asset_step(ws: Workspace) -> dict[str, Any]:
         counts={"assets": doc["assets"], "appended": synced.appended,
                 "refused": len(synced.refused)},
     )  # fmt: skip
-    return json.loads(json.dumps(doc, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(doc, default=str))  # Decimals as text
+    return plain
