@@ -68,3 +68,6 @@ def test_installed_demo_runs_end_to_end(installed: Path, tmp_path: Path) -> None
     assert doc["status"]["tables"]["transactions"]["rows"] > 50_000
     assert all(f["read"] == f["accepted"] + f["rejected"] for f in doc["ingest"])
     assert doc["screen"]["suspects"] > 0 and doc["graph"]["relationships"]["PAID"] > 0
+    # every user's job: the prosecutor's verified pack and the asset officer's report
+    assert doc["evidence_pack"]["verified"] and doc["evidence_pack"]["signed_by"]
+    assert doc["assets"]["assets"] > 0 and doc["assets"]["funnel"]["stages"][0]["assets"] > 0

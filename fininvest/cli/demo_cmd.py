@@ -14,6 +14,7 @@ from fininvest.cli.ingest_cmd import render_summaries, run_ingest
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
 from fininvest.cli.screen_cmd import render_screen
 from fininvest.cli.workspace_cmds import workspace_status
+from fininvest.demo import asset_step, evidence_step
 from fininvest.graph import embedded
 from fininvest.graph.chains import chains_of_trafficking
 from fininvest.graph.load import load_graph
@@ -28,14 +29,16 @@ from fininvest.workspace import CONFIG_NAME, init_workspace, open_workspace
 
 @click.command()
 @click.argument("case_dir", type=click.Path(path_type=Path), default="demo-case")
+@click.option("--no-serve", is_flag=True, help="Exit after the summary instead of serving the app.")
 @FORMAT_OPTION
-def demo(case_dir: Path, fmt: str) -> None:
-    """Run the main job end to end on the small sample case (default CASE_DIR: demo-case).
+def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
+    """Run every user's job end to end on the small sample case (default CASE_DIR: demo-case).
 
     \b
-    Today: sample case → ingest (validate, normalise, quarantine) → screening (ranked,
-    explained alerts) → graph load into the embedded store → chains of trafficking →
-    communities and inferred roles. Evidence packs and the app join as they land.
+    sample case → ingest (validate, normalise, quarantine) → screening (ranked, explained
+    alerts) → graph load into the embedded store → chains of trafficking → communities and
+    inferred roles → a signed evidence pack of the first chain, verified → the asset
+    register's report → the app, served until Ctrl-C (not with --no-serve or --format json).
     Safe to run again: ingest and graph load are idempotent.
     """
     ws = (
@@ -69,6 +72,12 @@ def demo(case_dir: Path, fmt: str) -> None:
         network = analyse_network(ws, store, chains=found)
         if not was_running:  # leave no server behind; `fininvest graph start` brings it back
             embedded.stop(ws)
+    pack = None
+    if found:
+        with stderr.status(f"evidence pack of chain {found[0]['id']} (signed, then verified)"):
+            pack = evidence_step(ws, found[0]["id"])
+    with stderr.status("asset register: events checked, statistics computed"):
+        assets = asset_step(ws)
     quality = None
     if ws.path("truth", "chains.json").exists():
         quality = evaluate_chains(found, json.loads(ws.path("truth", "chains.json").read_text()))
@@ -105,6 +114,21 @@ def demo(case_dir: Path, fmt: str) -> None:
             f"Network: {network['communities']} communities; roles inferred without "
             f"intelligence: {inferred or 'none'}."
         )
+        if pack is not None:
+            c.print(
+                f"Evidence pack of {pack['chain']}: {pack['path']} ({pack['records']} records, "
+                f"signed {pack['signed_by'][:19]}…) — verified: "
+                + ("yes" if pack["verified"] else "NO: " + "; ".join(pack["problems"])),
+                markup=False,
+            )
+        f = {s["stage"]: s for s in assets["funnel"]["stages"]}
+        c.print(
+            f"Asset register: {assets['assets']} assets; identified {f['identified']['value']}, "
+            f"frozen {f['frozen']['value']}, confiscated {f['confiscated']['value']}, realised "
+            f"{assets['funnel']['realised']}, paid to victims "
+            f"{assets['funnel']['compensation_from_realised']} {assets['base_currency']}",
+            markup=False,
+        )
         c.print(f"Next: fininvest screen {case_dir} --format json  (every alert explained)")
         c.print(f"      fininvest trace {case_dir} --from <account or person id>")
 
@@ -119,6 +143,8 @@ def demo(case_dir: Path, fmt: str) -> None:
             "graph": graph,
             "chains": found,
             "chain_quality": quality,
+            "evidence_pack": pack,
+            "assets": assets,
             "network": {k: v for k, v in network.items() if k != "brokers"},
         },
         render,
