@@ -59,7 +59,7 @@ def test_human_output_goes_to_stdout_progress_to_stderr(ws: Workspace, runner: C
 
 def test_info_finds_resources(runner: CliRunner) -> None:
     doc = json.loads(invoke(runner, "info", "--format", "json").stdout)
-    assert set(doc["resources"]) == {"cypher", "indicators", "dashboards"}
+    assert set(doc["resources"]) == {"cypher", "indicators", "dashboards", "training"}
 
 
 def test_sample_then_ingest_default_raw(tmp_path: Path, runner: CliRunner) -> None:
