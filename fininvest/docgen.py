@@ -251,11 +251,18 @@ def graph_model_md() -> str:
     return model_md()
 
 
+def config_md() -> str:
+    from fininvest.config import schema_md
+
+    return schema_md()
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "docs/formats.md": formats_md,
     "docs/cli.md": cli_md,
     "docs/indicators.md": indicators_md,
     "docs/graph-model.md": graph_model_md,
+    "docs/configuration.md": config_md,
     **{f"cypher/{rel}": functools.partial(str, text) for rel, text in generated_cypher().items()},
 }
 # Cypher files that only the generator may write: anything else here is stale.

@@ -108,3 +108,15 @@ class UnknownEntity(FininvestError):
 
     exit_code = EXIT_USAGE
     kind = "unknown_entity"
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another fininvest process holds the case's writer lock (``ingest``, ``graph load``)."""
+
+    kind = "workspace_busy"
+
+
+class GraphStopped(GraphUnavailable):
+    """The graph store went away during a command (the server died or was stopped)."""
+
+    kind = "graph_stopped"

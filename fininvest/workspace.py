@@ -17,13 +17,15 @@ Layout (created by :func:`init_workspace`)::
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import hashlib
 import json
 import mmap
 import os
 import shutil
-import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,17 +159,70 @@ class Workspace:
             "user": _user(),
             "fininvest_version": __version__,
         }
-        with open(self.root / AUDIT_NAME, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, default=str, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        line = json.dumps(entry, default=str, sort_keys=True) + "\n"
+        fd = os.open(self.root / AUDIT_NAME, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # one appender at a time, also across processes
+            repair_torn_tail(fd)
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)  # releases the lock
+
+    @contextmanager
+    def audit_run(self, command: str, params: dict[str, Any]) -> Iterator[None]:
+        """Write a ``started`` entry before the body and a ``failed`` one if it raises, so that
+        a command killed half-way still left a trace of what it set out to change (the
+        ``ok`` entry with the counts is the caller's, at the end)."""
+        self.audit(command, params, status="started")
+        try:
+            yield
+        except BaseException as exc:
+            self.audit(command, params, counts={"error": str(exc)[:500]}, status="failed")
+            raise
 
     def audit_entries(self) -> list[dict[str, Any]]:
+        """Every entry of the audit log; a line that is not JSON (a torn write that was not
+        repaired yet) comes back as ``{"status": "unreadable", "line": n, "text": ...}``."""
         path = self.root / AUDIT_NAME
         if not path.exists():
             return []
-        with open(path, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
+        out = []
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    out.append({"command": "?", "status": "unreadable", "line": n,
+                                "text": line[:200]})  # fmt: skip
+        return out
+
+
+def repair_torn_tail(fd: int) -> None:
+    """If the audit log's last line has no newline (a write cut off by a crash), move it into
+    an ``audit repair`` entry that keeps its text, so the log stays one JSON document per line
+    and the next entry is not glued onto it."""
+    size = os.lseek(fd, 0, os.SEEK_END)
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    start = max(0, size - (1 << 20))
+    tail = os.pread(fd, size - start, start)
+    cut = start + tail.rfind(b"\n") + 1 if b"\n" in tail else start
+    torn = os.pread(fd, size - cut, cut)
+    os.ftruncate(fd, cut)
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "command": "audit repair",
+        "params": {"torn_line": torn.decode("utf-8", errors="replace")},
+        "inputs": [],
+        "counts": {"bytes": len(torn)},
+        "status": "repaired",
+        "user": _user(),
+        "fininvest_version": __version__,
+    }
+    os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def _user() -> str:
@@ -179,12 +234,12 @@ def _user() -> str:
 
 def init_workspace(root: Path, *, name: str | None = None, base_currency: str = "EUR") -> Workspace:
     """Create a workspace in ``root`` (which may exist but must not be a workspace already)."""
-    from fininvest.normalise import CURRENCIES
+    from fininvest.config import check_value
 
     base_currency = base_currency.upper()
-    if base_currency not in CURRENCIES:
+    if (why := check_value({"type": "currency"}, base_currency)) is not None:
         raise WorkspaceError(
-            f"unknown base currency '{base_currency}'",
+            f"unknown base currency '{base_currency}': {why}",
             hint="Use an ISO 4217 code such as EUR, USD or GBP.",
         )
     root = root.resolve()
@@ -213,26 +268,9 @@ def open_workspace(root: Path) -> Workspace:
             f"{root} is not a fininvest workspace (no {CONFIG_NAME})",
             hint=f"Create one with: fininvest init {root}",
         )
-    try:
-        config = tomllib.loads(cfg_path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"{cfg_path}: invalid TOML: {exc}") from exc
-    problems = []
-    case = config.get("case")
-    if not isinstance(case, dict):
-        problems.append("missing [case] table")
-    else:
-        for key in ("name", "base_currency"):
-            if key not in case:
-                problems.append(f"[case] has no '{key}'")
-    for country, rule in config.get("thresholds", {}).items():
-        if not isinstance(rule, dict) or not isinstance(rule.get("cash"), int | float):
-            problems.append(f"[thresholds.{country}] needs a numeric 'cash'")
-    if problems:
-        raise WorkspaceError(
-            f"{cfg_path}: " + "; ".join(problems),
-            hint="Compare with a freshly created workspace (fininvest init).",
-        )
+    from fininvest.config import read_config
+
+    config = read_config(cfg_path)
     for sub in SUBDIRS:
         (root / sub).mkdir(exist_ok=True)
     return Workspace(root=root, config=config)

@@ -107,6 +107,23 @@ def _schema_files(m: Model) -> dict[str, str]:
             + " (FalkorDB has no IF NOT EXISTS; an existing index is reported and skipped)\n"
             + f"CREATE INDEX FOR (n:{label}) ON (n.{key})\n"
         )
+    for rtype in m.relationships:
+        name = f"{rtype.lower()}_key"
+        head = (
+            f"// Every :{rtype} relationship has a unique `key` (its ends, and what tells apart "
+            "two of them between the same ends), so two loads at once cannot duplicate it — "
+            "generated from cypher/model.toml\n"
+        )
+        out[f"schema/neo4j/{name}.cypher"] = (
+            head + f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR ()-[r:{rtype}]-() "
+            "REQUIRE r.key IS UNIQUE\n"
+        )
+        out[f"schema/falkordb/{name}.cypher"] = (
+            head.replace("has a unique", "has a")
+            + "// (the index the unique constraint needs; FalkorDB's constraint itself is a "
+            "GRAPH.CONSTRAINT command, see FalkorStore.require_unique_keys)\n"
+            + f"CREATE INDEX FOR ()-[r:{rtype}]-() ON (r.key)\n"
+        )
     return out
 
 
@@ -126,7 +143,8 @@ def _uses_files(m: Model) -> dict[str, str]:
                 f"MERGE (i:{ident} {{{key}: r.value}})\n"
                 "ON CREATE SET i.source_sha256 = r.source_sha256, i.record_ids = r.record_ids\n"
                 "MERGE (o)-[u:USES]->(i)\n"
-                "SET u.source_sha256 = r.source_sha256, u.record_ids = r.record_ids\n"
+                f"SET u.key = '{party}:' + r.owner + '>{ident}:' + r.value,\n"
+                "    u.source_sha256 = r.source_sha256, u.record_ids = r.record_ids\n"
                 "RETURN count(u) AS n\n"
             )
     return out
@@ -172,7 +190,8 @@ def _intel_files(m: Model) -> dict[str, str]:
             f"MERGE (o:{b} {{{kb}: r.object_id}}){names_b}\n"
             + (f"SET {', '.join(roles)}\n" if roles else "")
             + f"MERGE (s)-[x:{rtype} {{link_id: r.link_id}}]->(o)\n"
-            f"SET {sets},\n"
+            f"SET x.key = '{a}:' + r.subject_id + '>{b}:' + r.object_id + '#' + r.link_id,\n"
+            f"    {sets},\n"
             "    x.source_sha256 = r.source_sha256, x.record_ids = r.record_ids\n"
             "RETURN count(x) AS n\n"
         )
