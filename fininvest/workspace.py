@@ -35,6 +35,7 @@ import polars as pl
 
 from fininvest import __version__
 from fininvest.errors import WorkspaceError
+from fininvest.permissions import make_private, private_umask
 
 CONFIG_NAME = "fininvest.toml"
 AUDIT_NAME = "audit.jsonl"
@@ -248,12 +249,16 @@ def init_workspace(root: Path, *, name: str | None = None, base_currency: str = 
             f"{root} is already a fininvest workspace",
             hint="Use it as it is, or choose another directory.",
         )
+    private_umask()
     root.mkdir(parents=True, exist_ok=True)
+    make_private(root)
     for sub in SUBDIRS:
-        (root / sub).mkdir(exist_ok=True)
-    os.chmod(root / "secrets", 0o700)
+        (root / sub).mkdir(mode=0o700, exist_ok=True)
+        make_private(root / sub)
     (root / CONFIG_NAME).write_text(_config_text(name or root.name, base_currency), "utf-8")
     (root / AUDIT_NAME).touch()
+    for file_name in (CONFIG_NAME, AUDIT_NAME):
+        make_private(root / file_name)
     ws = open_workspace(root)
     ws.audit("init", {"name": ws.name, "base_currency": base_currency})
     return ws
@@ -271,8 +276,9 @@ def open_workspace(root: Path) -> Workspace:
     from fininvest.config import read_config
 
     config = read_config(cfg_path)
+    private_umask()  # everything this process writes into the case: owner-only
     for sub in SUBDIRS:
-        (root / sub).mkdir(exist_ok=True)
+        (root / sub).mkdir(mode=0o700, exist_ok=True)
     return Workspace(root=root, config=config)
 
 
@@ -316,7 +322,8 @@ _DIRECT_ALIGN = 4096
 
 
 def copy_file(source: Path, target: Path, block: int = 8 << 20) -> None:
-    """Copy a file byte for byte, with its permissions and times (as ``shutil.copy2``).
+    """Copy a file byte for byte, with its times (as ``shutil.copy2``), owner-only (0600)
+    whatever the source's mode: copies land in a case, which is the owner's only.
 
     Where the system allows it (Linux, a file system that takes ``O_DIRECT``), the bytes go from
     a memory map of the source straight to the disk, not through the page cache: copying the
@@ -335,8 +342,10 @@ def copy_file(source: Path, target: Path, block: int = 8 << 20) -> None:
             target.unlink(missing_ok=True)
         else:
             shutil.copystat(source, target)
+            make_private(target)
             return
     shutil.copy2(source, target)
+    make_private(target)
 
 
 def _copy_direct(source: Path, target: Path, aligned: int, block: int, direct: int) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from fininvest.cli.output import FORMAT_OPTION, emit, stages
+from fininvest.cli.output import FORMAT_OPTION, emit, printable, stages
 from fininvest.config import check_base_currency_change
 from fininvest.errors import BadInput, StrictRejections
 from fininvest.formats.declarations import ALL_KIND_NAMES
@@ -44,13 +45,13 @@ def render_summaries(summaries: list[FileSummary], c: Console) -> None:
         title="Ingest summary",
     )
     for s in summaries:
-        notes = s.error and f"[red]{s.error}[/red]" or "; ".join(s.notes)
+        notes = Text(s.error, style="red") if s.error else "; ".join(s.notes)
         t.add_row(
-            s.file,
+            printable(s.file),
             s.kind,
             f"{s.read:,}",
             f"{s.accepted:,}",
-            f"[yellow]{s.rejected:,}[/yellow]" if s.rejected else "0",
+            Text(f"{s.rejected:,}", style="yellow") if s.rejected else "0",
             f"{s.added:,}",
             f"{s.already_present:,}",
             notes,
@@ -159,7 +160,8 @@ def ingest(
     emit(fmt, [s.to_dict() for s in summaries], lambda c: render_summaries(summaries, c))
     failed = [s for s in summaries if s.error]
     for s in failed:
-        click.secho(f"Error: {s.file}: {s.error}", err=True, fg="red")
+        error = (s.error or "").replace(s.file, printable(s.file))
+        click.secho(f"Error: {printable(s.file)}: {error}", err=True, fg="red")
         if s.hint:
             click.echo(f"Hint: {s.hint}", err=True)
     if failed:
