@@ -73,8 +73,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "keys": {
             "cash": {"type": "number", "required": True,
                      "meaning": "Cash amount at or above which a report is due."},
-            "currency": {"type": "currency", "default": "EUR",
-                         "meaning": "Currency of `cash`."},
+            "currency": {"type": "currency",
+                         "meaning": "Currency of `cash` (when absent: the base currency)."},
             "source": {"type": "string", "meaning": "The rule the threshold comes from."},
         },
     },

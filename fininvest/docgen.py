@@ -266,7 +266,12 @@ GENERATED: dict[str, Callable[[], str]] = {
     **{f"cypher/{rel}": functools.partial(str, text) for rel, text in generated_cypher().items()},
 }
 # Cypher files that only the generator may write: anything else here is stale.
-GENERATED_CYPHER_GLOBS = ("schema/*/*.cypher", "load/uses_*.cypher", "load/intel_*.cypher")
+GENERATED_CYPHER_GLOBS = (
+    "schema/*/*.cypher",
+    "load/uses_*.cypher",
+    "load/intel_*.cypher",
+    "admin/dedupe_*.cypher",
+)
 
 
 def stale_cypher() -> list[Path]:

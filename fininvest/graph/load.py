@@ -28,16 +28,24 @@ BATCH = int(os.environ.get("FININVEST_GRAPH_BATCH", "10000"))  # rows per write
 EVIDENCE = 50
 
 
-def ensure_schema(store: GraphStore) -> None:
+def ensure_schema(store: GraphStore) -> dict[str, int]:
     """Indexes on every merge key and a unique ``key`` on every relationship type (the
-    backend's variant; an existing index or constraint is skipped)."""
+    backend's variant; an existing index or constraint is skipped). Relationships that a graph
+    holds twice (loaded before the keys existed, by two loads at once) are first reduced to
+    one; returns how many were removed per type."""
     for path in sorted((resource_dir("cypher") / "schema" / store.dialect).glob("*.cypher")):
         try:
             store.run(f"schema/{store.dialect}/{path.stem}")
         except Exception as exc:  # FalkorDB: "Attribute 'id' is already indexed"
             if "already indexed" not in str(exc):
                 raise
+    removed = {}
+    for rtype in load_model().relationships:
+        n = store.run(f"admin/dedupe_{rtype.lower()}")[0]["n"]
+        if n:
+            removed[rtype] = int(n)
     store.require_unique_keys(list(load_model().relationships))
+    return removed
 
 
 def _flow_aggregates() -> list[pl.Expr]:
@@ -239,8 +247,13 @@ def _load(
     send = Sender(store, progress or (lambda _m: None))
     marker = ws.path("graph", f"load-in-progress-{store.name}")
     paid_file = money_load_file(store, marker) if first_load_allowed else "paid"
+    if removed := ensure_schema(store):
+        send.sent["duplicates_removed"] = sum(removed.values())
+        send.say(
+            "duplicate relationships removed: "
+            + ", ".join(f"{t} {n:,}" for t, n in removed.items())
+        )
     marker.write_text("a graph load started and has not finished\n")
-    ensure_schema(store)
     load_parties_and_accounts(ws, send)
     load_case_records(ws, send)
     if ws.has_table("transactions"):

@@ -127,6 +127,36 @@ def _schema_files(m: Model) -> dict[str, str]:
     return out
 
 
+def relationship_discriminator(spec: dict[str, Any]) -> str | None:
+    """The property that tells apart two relationships of a type between the same two nodes
+    (``month`` of a money flow, ``link_id`` of an intelligence record), or None."""
+    if "intel_relation" in spec:
+        return "link_id"
+    return "month" if "month" in spec["properties"] else None
+
+
+def _dedupe_files(m: Model) -> dict[str, str]:
+    """One query per relationship type deleting all but one of the relationships that share
+    ends (and discriminator): the repair of a graph duplicated before relationship keys."""
+    out = {}
+    for rtype, spec in m.relationships.items():
+        disc = relationship_discriminator(spec)
+        group = f"a, b, r.{disc} AS d" if disc else "a, b"
+        out[f"admin/dedupe_{rtype.lower()}.cypher"] = (
+            f"// Keep one :{rtype} per pair of nodes"
+            + (f" and {disc}" if disc else "")
+            + " (repairs a graph that two loads at once duplicated before every relationship "
+            "had a unique key) — generated from cypher/model.toml\n"
+            f"MATCH (a)-[r:{rtype}]->(b)\n"
+            f"WITH {group}, collect(r) AS rs\n"
+            "WHERE size(rs) > 1\n"
+            "UNWIND tail(rs) AS extra\n"
+            "DELETE extra\n"
+            "RETURN count(*) AS n\n"
+        )
+    return out
+
+
 def _uses_files(m: Model) -> dict[str, str]:
     out = {}
     spec = m.relationships["USES"]
@@ -203,4 +233,4 @@ def generated_cypher() -> dict[str, str]:
     backends, identifier-use loads and intelligence loads. ``make docs`` writes them; a test
     fails when they drift from the model."""
     m = load_model()
-    return {**_schema_files(m), **_uses_files(m), **_intel_files(m)}
+    return {**_schema_files(m), **_uses_files(m), **_intel_files(m), **_dedupe_files(m)}

@@ -94,6 +94,34 @@ def test_concurrent_merges_of_the_same_flows_keep_one_relationship(
         store.delete()
 
 
+def test_a_later_load_repairs_a_graph_duplicated_before_the_keys(
+    sample_ws: Workspace, sample_server: None
+) -> None:
+    """The red-team's damaged graph: PAID and HOLDS written twice by two loads at once (here:
+    twice in a row, before any key existed). The next load leaves one of each."""
+    ref = new_store("embedded", sample_ws)
+    try:
+        load_graph(sample_ws, ref)
+        want = ref.counts()
+    finally:
+        ref.delete()
+    store = new_store("embedded", sample_ws)
+    try:
+        send = Sender(store, lambda _m: None)
+        for _ in range(2):
+            load_parties_and_accounts(sample_ws, send)
+        flows = paid_rows(sample_ws)
+        for _ in range(2):
+            store.write("load/paid_first", flows)
+        damaged = store.counts()["relationships"]
+        assert damaged["PAID"] == 2 * want["relationships"]["PAID"]
+        sent = load_graph(sample_ws, store)
+        assert store.counts() == want
+        assert sent["duplicates_removed"] >= want["relationships"]["PAID"]
+    finally:
+        store.delete()
+
+
 def test_graph_load_refused_while_another_holds_the_lock(
     sample_ws: Workspace, sample_server: None, runner
 ) -> None:  # type: ignore[no-untyped-def]
