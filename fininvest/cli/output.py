@@ -16,10 +16,9 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import polars as pl
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -31,6 +30,9 @@ stdout = Console(soft_wrap=True, markup=False, emoji=False)
 if not stdout.is_terminal:
     stdout = Console(soft_wrap=True, width=200, markup=False, emoji=False)
 stderr = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
+
+if TYPE_CHECKING:  # polars is imported where a CSV is written, not by every command's start
+    import polars as pl
 
 FORMAT_KEY = "fininvest.format"
 
@@ -107,9 +109,12 @@ def csv_safe(df: pl.DataFrame) -> pl.DataFrame:
     A spreadsheet opening the CSV shows the text instead of running it. Numbers are numbers
     in the CSV and are left alone.
 
+    >>> import polars as pl
     >>> csv_safe(pl.DataFrame({"id": ["=HYPERLINK(1)", "ES61", "-5", "@SUM(1)"]}))["id"].to_list()
     ["'=HYPERLINK(1)", 'ES61', "'-5", "'@SUM(1)"]
     """
+    import polars as pl
+
     text = [c for c, t in df.schema.items() if t == pl.String or t == pl.Categorical]
     if not text:
         return df
