@@ -48,6 +48,11 @@ def model_md() -> str:
         + ", ".join(f"`{k}` ({v})" for k, v in PROVENANCE.items())
         + ".",
         "",
+        "Every relationship also carries `key`: its two ends as `Label:id>Label:id`, followed "
+        "by `@month` for a money flow or `#link_id` for an intelligence record. The store keeps "
+        "it unique per relationship type (`cypher/schema/*/<type>_key.cypher`), so two loads "
+        "at once cannot create a relationship twice.",
+        "",
         "```mermaid",
         "graph LR",
     ]
