@@ -89,6 +89,17 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "user": {"type": "string", "default": "neo4j", "meaning": "Neo4j user name."},
             "database": {"type": "string", "default": "",
                          "meaning": "Neo4j database (empty: the server's default)."},
+            "idle_stop_minutes": {"type": "number", "default": 60,
+                                  "meaning": "Minutes without use after which the embedded "
+                                             "graph server is stopped (0: never)."},
+        },
+    },
+    "fx": {
+        "meaning": "Exchange rates beyond the case's own fx files.",
+        "keys": {
+            "reference": {"type": "choice", "choices": ["ecb", "none"], "default": "ecb",
+                          "meaning": "'ecb': the ECB euro reference rates convert what the "
+                                     "case's own rates do not; 'none': only the case's rates."},
         },
     },
     "secrets": {
@@ -107,9 +118,15 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
 }  # fmt: skip
 
-#: Tables whose spec another module declares: table → ``"module:attribute"``. When the module
-#: has no such attribute, the table is passed through to that module unvalidated here.
-PLUGGED_TABLES: dict[str, str] = {"limits": "fininvest.limits:CONFIG_TABLE"}
+#: Tables whose keys another module declares: table → ``"module:attribute"``, the attribute
+#: being a table spec (the shape of :data:`SCHEMA`'s entries) or a dict of key → ``(type,
+#: default, meaning)`` as :data:`fininvest.limits.LIMITS` (input-side hardening) declares its
+#: limits: whole numbers, at least 1. Without the module the table is unknown.
+PLUGGED_TABLES: dict[str, str] = {"limits": "fininvest.limits:LIMITS"}
+PLUGGED_MEANING = {
+    "limits": "Limits on what one input file may cost (memory, disk, time); a file beyond a "
+    "limit is refused with exit status 3 naming the limit (see docs/limits.md).",
+}
 
 #: ISO 4217 codes that are not money one can convert to: precious metals, funds, drawing
 #: rights, test and "no currency" codes, and bitcoin. The X-codes that are currencies stay.
@@ -133,10 +150,26 @@ def table_spec(table: str) -> dict[str, Any] | None:
     if table in PLUGGED_TABLES:
         module, _, attr = PLUGGED_TABLES[table].partition(":")
         try:
-            spec = getattr(importlib.import_module(module), attr, {})
+            declared = getattr(importlib.import_module(module), attr, None)
         except ImportError:
             return None
-        return dict(spec)
+        if not isinstance(declared, dict):
+            return {}  # nothing declared: the table is its module's to check
+        if "keys" in declared:
+            return declared
+        kinds = {int: "integer", float: "number", str: "string", bool: "boolean"}
+        return {
+            "meaning": PLUGGED_MEANING.get(table, f"Read by {module}."),
+            "keys": {
+                key: {
+                    "type": kinds.get(t, "string"),
+                    "default": default,
+                    "meaning": meaning,
+                    **({"min": 1} if t in (int, float) else {}),
+                }  # fmt: skip
+                for key, (t, default, meaning) in declared.items()
+            },
+        }
     return None
 
 

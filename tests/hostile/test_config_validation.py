@@ -71,12 +71,34 @@ def test_init_refuses_a_currency_that_is_not_money(tmp_path: Path, runner: CliRu
 
 def test_defaults_and_docs_come_from_the_schema() -> None:
     cfg = validate_config({"case": {"name": "x", "base_currency": "USD"}})
-    assert cfg["graph"] == {"backend": "embedded", "uri": "", "user": "neo4j", "database": ""}
+    assert cfg["graph"]["backend"] == "embedded" and cfg["graph"]["uri"] == ""
     doc = schema_md()
     for table, spec in SCHEMA.items():
         assert f"[{table}" in doc
         for key in spec["keys"]:
             assert f"`{key}`" in doc
+
+
+#: a table declared by another module, in the shape fininvest.limits declares its limits
+LIMITS_LIKE = {"max_columns": (int, 2000, "Columns of a CSV header.")}
+
+
+def test_a_table_declared_by_another_module_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fininvest.config as config
+
+    monkeypatch.setitem(
+        config.PLUGGED_TABLES, "limits", "tests.hostile.test_config_validation:LIMITS_LIKE"
+    )
+    base = {"case": {"name": "x", "base_currency": "EUR"}}
+    assert validate_config({**base, "limits": {"max_columns": 5000}})["limits"] == {
+        "max_columns": 5000
+    }
+    with pytest.raises(WorkspaceError) as err:
+        validate_config({**base, "limits": {"max_column": 5000}})
+    assert "[limits]: unknown key 'max_column' (did you mean 'max_columns'?)" in err.value.message
+    with pytest.raises(WorkspaceError, match=r"\[limits\] max_columns: 0 is below"):
+        validate_config({**base, "limits": {"max_columns": 0}})
+    assert "`max_columns`" in schema_md()
 
 
 def test_every_problem_is_reported_at_once() -> None:
