@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 TYPES: dict[str, str] = {
     "string": "text",
     "text": "non-empty text",
-    "number": "a number (integer or decimal), not negative",
-    "integer": "a whole number, not negative",
+    "number": "a number (integer or decimal)",
+    "integer": "a whole number",
     "boolean": "true or false",
     "currency": "an ISO 4217 currency code (e.g. EUR), of a currency with exchange rates",
     "country": "an ISO 3166-1 alpha-2 country code (e.g. DE)",
@@ -408,6 +408,10 @@ def table_md(table: str, spec: dict[str, Any]) -> list[str]:
             kind = TYPES[k["type"]]
             if k["type"] == "choice":
                 kind += ": " + ", ".join(f"`{c}`" for c in k["choices"])
+            if k["type"] in ("number", "integer"):
+                kind += f", at least {k.get('min', 0)}" + (
+                    f", at most {k['max']}" if "max" in k else ""
+                )
             default = f"`{k['default']!r}`" if "default" in k else ""
             required = "yes" if k.get("required") else ""
             lines.append(f"| `{key}` | {kind} | {default} | {required} | {k['meaning']} |")
