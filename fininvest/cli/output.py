@@ -103,6 +103,18 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
+def safe_cell(value: object) -> object:
+    """One CSV cell by OWASP's rule, for writers that build rows themselves (``csv.writer``):
+    text starting like a formula gets a leading ``'``; anything else is returned as it is.
+
+    >>> safe_cell("=1+1"), safe_cell("ES61"), safe_cell(-5)
+    ("'=1+1", 'ES61', -5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_safe(df: pl.DataFrame) -> pl.DataFrame:
     """``df`` with every text cell that starts like a formula prefixed with ``'``.
 

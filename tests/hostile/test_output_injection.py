@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from fininvest.cli.output import FORMULA_START, csv_safe, printable
+from fininvest.cli.output import FORMULA_START, csv_safe, printable, safe_cell
 from fininvest.workspace import Workspace, init_workspace
 from tests.conftest import SAMPLE_DATA, invoke
 
@@ -66,6 +66,7 @@ def test_csv_cells_that_start_a_formula_get_a_quote() -> None:
     assert out["id"].to_list()[: len(FORMULA_START)] == [f"'{c}1+1" for c in FORMULA_START]
     assert out["id"].to_list()[len(FORMULA_START) :] == ["ES61 0000", "", "a=b", "'=x"]
     assert out["n"].to_list() == df["n"].to_list()  # numbers stay numbers
+    assert [safe_cell(c) for c in cells] == out["id"].to_list()  # one rule for csv.writer too
 
 
 def test_screen_csv_has_no_live_formula_and_json_stays_exact(
