@@ -291,6 +291,10 @@ def training_md() -> str:
             out.append(f"| {prompt} | {q.kind} | {q.points:g} | {q.unit} | `{q.key}` |")
         out.append("")
     return "\n".join(out)
+def config_md() -> str:
+    from fininvest.config import schema_md
+
+    return schema_md()
 
 
 GENERATED: dict[str, Callable[[], str]] = {
@@ -301,10 +305,16 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/graph-model.md": graph_model_md,
     "docs/limits.md": limits_markdown,
     "docs/assets-lifecycle.md": lifecycle_md,
+    "docs/configuration.md": config_md,
     **{f"cypher/{rel}": functools.partial(str, text) for rel, text in generated_cypher().items()},
 }
 # Cypher files that only the generator may write: anything else here is stale.
-GENERATED_CYPHER_GLOBS = ("schema/*/*.cypher", "load/uses_*.cypher", "load/intel_*.cypher")
+GENERATED_CYPHER_GLOBS = (
+    "schema/*/*.cypher",
+    "load/uses_*.cypher",
+    "load/intel_*.cypher",
+    "admin/dedupe_*.cypher",
+)
 
 
 def stale_cypher() -> list[Path]:

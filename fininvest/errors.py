@@ -133,3 +133,13 @@ class LimitExceeded(BadInput):
         d["file"] = self.file
         d["limit"] = self.limit
         return d
+class WorkspaceBusy(WorkspaceError):
+    """Another fininvest process holds the case's writer lock (``ingest``, ``graph load``)."""
+
+    kind = "workspace_busy"
+
+
+class GraphStopped(GraphUnavailable):
+    """The graph store went away during a command (the server died or was stopped)."""
+
+    kind = "graph_stopped"

@@ -17,13 +17,15 @@ Layout (created by :func:`init_workspace`)::
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import hashlib
 import json
 import mmap
 import os
 import shutil
-import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +35,7 @@ import polars as pl
 
 from fininvest import __version__
 from fininvest.errors import WorkspaceError
+from fininvest.permissions import make_private, private_umask
 
 CONFIG_NAME = "fininvest.toml"
 AUDIT_NAME = "audit.jsonl"
@@ -157,17 +160,70 @@ class Workspace:
             "user": _user(),
             "fininvest_version": __version__,
         }
-        with open(self.root / AUDIT_NAME, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, default=str, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        line = json.dumps(entry, default=str, sort_keys=True) + "\n"
+        fd = os.open(self.root / AUDIT_NAME, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # one appender at a time, also across processes
+            repair_torn_tail(fd)
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)  # releases the lock
+
+    @contextmanager
+    def audit_run(self, command: str, params: dict[str, Any]) -> Iterator[None]:
+        """Write a ``started`` entry before the body and a ``failed`` one if it raises, so that
+        a command killed half-way still left a trace of what it set out to change (the
+        ``ok`` entry with the counts is the caller's, at the end)."""
+        self.audit(command, params, status="started")
+        try:
+            yield
+        except BaseException as exc:
+            self.audit(command, params, counts={"error": str(exc)[:500]}, status="failed")
+            raise
 
     def audit_entries(self) -> list[dict[str, Any]]:
+        """Every entry of the audit log; a line that is not JSON (a torn write that was not
+        repaired yet) comes back as ``{"status": "unreadable", "line": n, "text": ...}``."""
         path = self.root / AUDIT_NAME
         if not path.exists():
             return []
-        with open(path, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
+        out = []
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    out.append({"command": "?", "status": "unreadable", "line": n,
+                                "text": line[:200]})  # fmt: skip
+        return out
+
+
+def repair_torn_tail(fd: int) -> None:
+    """If the audit log's last line has no newline (a write cut off by a crash), move it into
+    an ``audit repair`` entry that keeps its text, so the log stays one JSON document per line
+    and the next entry is not glued onto it."""
+    size = os.lseek(fd, 0, os.SEEK_END)
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    start = max(0, size - (1 << 20))
+    tail = os.pread(fd, size - start, start)
+    cut = start + tail.rfind(b"\n") + 1 if b"\n" in tail else start
+    torn = os.pread(fd, size - cut, cut)
+    os.ftruncate(fd, cut)
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "command": "audit repair",
+        "params": {"torn_line": torn.decode("utf-8", errors="replace")},
+        "inputs": [],
+        "counts": {"bytes": len(torn)},
+        "status": "repaired",
+        "user": _user(),
+        "fininvest_version": __version__,
+    }
+    os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def current_user() -> str:
@@ -184,12 +240,12 @@ def _user() -> str:
 
 def init_workspace(root: Path, *, name: str | None = None, base_currency: str = "EUR") -> Workspace:
     """Create a workspace in ``root`` (which may exist but must not be a workspace already)."""
-    from fininvest.normalise import CURRENCIES
+    from fininvest.config import check_value
 
     base_currency = base_currency.upper()
-    if base_currency not in CURRENCIES:
+    if (why := check_value({"type": "currency"}, base_currency)) is not None:
         raise WorkspaceError(
-            f"unknown base currency '{base_currency}'",
+            f"unknown base currency '{base_currency}': {why}",
             hint="Use an ISO 4217 code such as EUR, USD or GBP.",
         )
     root = root.resolve()
@@ -198,12 +254,16 @@ def init_workspace(root: Path, *, name: str | None = None, base_currency: str = 
             f"{root} is already a fininvest workspace",
             hint="Use it as it is, or choose another directory.",
         )
+    private_umask()
     root.mkdir(parents=True, exist_ok=True)
+    make_private(root)
     for sub in SUBDIRS:
-        (root / sub).mkdir(exist_ok=True)
-    os.chmod(root / "secrets", 0o700)
+        (root / sub).mkdir(mode=0o700, exist_ok=True)
+        make_private(root / sub)
     (root / CONFIG_NAME).write_text(_config_text(name or root.name, base_currency), "utf-8")
     (root / AUDIT_NAME).touch()
+    for file_name in (CONFIG_NAME, AUDIT_NAME):
+        make_private(root / file_name)
     ws = open_workspace(root)
     ws.audit("init", {"name": ws.name, "base_currency": base_currency})
     return ws
@@ -218,28 +278,12 @@ def open_workspace(root: Path) -> Workspace:
             f"{root} is not a fininvest workspace (no {CONFIG_NAME})",
             hint=f"Create one with: fininvest init {root}",
         )
-    try:
-        config = tomllib.loads(cfg_path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"{cfg_path}: invalid TOML: {exc}") from exc
-    problems = []
-    case = config.get("case")
-    if not isinstance(case, dict):
-        problems.append("missing [case] table")
-    else:
-        for key in ("name", "base_currency"):
-            if key not in case:
-                problems.append(f"[case] has no '{key}'")
-    for country, rule in config.get("thresholds", {}).items():
-        if not isinstance(rule, dict) or not isinstance(rule.get("cash"), int | float):
-            problems.append(f"[thresholds.{country}] needs a numeric 'cash'")
-    if problems:
-        raise WorkspaceError(
-            f"{cfg_path}: " + "; ".join(problems),
-            hint="Compare with a freshly created workspace (fininvest init).",
-        )
+    from fininvest.config import read_config
+
+    config = read_config(cfg_path)
+    private_umask()  # everything this process writes into the case: owner-only
     for sub in SUBDIRS:
-        (root / sub).mkdir(exist_ok=True)
+        (root / sub).mkdir(mode=0o700, exist_ok=True)
     return Workspace(root=root, config=config)
 
 
@@ -283,7 +327,8 @@ _DIRECT_ALIGN = 4096
 
 
 def copy_file(source: Path, target: Path, block: int = 8 << 20) -> None:
-    """Copy a file byte for byte, with its permissions and times (as ``shutil.copy2``).
+    """Copy a file byte for byte, with its times (as ``shutil.copy2``), owner-only (0600)
+    whatever the source's mode: copies land in a case, which is the owner's only.
 
     Where the system allows it (Linux, a file system that takes ``O_DIRECT``), the bytes go from
     a memory map of the source straight to the disk, not through the page cache: copying the
@@ -302,8 +347,10 @@ def copy_file(source: Path, target: Path, block: int = 8 << 20) -> None:
             target.unlink(missing_ok=True)
         else:
             shutil.copystat(source, target)
+            make_private(target)
             return
     shutil.copy2(source, target)
+    make_private(target)
 
 
 def _copy_direct(source: Path, target: Path, aligned: int, block: int, direct: int) -> None:

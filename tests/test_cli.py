@@ -46,7 +46,11 @@ def test_ingest_and_status_json(ws: Workspace, runner: CliRunner) -> None:
     status = json.loads(r.stdout)
     assert status["tables"]["transactions"]["rows"] == 2
     assert status["quarantine"]["records"] == 1
-    assert [e["command"] for e in status["last_commands"]] == ["init", "ingest"]
+    assert [(e["command"], e["status"]) for e in status["last_commands"]] == [
+        ("init", "ok"),
+        ("ingest", "started"),  # written before the ingest changes anything
+        ("ingest", "ok"),
+    ]
     entry = ws.audit_entries()[-1]
     assert entry["inputs"][0]["sha256"] and entry["counts"]["rejected"] == 1
 

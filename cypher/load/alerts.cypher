@@ -6,7 +6,7 @@ SET al.rank = r.rank, al.score = r.score, al.classification = r.classification,
     al.indicators = r.indicators, al.families = r.families,
     al.source_sha256 = r.source_sha256, al.record_ids = r.record_ids
 MERGE (a)-[f:FLAGGED_BY]->(al)
-SET f.source_sha256 = r.source_sha256, f.record_ids = r.record_ids
+SET f.key = 'Account:' + r.account + '>Alert:' + r.id, f.source_sha256 = r.source_sha256, f.record_ids = r.record_ids
 MERGE (al)-[x:PART_OF]->(c)
-SET x.source_sha256 = r.source_sha256, x.record_ids = r.record_ids
+SET x.key = 'Alert:' + r.id + '>Case:' + r.case, x.source_sha256 = r.source_sha256, x.record_ids = r.record_ids
 RETURN count(al) AS n

@@ -7,6 +7,7 @@ MERGE (o:Person {id: r.object_id})
 ON CREATE SET o.name = r.object_name, o.source_sha256 = r.source_sha256, o.record_ids = r.record_ids
 SET s.role = 'controller', s.role_source = 'intelligence', o.role = 'victim', o.role_source = 'intelligence'
 MERGE (s)-[x:CONTROLLED {link_id: r.link_id}]->(o)
-SET x.date = r.date, x.date_ms = r.date_ms, x.place = r.place, x.from_country = r.from_country, x.to_country = r.to_country, x.jurisdiction = r.jurisdiction, x.source = r.source, x.grading = r.grading, x.handling_code = r.handling_code,
+SET x.key = 'Person:' + r.subject_id + '>Person:' + r.object_id + '#' + r.link_id,
+    x.date = r.date, x.date_ms = r.date_ms, x.place = r.place, x.from_country = r.from_country, x.to_country = r.to_country, x.jurisdiction = r.jurisdiction, x.source = r.source, x.grading = r.grading, x.handling_code = r.handling_code,
     x.source_sha256 = r.source_sha256, x.record_ids = r.record_ids
 RETURN count(x) AS n

@@ -6,6 +6,7 @@ ON CREATE SET s.name = r.subject_name, s.source_sha256 = r.source_sha256, s.reco
 MERGE (o:Company {id: r.object_id})
 ON CREATE SET o.name = r.object_name, o.source_sha256 = r.source_sha256, o.record_ids = r.record_ids
 MERGE (s)-[x:EMPLOYED_BY {link_id: r.link_id}]->(o)
-SET x.date = r.date, x.date_ms = r.date_ms, x.place = r.place, x.from_country = r.from_country, x.to_country = r.to_country, x.jurisdiction = r.jurisdiction, x.source = r.source, x.grading = r.grading, x.handling_code = r.handling_code,
+SET x.key = 'Person:' + r.subject_id + '>Company:' + r.object_id + '#' + r.link_id,
+    x.date = r.date, x.date_ms = r.date_ms, x.place = r.place, x.from_country = r.from_country, x.to_country = r.to_country, x.jurisdiction = r.jurisdiction, x.source = r.source, x.grading = r.grading, x.handling_code = r.handling_code,
     x.source_sha256 = r.source_sha256, x.record_ids = r.record_ids
 RETURN count(x) AS n

@@ -2,7 +2,8 @@
 UNWIND $rows AS r
 MATCH (a:Account {id: r.src}), (b:Account {id: r.dst})
 MERGE (a)-[p:PAID {month: r.month}]->(b)
-SET p.count = r.count, p.total = r.total, p.first_ms = r.first_ms, p.last_ms = r.last_ms,
+SET p.key = 'Account:' + r.src + '>Account:' + r.dst + '@' + r.month,
+    p.count = r.count, p.total = r.total, p.first_ms = r.first_ms, p.last_ms = r.last_ms,
     p.first_at = r.first_at, p.record_ids = r.evidence,
     p.source_sha256 = r.source_sha256
 RETURN count(p) AS n

@@ -5,5 +5,6 @@ MATCH (o:Person {id: r.owner})
 MERGE (i:Address {value: r.value})
 ON CREATE SET i.source_sha256 = r.source_sha256, i.record_ids = r.record_ids
 MERGE (o)-[u:USES]->(i)
-SET u.source_sha256 = r.source_sha256, u.record_ids = r.record_ids
+SET u.key = 'Person:' + r.owner + '>Address:' + r.value,
+    u.source_sha256 = r.source_sha256, u.record_ids = r.record_ids
 RETURN count(u) AS n

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from fininvest import __version__
-from fininvest.cli.output import FORMAT_KEY
+from fininvest.cli.output import FORMAT_KEY, printable
 from fininvest.errors import EXIT_INTERNAL, FininvestError
 
 
@@ -26,9 +26,12 @@ class FininvestGroup(click.Group):
         except FininvestError as exc:
             if ctx.meta.get(FORMAT_KEY) == "json":
                 click.echo(json.dumps(exc.to_dict(), indent=2))
-            click.secho(f"Error: {exc.message}", err=True, fg="red")
+            # control characters from the data (escape sequences, carriage returns) are shown
+            # escaped; the message's own line breaks are kept
+            message = "\n".join(printable(line) for line in exc.message.split("\n"))
+            click.secho(f"Error: {message}", err=True, fg="red")
             if exc.hint:
-                click.echo(f"Hint: {exc.hint}", err=True)
+                click.echo(f"Hint: {printable(exc.hint)}", err=True)
             ctx.exit(exc.exit_code)
 
 

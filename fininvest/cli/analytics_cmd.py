@@ -183,7 +183,9 @@ def trace(
                       f"{x['amount']:,.2f}", when(x["first_ms"]), str(x["hops"]))  # fmt: skip
         c.print(r)
         if res["truncated"]:
-            c.print(f"[yellow]frontier cut to the largest arrivals at hops {res['truncated']}")
+            c.print(
+                f"frontier cut to the largest arrivals at hops {res['truncated']}", style="yellow"
+            )
 
     emit(fmt, res, render)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from fininvest.cli.analytics_cmd import render_chains
 from fininvest.cli.ingest_cmd import render_summaries, run_ingest
@@ -84,7 +85,7 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
     ws.audit("demo", {"origin": origin}, counts={"chains": len(found)})
 
     def render(c: Console) -> None:
-        c.print(f"[bold]Demo case[/bold] in {ws.root} (sample: {origin})")
+        c.print(Text.assemble(("Demo case", "bold"), f" in {ws.root} (sample: {origin})"))
         render_summaries(summaries, c)
         c.print(
             "Workspace tables: "

@@ -109,7 +109,7 @@ def load(case_dir: Path, uri: str | None, user: str | None, password: str | None
     ws = open_workspace(case_dir)
     store = open_store(ws, uri=uri, user=user, password=password)
     before = store.counts()
-    with stages(40) as say:
+    with ws.audit_run("graph load", {}), stages(40) as say:
         sent = load_graph(ws, store, say)
     after = store.counts()
     data = {

@@ -7,12 +7,15 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from fininvest.cli.output import FORMAT_OPTION, emit, stages
+from fininvest.cli.output import FORMAT_OPTION, emit, printable, stages
+from fininvest.config import check_base_currency_change
 from fininvest.errors import BadInput, StrictRejections
 from fininvest.formats.declarations import ALL_KIND_NAMES
 from fininvest.ingest.inputs import list_inputs
 from fininvest.ingest.pipeline import FORMATS, FileSummary, ingest_files
+from fininvest.lock import clean_leftovers, workspace_lock
 from fininvest.workspace import Workspace, open_workspace
 
 
@@ -38,13 +41,13 @@ def render_summaries(summaries: list[FileSummary], c: Console) -> None:
         title="Ingest summary",
     )
     for s in summaries:
-        notes = s.error and f"[red]{s.error}[/red]" or "; ".join(s.notes)
+        notes = Text(s.error, style="red") if s.error else "; ".join(s.notes)
         t.add_row(
-            s.file,
+            printable(s.file),
             s.kind,
             f"{s.read:,}",
             f"{s.accepted:,}",
-            f"[yellow]{s.rejected:,}[/yellow]" if s.rejected else "0",
+            Text(f"{s.rejected:,}", style="yellow") if s.rejected else "0",
             f"{s.added:,}",
             f"{s.already_present:,}",
             notes,
@@ -59,13 +62,36 @@ def render_summaries(summaries: list[FileSummary], c: Console) -> None:
 
 
 def run_ingest(
-    ws: Workspace, files: list[Path], kind: str | None, fmt_in: str | None, quiet: bool = False
+    ws: Workspace,
+    files: list[Path],
+    kind: str | None,
+    fmt_in: str | None,
+    quiet: bool = False,
+    force: bool = False,
 ) -> list[FileSummary]:
-    with stages(len(files) * 5, quiet) as say:
-        summaries = ingest_files(ws, files, kind=kind, fmt=fmt_in, progress=say)
+    """Ingest under the case's writer lock: the temporary files of a killed ingest removed
+    first, a base-currency change refused unless ``force``, audit entries before and after."""
+    params: dict[str, object] = {
+        "files": [str(f) for f in files],
+        "kind": kind,
+        "format": fmt_in,
+        "base_currency": ws.base_currency,
+    }
+    with workspace_lock(ws, "ingest"):
+        check_base_currency_change(ws, force=force)
+        if removed := clean_leftovers(ws):
+            ws.audit("cleanup", {"removed": removed}, counts={"removed": len(removed)})
+        with ws.audit_run("ingest", params), stages(len(files) * 5, quiet) as say:
+            summaries = ingest_files(ws, files, kind=kind, fmt=fmt_in, progress=say)
+        audit_ingest(ws, params, summaries)
+    return summaries
+
+
+def audit_ingest(ws: Workspace, params: dict[str, object], summaries: list[FileSummary]) -> None:
+    """The ``ingest`` entry that closes a run: inputs with their SHA-256 and the counts."""
     ws.audit(
         "ingest",
-        {"files": [str(f) for f in files], "kind": kind, "format": fmt_in},
+        params,
         inputs=[{"file": s.file, "sha256": s.sha256} for s in summaries],
         counts={
             "read": sum(s.read for s in summaries),
@@ -76,7 +102,6 @@ def run_ingest(
         },
         status="ok" if not any(s.error for s in summaries) else "failed_files",
     )
-    return summaries
 
 
 @click.command()
@@ -94,6 +119,11 @@ def run_ingest(
     help="File format (default: from the suffix or the content).",
 )
 @click.option("--strict", is_flag=True, help="Exit with status 3 if any record was rejected.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Ingest even though [case] base_currency changed since the tables were built.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @FORMAT_OPTION
 def ingest(
@@ -102,6 +132,7 @@ def ingest(
     kind: str | None,
     fmt_in: str | None,
     strict: bool,
+    force: bool,
     quiet: bool,
     fmt: str,
 ) -> None:
@@ -121,7 +152,7 @@ def ingest(
     paths = expand(ws, files)
     if not paths:
         raise BadInput("no input files", hint=f"Put files in {ws.path('raw')} or name them.")
-    summaries = run_ingest(ws, paths, kind, fmt_in, quiet)
+    summaries = run_ingest(ws, paths, kind, fmt_in, quiet, force)
     if any(s.tables.get("asset_events") or s.tables.get("assets") for s in summaries):
         from fininvest.assets.register import Register  # the register's checks (docs/assets.md)
 
@@ -131,7 +162,8 @@ def ingest(
     emit(fmt, [s.to_dict() for s in summaries], lambda c: render_summaries(summaries, c))
     failed = [s for s in summaries if s.error]
     for s in failed:
-        click.secho(f"Error: {s.file}: {s.error}", err=True, fg="red")
+        error = (s.error or "").replace(s.file, printable(s.file))
+        click.secho(f"Error: {printable(s.file)}: {error}", err=True, fg="red")
         if s.hint:
             click.echo(f"Hint: {s.hint}", err=True)
     if failed:

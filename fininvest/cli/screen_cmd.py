@@ -11,7 +11,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from fininvest.cli.output import FORMAT_KEY, stderr, stdout
+from fininvest.cli.output import FORMAT_KEY, stderr, stdout, write_csv
 from fininvest.screening.run import screen as run_screen
 from fininvest.screening.run import summary
 from fininvest.workspace import open_workspace
@@ -63,9 +63,12 @@ def screen(case_dir: Path, top: int, fmt: str) -> None:
         return
     if fmt == "csv":
         sys.stdout.write(
-            res.alerts.with_columns(
-                pl.col("indicators").list.join("|"), pl.col("families").list.join("|")
-            ).write_csv()
+            write_csv(
+                res.alerts.with_columns(
+                    pl.col("indicators").list.join("|"), pl.col("families").list.join("|")
+                )
+            )
+            or ""
         )
         return
     render_screen(doc, stdout)
@@ -99,7 +102,6 @@ def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
     c.print(
         f"{len(doc['indicator_status']) - len(not_run)} indicators evaluated; "
         f"{len(not_run)} not: " + "; ".join(f"{k} ({v})" for k, v in sorted(not_run.items())),
-        markup=False,  # the reasons quote fininvest.toml sections such as [thresholds.XX]
     )
     c.print(timing_line(doc))
 

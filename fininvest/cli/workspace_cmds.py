@@ -9,9 +9,11 @@ import click
 import polars as pl
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from fininvest import __version__
-from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.cli.output import FORMAT_OPTION, emit, printable, stderr
+from fininvest.permissions import exposed
 from fininvest.resources import resource_summary
 from fininvest.workspace import Workspace, init_workspace, open_workspace, scan_parts
 
@@ -41,8 +43,12 @@ def init(case_dir: Path, name: str | None, base_currency: str, fmt: str) -> None
         fmt,
         data,
         lambda c: c.print(
-            f"Created workspace [bold]{ws.name}[/bold] in {ws.root} (base currency "
-            f"{ws.base_currency}).\nNext: fininvest ingest {case_dir} FILES…"
+            Text.assemble(
+                "Created workspace ",
+                (ws.name, "bold"),
+                f" in {ws.root} (base currency {ws.base_currency}).\n"
+                f"Next: fininvest ingest {case_dir} FILES…",
+            )
         ),
     )
 
@@ -62,12 +68,17 @@ def workspace_status(ws: Workspace, last: int = 10) -> dict[str, Any]:
         for kind, n in pl.scan_parquet(q_parts).group_by("kind").len().collect().iter_rows():
             by_reason[kind] = n
     entries = ws.audit_entries()
+    open_to_others = exposed(ws.root)
     return {
         "workspace": str(ws.root),
         "name": ws.name,
         "base_currency": ws.base_currency,
         "tables": tables,
         "quarantine": {"records": quarantined, "by_kind": by_reason},
+        "readable_by_others": {
+            "count": len(open_to_others),
+            "examples": [str(p.relative_to(ws.root)) for p in open_to_others[:5]],
+        },
         "last_commands": [
             {k: e.get(k) for k in ("time", "command", "status", "counts")} for e in entries[-last:]
         ],
@@ -82,11 +93,21 @@ def status(case_dir: Path, last: int, fmt: str) -> None:
     """Show the workspace's tables, quarantine and last commands."""
     ws = open_workspace(case_dir)
     data = workspace_status(ws, last)
+    if n := data["readable_by_others"]["count"]:
+        examples = ", ".join(data["readable_by_others"]["examples"]) or "."
+        stderr.print(
+            f"Warning: {n:,} files or folders of this case can be read by other users "
+            f"(e.g. {printable(examples)}); they hold personal data.\n"
+            f"Hint: make the case owner-only: chmod -R go= {printable(str(ws.root))}",
+            style="yellow",
+        )
 
     def render(c: Console) -> None:
         c.print(
-            f"[bold]{data['name']}[/bold]  {data['workspace']}  "
-            f"(base currency {data['base_currency']})"
+            Text.assemble(
+                (data["name"], "bold"),
+                f"  {data['workspace']}  (base currency {data['base_currency']})",
+            )
         )
         t = Table("table", "rows", "files", title="Tables")
         for name, info in data["tables"].items():

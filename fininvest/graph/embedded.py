@@ -74,21 +74,70 @@ def _reap(pid: int) -> None:
         pass
 
 
+def _cmdline(pid: int) -> str | None:
+    """The command line of a process (None where /proc cannot tell)."""
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline")
+            .read_bytes()
+            .replace(b"\0", b" ")
+            .decode("utf-8", errors="replace")
+        )
+    except OSError:
+        return None
+
+
+def served_pid(ws: Workspace, sock: Path) -> int | None:
+    """The pid of the server answering on the workspace's socket (with its password), or None
+    when nothing answers there."""
+    if not sock.exists():
+        return None
+    try:
+        db = connect(ws, ServerInfo(0, str(sock)))
+        try:
+            return int(db.connection.info("server")["process_id"])
+        finally:
+            db.connection.close()
+    except Exception:  # nothing listening, or not our server
+        return None
+
+
+def is_server(ws: Workspace, info: ServerInfo) -> bool:
+    """Is process ``info.pid`` this workspace's graph server? Its command line must be a
+    redis-server on this socket (or, where /proc is missing, the server on the socket must
+    report this pid). A stale pid file can name any process after a reboot."""
+    cmd = _cmdline(info.pid)
+    if cmd is not None:
+        return "redis-server" in cmd and f"unixsocket:{info.socket}" in cmd
+    return served_pid(ws, Path(info.socket)) == info.pid
+
+
 def running(ws: Workspace) -> ServerInfo | None:
-    """The server of this workspace if its process is alive; a stale pid file is removed."""
-    _graph, _sock, pid_file, _pw = _paths(ws)
+    """The server of this workspace if it runs. A pid file naming a dead process, or a live
+    process that is not this workspace's server, is removed (never signalled); a server still
+    answering on the socket is then found again from the socket."""
+    _graph, sock, pid_file, _pw = _paths(ws)
     if not pid_file.exists():
         return None
     try:
         info = json.loads(pid_file.read_text())
-        pid = int(info["pid"])
-    except (ValueError, KeyError, json.JSONDecodeError):
-        pid_file.unlink(missing_ok=True)
-        return None
-    if not _alive(pid):
-        pid_file.unlink(missing_ok=True)  # stale: the server died or the machine restarted
-        return None
-    return ServerInfo(pid, str(info["socket"]))
+        found = ServerInfo(int(info["pid"]), str(info["socket"]))
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+        found = None
+    if found is not None and _alive(found.pid) and is_server(ws, found):
+        return found
+    pid_file.unlink(missing_ok=True)  # stale: the server died, the machine restarted, …
+    real = served_pid(ws, sock)
+    if real is not None and _alive(real) and is_server(ws, ServerInfo(real, str(sock))):
+        _write_pid(pid_file, real, sock)
+        return ServerInfo(real, str(sock))
+    return None
+
+
+def _write_pid(pid_file: Path, pid: int, sock: Path) -> None:
+    fd = os.open(pid_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps({"pid": pid, "socket": str(sock)}))
 
 
 def connect(ws: Workspace, info: ServerInfo) -> Any:
@@ -128,6 +177,7 @@ def start(ws: Workspace, *, timeout: float = 120.0) -> ServerInfo:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        umask=0o077,  # its snapshot, append-only file and log: owner-only, whatever our umask
     )
     info = ServerInfo(proc.pid, str(sock))
     deadline = time.monotonic() + timeout
@@ -141,7 +191,7 @@ def start(ws: Workspace, *, timeout: float = 120.0) -> ServerInfo:
         if sock.exists():
             try:
                 connect(ws, info).connection.ping()
-                pid_file.write_text(json.dumps({"pid": proc.pid, "socket": str(sock)}))
+                _write_pid(pid_file, proc.pid, sock)
                 return info
             except Exception as exc:  # not ready yet (loading the AOF, …)
                 last = exc
@@ -155,7 +205,7 @@ def start(ws: Workspace, *, timeout: float = 120.0) -> ServerInfo:
 
 def stop(ws: Workspace, *, timeout: float = 30.0) -> bool:
     """SIGTERM (the server writes a final snapshot), wait for it to exit; False if not running."""
-    info = running(ws)
+    info = running(ws)  # only ever a pid checked to be this workspace's server
     if info is None:
         return False
     os.kill(info.pid, signal.SIGTERM)

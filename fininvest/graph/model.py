@@ -48,6 +48,11 @@ def model_md() -> str:
         + ", ".join(f"`{k}` ({v})" for k, v in PROVENANCE.items())
         + ".",
         "",
+        "Every relationship also carries `key`: its two ends as `Label:id>Label:id`, followed "
+        "by `@month` for a money flow or `#link_id` for an intelligence record. The store keeps "
+        "it unique per relationship type (`cypher/schema/*/<type>_key.cypher`), so two loads "
+        "at once cannot create a relationship twice.",
+        "",
         "```mermaid",
         "graph LR",
     ]
@@ -107,6 +112,53 @@ def _schema_files(m: Model) -> dict[str, str]:
             + " (FalkorDB has no IF NOT EXISTS; an existing index is reported and skipped)\n"
             + f"CREATE INDEX FOR (n:{label}) ON (n.{key})\n"
         )
+    for rtype in m.relationships:
+        name = f"{rtype.lower()}_key"
+        head = (
+            f"// Every :{rtype} relationship has a unique `key` (its ends, and what tells apart "
+            "two of them between the same ends), so two loads at once cannot duplicate it — "
+            "generated from cypher/model.toml\n"
+        )
+        out[f"schema/neo4j/{name}.cypher"] = (
+            head + f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR ()-[r:{rtype}]-() "
+            "REQUIRE r.key IS UNIQUE\n"
+        )
+        out[f"schema/falkordb/{name}.cypher"] = (
+            head.replace("has a unique", "has a")
+            + "// (the index the unique constraint needs; FalkorDB's constraint itself is a "
+            "GRAPH.CONSTRAINT command, see FalkorStore.require_unique_keys)\n"
+            + f"CREATE INDEX FOR ()-[r:{rtype}]-() ON (r.key)\n"
+        )
+    return out
+
+
+def relationship_discriminator(spec: dict[str, Any]) -> str | None:
+    """The property that tells apart two relationships of a type between the same two nodes
+    (``month`` of a money flow, ``link_id`` of an intelligence record), or None."""
+    if "intel_relation" in spec:
+        return "link_id"
+    return "month" if "month" in spec["properties"] else None
+
+
+def _dedupe_files(m: Model) -> dict[str, str]:
+    """One query per relationship type deleting all but one of the relationships that share
+    ends (and discriminator): the repair of a graph duplicated before relationship keys."""
+    out = {}
+    for rtype, spec in m.relationships.items():
+        disc = relationship_discriminator(spec)
+        group = f"a, b, r.{disc} AS d" if disc else "a, b"
+        out[f"admin/dedupe_{rtype.lower()}.cypher"] = (
+            f"// Keep one :{rtype} per pair of nodes"
+            + (f" and {disc}" if disc else "")
+            + " (repairs a graph that two loads at once duplicated before every relationship "
+            "had a unique key) — generated from cypher/model.toml\n"
+            f"MATCH (a)-[r:{rtype}]->(b)\n"
+            f"WITH {group}, collect(r) AS rs\n"
+            "WHERE size(rs) > 1\n"
+            "UNWIND tail(rs) AS extra\n"
+            "DELETE extra\n"
+            "RETURN count(*) AS n\n"
+        )
     return out
 
 
@@ -126,7 +178,8 @@ def _uses_files(m: Model) -> dict[str, str]:
                 f"MERGE (i:{ident} {{{key}: r.value}})\n"
                 "ON CREATE SET i.source_sha256 = r.source_sha256, i.record_ids = r.record_ids\n"
                 "MERGE (o)-[u:USES]->(i)\n"
-                "SET u.source_sha256 = r.source_sha256, u.record_ids = r.record_ids\n"
+                f"SET u.key = '{party}:' + r.owner + '>{ident}:' + r.value,\n"
+                "    u.source_sha256 = r.source_sha256, u.record_ids = r.record_ids\n"
                 "RETURN count(u) AS n\n"
             )
     return out
@@ -172,7 +225,8 @@ def _intel_files(m: Model) -> dict[str, str]:
             f"MERGE (o:{b} {{{kb}: r.object_id}}){names_b}\n"
             + (f"SET {', '.join(roles)}\n" if roles else "")
             + f"MERGE (s)-[x:{rtype} {{link_id: r.link_id}}]->(o)\n"
-            f"SET {sets},\n"
+            f"SET x.key = '{a}:' + r.subject_id + '>{b}:' + r.object_id + '#' + r.link_id,\n"
+            f"    {sets},\n"
             "    x.source_sha256 = r.source_sha256, x.record_ids = r.record_ids\n"
             "RETURN count(x) AS n\n"
         )
@@ -184,4 +238,4 @@ def generated_cypher() -> dict[str, str]:
     backends, identifier-use loads and intelligence loads. ``make docs`` writes them; a test
     fails when they drift from the model."""
     m = load_model()
-    return {**_schema_files(m), **_uses_files(m), **_intel_files(m)}
+    return {**_schema_files(m), **_uses_files(m), **_intel_files(m), **_dedupe_files(m)}

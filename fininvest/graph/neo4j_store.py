@@ -97,6 +97,9 @@ class Neo4jStore:
     def compact(self) -> None:
         """Neo4j's transaction log needs no compaction after a load."""
 
+    def require_unique_keys(self, types: list[str]) -> None:
+        """Nothing more to do: the uniqueness constraints are Cypher, in cypher/schema/neo4j/."""
+
     def delete(self) -> None:
         while self.run("admin/delete_batch", {"limit": 10_000})[0]["n"]:
             pass

@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import polars as pl
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from fininvest.errors import GraphUnavailable
+from fininvest.errors import GraphStopped
 from fininvest.graph import embedded
 from fininvest.graph.falkor_params import rows_header
 from fininvest.resources import resource_dir
@@ -64,6 +65,10 @@ class GraphStore(Protocol):
     def compact(self) -> None:
         """Make a bulk load durable and quick to restart from (no-op where not needed)."""
 
+    def require_unique_keys(self, types: list[str]) -> None:
+        """Make the ``key`` property unique for every relationship of these types, where the
+        backend does not do it through the DDL files of ``cypher/schema/``."""
+
     def delete(self) -> None:
         """Remove the whole graph (tests, benchmarks)."""
 
@@ -87,6 +92,20 @@ def counts(store: GraphStore) -> dict[str, dict[str, int]]:
     }
 
 
+#: What the client raises when the server is gone: the built-in ConnectionError and redis-py's
+#: own, which is not a subclass of it.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, RedisConnectionError)
+
+
+def stopped(what: str, exc: BaseException) -> GraphStopped:
+    """The error for a graph server that went away during a command (exit status 5)."""
+    return GraphStopped(
+        f"{what} failed: the graph store stopped ({exc})",
+        hint="Start it again (fininvest graph start CASE_DIR; see graph/falkordb.log for why it "
+        "stopped) and rerun the command: a graph load resumes where it was cut off.",
+    )
+
+
 WRITERS = int(os.environ.get("FININVEST_GRAPH_WRITERS", "2"))
 
 
@@ -104,8 +123,8 @@ class FalkorStore:
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         try:
             res = self._graph.query(cypher(name), params or {})
-        except ConnectionError as exc:
-            raise GraphUnavailable(f"graph query {name} failed: {exc}") from exc
+        except CONNECTION_ERRORS as exc:
+            raise stopped(f"graph query {name}", exc) from exc
         header = [h[1] if isinstance(h, list | tuple) else h for h in res.header]
         return [dict(zip(header, (_plain(v) for v in row), strict=True)) for row in res.result_set]
 
@@ -123,8 +142,8 @@ class FalkorStore:
             part = df.slice(start, batch)
             try:
                 res = self._graph.query(rows_header(part) + text)
-            except ConnectionError as exc:
-                raise GraphUnavailable(f"graph write {name} failed: {exc}") from exc
+            except CONNECTION_ERRORS as exc:
+                raise stopped(f"graph write {name}", exc) from exc
             except Exception as exc:
                 raise BatchFailed(i, start, part.height, exc) from exc
             return int(res.result_set[0][0]) if res.result_set else 0
@@ -140,6 +159,33 @@ class FalkorStore:
                 for f in futures:
                     f.cancel()
                 raise
+
+    def require_unique_keys(self, types: list[str]) -> None:
+        """A FalkorDB unique constraint on ``key`` for each relationship type (a Redis command,
+        not Cypher; the exact-match index it needs is in ``cypher/schema/falkordb/``). Waits
+        until each constraint is operational (they are built in the background)."""
+        conn = self._db.connection
+        for rtype in types:
+            try:
+                conn.execute_command(
+                    "GRAPH.CONSTRAINT", "CREATE", self.name, "UNIQUE", "RELATIONSHIP", rtype,
+                    "PROPERTIES", 1, "key",
+                )  # fmt: skip
+            except CONNECTION_ERRORS as exc:
+                raise stopped("graph constraint", exc) from exc
+            except Exception as exc:  # already there
+                if "already exists" not in str(exc).lower():
+                    raise
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            states = {
+                r["label"]: r["status"]
+                for r in self.run("admin/falkordb_constraints")
+                if r["entitytype"] == "RELATIONSHIP"
+            }
+            if all(states.get(t) != "PENDING" for t in types):
+                return
+            time.sleep(0.05)
 
     def compact(self) -> None:
         """Rewrite the append-only file as a snapshot after a bulk load, so that a restart loads

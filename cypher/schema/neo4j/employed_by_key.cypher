@@ -1,0 +1,2 @@
+// Every :EMPLOYED_BY relationship has a unique `key` (its ends, and what tells apart two of them between the same ends), so two loads at once cannot duplicate it — generated from cypher/model.toml
+CREATE CONSTRAINT employed_by_key IF NOT EXISTS FOR ()-[r:EMPLOYED_BY]-() REQUIRE r.key IS UNIQUE

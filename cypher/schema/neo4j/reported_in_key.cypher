@@ -1,0 +1,2 @@
+// Every :REPORTED_IN relationship has a unique `key` (its ends, and what tells apart two of them between the same ends), so two loads at once cannot duplicate it — generated from cypher/model.toml
+CREATE CONSTRAINT reported_in_key IF NOT EXISTS FOR ()-[r:REPORTED_IN]-() REQUIRE r.key IS UNIQUE
