@@ -63,6 +63,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "created": {"type": "string", "meaning": "When the workspace was created (ISO 8601)."},
             "fininvest_version": {"type": "string",
                                   "meaning": "fininvest version that created the workspace."},
+            "organization": {"type": "text",
+                             "meaning": "The organisation that holds the case: the "
+                                        "Source-Organization of its evidence packs."},
         },
     },
     "thresholds": {

@@ -291,6 +291,8 @@ def training_md() -> str:
             out.append(f"| {prompt} | {q.kind} | {q.points:g} | {q.unit} | `{q.key}` |")
         out.append("")
     return "\n".join(out)
+
+
 def config_md() -> str:
     from fininvest.config import schema_md
 

@@ -133,6 +133,8 @@ class LimitExceeded(BadInput):
         d["file"] = self.file
         d["limit"] = self.limit
         return d
+
+
 class WorkspaceBusy(WorkspaceError):
     """Another fininvest process holds the case's writer lock (``ingest``, ``graph load``)."""
 
