@@ -12,6 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from fininvest.cli.graph_options import graph_options
 from fininvest.cli.output import FORMAT_KEY, FORMAT_OPTION, emit
@@ -193,8 +194,11 @@ def show(ctx: click.Context, asset_id: str, fmt: str) -> None:
     def render(c: Console) -> None:
         who = f"{doc['owner_name']} ({owner})" if doc["owner_name"] else owner
         c.print(
-            f"[bold]{asset_id}[/bold] {doc['kind']} — {doc['description']} · owner {who} · "
-            f"{doc['jurisdiction']} · chains: {', '.join(doc['chains']) or '—'}",
+            Text.assemble(
+                (asset_id, "bold"),
+                f" {doc['kind']} — {doc['description']} · owner {who} · "
+                f"{doc['jurisdiction']} · chains: {', '.join(doc['chains']) or '—'}",
+            ),
             highlight=False,
         )
         c.print(

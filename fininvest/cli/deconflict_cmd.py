@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
+from fininvest.cli.output import printable as escape
 from fininvest.jit.agreement import load_agreement, refusals_audited
 from fininvest.jit.collect import SET_KINDS, collect_items
 from fininvest.jit.deconflict import (
@@ -203,7 +203,7 @@ def render_report(r: dict[str, Any], c: Console) -> None:
         highlight=False,
     )
     if r.get("agree") is False:
-        c.print(f"[red]the partner reports {r['partner_hits']} hits: the results disagree[/red]")
+        c.print(f"the partner reports {r['partner_hits']} hits: the results disagree", style="red")
     if r["identifiers"]:
         t = Table("kind", "identifier", "records")
         for h in r["identifiers"]:

@@ -9,10 +9,11 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape as esc
 from rich.table import Table
+from rich.text import Text
 
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
+from fininvest.cli.output import printable as esc
 from fininvest.errors import EXIT_BAD_INPUT
 from fininvest.workspace import open_workspace
 
@@ -117,8 +118,8 @@ def export(
         sign_key = None
     if sign_key is not None and sign_key.is_file() and sign_key.stat().st_mode & 0o077:
         stderr.print(
-            f"[yellow]warning: {sign_key} is readable by others than its owner; "
-            f"chmod 600 it[/yellow]"
+            f"warning: {esc(str(sign_key))} is readable by others than its owner; chmod 600 it",
+            style="yellow",
         )
     start = time.perf_counter()
     with stderr.status("collecting the chain's records"):
@@ -154,7 +155,9 @@ def export(
         c.print(
             f"signed by {res.signed_by}"
             if res.signed_by
-            else "[yellow]unsigned[/yellow] (create a key: fininvest evidence keygen CASE_DIR)"
+            else Text.assemble(
+                ("unsigned", "yellow"), " (create a key: fininvest evidence keygen CASE_DIR)"
+            )
         )
         c.print(f"verify: fininvest evidence verify {esc(str(res.path))}")
         c.print(
@@ -196,7 +199,7 @@ def verify(path: Path, key: Path | None, show_all: bool, fmt: str) -> None:
             t.add_row(
                 ch.check,
                 esc(ch.path or ""),
-                "ok" if ch.ok else f"[red]{esc(ch.problem)}[/red]",
+                "ok" if ch.ok else Text(esc(ch.problem), style="red"),
                 esc(ch.detail),
                 style=None,
             )
@@ -206,11 +209,11 @@ def verify(path: Path, key: Path | None, show_all: bool, fmt: str) -> None:
         if sig is not None and sig.ok:
             c.print(f"signature: {esc(sig.detail)}")
         verdict = (
-            "[green]VERIFIED[/green]"
+            Text("VERIFIED", style="green")
             if rep.ok
-            else f"[red]NOT VERIFIED[/red]: {len(rep.problems)} problems"
+            else Text.assemble(("NOT VERIFIED", "red"), f": {len(rep.problems)} problems")
         )
-        c.print(f"{verdict} ({len(rep.checks)} checks)")
+        c.print(Text.assemble(verdict, f" ({len(rep.checks)} checks)"))
 
     emit(fmt, rep.to_dict(), render)
     if not rep.ok:

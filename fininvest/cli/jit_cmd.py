@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.cli.output import printable as escape
 from fininvest.jit.agreement import (
     RECORD_KINDS,
     Agreement,
@@ -170,7 +171,7 @@ def show(case_dir: Path, jit_id: str, fmt: str) -> None:
 
 
 def render_agreement(a: Agreement, c: Console) -> None:
-    c.print(f"[bold]{a.id}[/bold] · {escape(a.purpose)}", highlight=False)
+    c.print(Text.assemble((a.id, "bold"), f" · {escape(a.purpose)}"), highlight=False)
     c.print(f"in force {a.start} – {a.until}; this side: {a.home or '?'}")
     t = Table("partner", "authority")
     for cc, auth in a.partners.items():

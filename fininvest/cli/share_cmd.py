@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.cli.output import printable as escape
 from fininvest.jit.agreement import load_agreement, refusals_audited
 from fininvest.workspace import open_workspace
 

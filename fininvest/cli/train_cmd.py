@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.cli.output import FORMAT_OPTION, emit, safe_cell
 from fininvest.errors import BadInput
 from fininvest.training import build_exercise, get_scenario, hand_out, load_scenarios, score
 from fininvest.training.variant import load_secret, secret_path
@@ -205,9 +205,10 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["trainee", "scenario", "earned", "points", "percent", *qids])
-    for r in rows:
-        w.writerow([r["trainee"], r["scenario"], r["earned"], r["points"], r["percent"],
-                    *[r["questions"].get(q, "") for q in qids]])  # fmt: skip
+    for r in rows:  # trainee names are typed by people: no formula reaches a spreadsheet
+        cells = [r["trainee"], r["scenario"], r["earned"], r["points"], r["percent"],
+                 *[r["questions"].get(q, "") for q in qids]]  # fmt: skip
+        w.writerow([safe_cell(c) for c in cells])
     return buf.getvalue()
 
 
