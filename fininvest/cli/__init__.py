@@ -64,6 +64,7 @@ def _register() -> None:
         bench_cmd,
         demo_cmd,
         evaluate_cmd,
+        explain_cmd,
         graph_cmd,
         indicators_cmd,
         ingest_cmd,
@@ -81,6 +82,7 @@ def _register() -> None:
     cli.add_command(demo_cmd.demo)
     cli.add_command(indicators_cmd.indicators)
     cli.add_command(screen_cmd.screen)
+    cli.add_command(explain_cmd.explain)
     cli.add_command(evaluate_cmd.evaluate)
     cli.add_command(graph_cmd.graph)
     cli.add_command(analytics_cmd.chains)
