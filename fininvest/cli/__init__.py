@@ -68,6 +68,7 @@ def _register() -> None:
         graph_cmd,
         indicators_cmd,
         ingest_cmd,
+        lookup_cmd,
         sample_cmd,
         screen_cmd,
         workspace_cmds,
@@ -83,6 +84,8 @@ def _register() -> None:
     cli.add_command(indicators_cmd.indicators)
     cli.add_command(screen_cmd.screen)
     cli.add_command(explain_cmd.explain)
+    cli.add_command(lookup_cmd.show)
+    cli.add_command(lookup_cmd.search)
     cli.add_command(evaluate_cmd.evaluate)
     cli.add_command(graph_cmd.graph)
     cli.add_command(analytics_cmd.chains)
