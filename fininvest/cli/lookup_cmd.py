@@ -94,18 +94,21 @@ def render_card(doc: dict[str, Any], c: Console) -> None:
             markup=False,
             style="dim",
         )
-    _section(c, "Accounts", doc["accounts"], ("account_id", "relation", "holder_id",
-             "holder_name", "institution", "country", "opened"), ids=("account_id", "holder_id"))  # fmt: skip
-    _section(c, "Identifiers", doc["identifiers"], ("kind", "value", "owner_id", "valid_from",
-             "valid_to", "source_file", "source_line"), ids=("owner_id",))  # fmt: skip
-    _section(c, "Alerts (last screen)", doc["alerts"], ("rank", "entity_id", "classification",
-             "score", "indicators"), ids=("entity_id",))  # fmt: skip
-    _section(c, "Chains", doc["chains"], ("id", "roles", "jurisdictions"), ids=("id",))
-    _section(c, "Assets", doc["assets"], ("asset_id", "kind", "description", "value", "currency",
-             "jurisdiction"), ids=("asset_id",))  # fmt: skip
-    _section(c, "Intelligence", doc["intelligence"], ("link_id", "relation", "other_id",
-             "other_name", "place", "date_from", "grading", "handling_code"),
-             ids=("link_id", "other_id"))  # fmt: skip
+    sections = (
+        ("Accounts", "accounts", ("account_id", "relation", "holder_id", "holder_name",
+         "institution", "country", "opened"), ("account_id", "holder_id")),
+        ("Identifiers", "identifiers", ("kind", "value", "owner_id", "valid_from", "valid_to",
+         "source_file", "source_line"), ("owner_id",)),
+        ("Alerts (last screen)", "alerts", ("rank", "entity_id", "classification", "score",
+         "indicators"), ("entity_id",)),
+        ("Chains", "chains", ("id", "roles", "jurisdictions"), ("id",)),
+        ("Assets", "assets", ("asset_id", "kind", "description", "value", "currency",
+         "jurisdiction"), ("asset_id",)),
+        ("Intelligence", "intelligence", ("link_id", "relation", "other_id", "other_name",
+         "place", "date_from", "grading", "handling_code"), ("link_id", "other_id")),
+    )  # fmt: skip
+    for title, key, cols, ids in sections:
+        _section(c, title, doc[key], cols, ids)
 
 
 def _section(
