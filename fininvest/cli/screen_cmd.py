@@ -7,19 +7,12 @@ import sys
 from pathlib import Path
 
 import click
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from fininvest.casefile.explain import explained, long_form, with_names
-from fininvest.casefile.names import label, load_names
-from fininvest.casefile.state import table_state
 from fininvest.cli.explain_cmd import render_alert
 from fininvest.cli.output import stderr, stdout
 from fininvest.cli.tables import csv_format_option, keep_ids_whole
-from fininvest.screening.run import screen as run_screen
-from fininvest.screening.run import summary
-from fininvest.workspace import open_workspace
 
 
 @click.command()
@@ -49,6 +42,15 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool) -> None:
       fininvest screen CASE_DIR --top 20 --explain
       fininvest screen CASE_DIR --explain --format csv > explanations.csv
     """
+    import polars as pl
+
+    from fininvest.casefile.explain import explained, long_form, with_names
+    from fininvest.casefile.names import load_names
+    from fininvest.casefile.state import table_state
+    from fininvest.screening.run import screen as run_screen
+    from fininvest.screening.run import summary
+    from fininvest.workspace import open_workspace
+
     ws = open_workspace(case_dir)
     with stderr.status("screening"):
         res = run_screen(ws)
@@ -89,6 +91,8 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool) -> None:
 
 
 def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
+    from fininvest.casefile.names import label
+
     t = Table(
         "rank",
         "account",
