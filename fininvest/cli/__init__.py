@@ -63,6 +63,12 @@ COMMANDS: dict[str, Entry] = {
     "search": Entry("fininvest.cli.lookup_cmd:search",
                     "Find persons, companies and accounts by name, account number or "
                     "identifier."),
+    "quarantine": Entry("fininvest.cli.quarantine_cmd:quarantine",
+                        "The rejected records of CASE_DIR, grouped by reason with counts and "
+                        "examples."),
+    "forget": Entry("fininvest.cli.quarantine_cmd:forget",
+                    "Take FILE out of the case: its rows and its rejected records; the raw "
+                    "copy kept aside."),
     "evaluate": Entry("fininvest.cli.evaluate_cmd:evaluate",
                       "Measure the last screening against a synthetic case's ground truth."),
     "graph": Entry("fininvest.cli.graph_cmd:graph",

@@ -76,7 +76,7 @@ def demo(case_dir: Path, fmt: str) -> None:
 
     def render(c: Console) -> None:
         c.print(f"[bold]Demo case[/bold] in {ws.root} (sample: {origin})")
-        render_summaries(summaries, c)
+        render_summaries(summaries, c, ws.root)
         c.print(
             "Workspace tables: "
             + ", ".join(f"{t} {i['rows']:,}" for t, i in status["tables"].items())

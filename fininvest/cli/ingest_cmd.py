@@ -29,7 +29,9 @@ def expand(ws: Workspace, files: tuple[Path, ...]) -> list[Path]:
     return out
 
 
-def render_summaries(summaries: list[FileSummary], c: Console) -> None:
+def render_summaries(
+    summaries: list[FileSummary], c: Console, case_dir: Path | str = "CASE_DIR"
+) -> None:
     t = Table(
         "file",
         "kind",
@@ -57,8 +59,8 @@ def render_summaries(summaries: list[FileSummary], c: Console) -> None:
     rej = sum(s.rejected for s in summaries)
     if rej:
         c.print(
-            f"{rej:,} records rejected; see them with the reason for each in "
-            "CASE_DIR/quarantine/*.parquet (fininvest status shows the counts)."
+            f"{rej:,} records rejected; see them by reason with: fininvest quarantine {case_dir}",
+            markup=False,
         )
 
 
@@ -126,7 +128,7 @@ def ingest(
     if not paths:
         raise BadInput("no input files", hint=f"Put files in {ws.path('raw')} or name them.")
     summaries = run_ingest(ws, paths, kind, fmt_in, quiet)
-    emit(fmt, [s.to_dict() for s in summaries], lambda c: render_summaries(summaries, c))
+    emit(fmt, [s.to_dict() for s in summaries], lambda c: render_summaries(summaries, c, case_dir))
     failed = [s for s in summaries if s.error]
     for s in failed:
         click.secho(f"Error: {s.file}: {s.error}", err=True, fg="red")
@@ -138,5 +140,9 @@ def ingest(
         # the summary is already on stdout, so no second (JSON) document: message + status only
         n = sum(s.rejected for s in summaries)
         click.secho(f"Error: {n:,} records were rejected (--strict)", err=True, fg="red")
-        click.echo("Hint: inspect CASE_DIR/quarantine, fix the source, and ingest again.", err=True)
+        click.echo(
+            f"Hint: see why with: fininvest quarantine {case_dir}; fix the source and ingest "
+            "again.",
+            err=True,
+        )
         raise click.exceptions.Exit(StrictRejections.exit_code)

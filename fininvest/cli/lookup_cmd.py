@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_OPTION, emit
-from fininvest.cli.tables import keep_ids_whole
+from fininvest.cli.tables import keep_ids_whole, plain
 
 
 @click.command()
@@ -88,12 +88,8 @@ def render_card(doc: dict[str, Any], c: Console) -> None:
         props.add_row(k, str(v))
     c.print(props)
     for p in doc["provenance"]:
-        c.print(
-            f"  source: {p['source_file']} line {p['source_line']} "
-            f"(record {p['record_no']}, sha256 {str(p['source_sha256'])[:12]}…)",
-            markup=False,
-            style="dim",
-        )
+        where = f"{p['source_file']} line {p['source_line']} (record {p['record_no']}"
+        plain(c, f"  source: {where}, sha256 {str(p['source_sha256'])[:12]}…)", "dim")
     sections = (
         ("Accounts", "accounts", ("account_id", "relation", "holder_id", "holder_name",
          "institution", "country", "opened"), ("account_id", "holder_id")),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_KEY
@@ -52,3 +53,8 @@ def csv_format_option(help_text: str) -> Callable[[F], F]:
         callback=_remember_format,
         help=help_text,
     )
+
+
+def plain(c: Console, text: str, style: str | None = None) -> None:
+    """Print ``text`` as it is (names and reasons may hold ``[…]``, never read as markup)."""
+    c.print(text, markup=False, style=style, highlight=False)
