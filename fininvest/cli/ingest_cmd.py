@@ -99,6 +99,11 @@ def run_ingest(
     type=click.Choice(FORMATS),
     help="File format (default: from the suffix or the content).",
 )
+@click.option(
+    "--profile",
+    help="Import profile CASE_DIR/profiles/NAME.toml: the export's delimiter, decimal and "
+    "thousands marks, date format, column names and constants (docs/analyst.md).",
+)
 @click.option("--strict", is_flag=True, help="Exit with status 3 if any record was rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @FORMAT_OPTION
@@ -107,6 +112,7 @@ def ingest(
     files: tuple[Path, ...],
     kind: str | None,
     fmt_in: str | None,
+    profile: str | None,
     strict: bool,
     quiet: bool,
     fmt: str,
@@ -127,13 +133,36 @@ def ingest(
     paths = expand(ws, files)
     if not paths:
         raise BadInput("no input files", hint=f"Put files in {ws.path('raw')} or name them.")
+    if profile:
+        from fininvest.casefile.profiles import apply_profile, load_profile
+        from fininvest.workspace import file_sha256
+
+        prof = load_profile(ws, profile)
+        rewritten = [apply_profile(ws, prof, p) for p in paths]
+        ws.audit(
+            "profile",
+            {"profile": profile},
+            inputs=[
+                {
+                    "original": str(o),
+                    "original_sha256": file_sha256(o),
+                    "file": str(r),
+                    "sha256": file_sha256(r),
+                }
+                for r, o in rewritten
+            ],  # fmt: skip
+        )
+        paths, kind, fmt_in = [r for r, _o in rewritten], prof.kind, "csv"
     summaries = run_ingest(ws, paths, kind, fmt_in, quiet)
     emit(fmt, [s.to_dict() for s in summaries], lambda c: render_summaries(summaries, c, case_dir))
     failed = [s for s in summaries if s.error]
     for s in failed:
-        click.secho(f"Error: {s.file}: {s.error}", err=True, fg="red")
+        said = s.error if (s.error or "").startswith(s.file) else f"{s.file}: {s.error}"
+        click.secho(f"Error: {said}", err=True, fg="red")
         if s.hint:
             click.echo(f"Hint: {s.hint}", err=True)
+        if not profile:
+            _suggest_profile(ws, paths, s.file)
     if failed:
         raise click.exceptions.Exit(BadInput.exit_code)
     if strict and any(s.rejected for s in summaries):
@@ -146,3 +175,17 @@ def ingest(
             err=True,
         )
         raise click.exceptions.Exit(StrictRejections.exit_code)
+
+
+def _suggest_profile(ws: Workspace, paths: list[Path], name: str) -> None:
+    """Name the workspace's import profile whose columns the failed file's header holds."""
+    from fininvest.casefile.profiles import suggest
+
+    path = next((p for p in paths if p.name == name), None)
+    prof = suggest(ws, path) if path is not None else None
+    if prof is not None:
+        click.echo(
+            f"Hint: its header matches the import profile {prof.name!r}: "
+            f"fininvest ingest {ws.root} --profile {prof.name} {path}",
+            err=True,
+        )
