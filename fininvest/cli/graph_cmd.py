@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from fininvest.cli.graph_notice import ServerNotice
 from fininvest.cli.graph_options import graph_options
 from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.cli.tables import counts_text
 from fininvest.graph import embedded
 from fininvest.graph.store import open_store
 from fininvest.workspace import open_workspace
@@ -71,7 +73,15 @@ def status(
     if uri:
         data: dict[str, object] = {"running": True, "uri": uri}
         data.update(open_store(ws, uri=uri, user=user, password=password).counts())
-        emit(fmt, data, lambda c: c.print(f"{uri}: {data['nodes']}; {data['relationships']}"))
+        emit(
+            fmt,
+            data,
+            lambda c: c.print(
+                f"{uri}: nodes {counts_text(data['nodes'])}; relationships "  # type: ignore[arg-type]
+                f"{counts_text(data['relationships'])}",  # type: ignore[arg-type]
+                markup=False,
+            ),
+        )
         return
     info = embedded.running(ws)
     data = {"running": info is not None}
@@ -84,9 +94,9 @@ def status(
             c.print(f"graph server not running (start it: fininvest graph start {case_dir})")
             return
         c.print(f"running, pid {info.pid}, {data['uri']}")
-        c.print(
-            f"nodes: {data['nodes'] or 'none'}; relationships: {data['relationships'] or 'none'}"
-        )
+        c.print(f"nodes: {counts_text(data['nodes'])}", markup=False)  # type: ignore[arg-type]
+        c.print(f"relationships: {counts_text(data['relationships'])}", markup=False)  # type: ignore[arg-type]
+        c.print(f"It keeps running until: fininvest graph stop {case_dir}", markup=False)
 
     emit(fmt, data, render)
 
@@ -107,6 +117,7 @@ def load(case_dir: Path, uri: str | None, user: str | None, password: str | None
     from fininvest.graph.load import load_graph
 
     ws = open_workspace(case_dir)
+    notice = ServerNotice(ws, uri)
     store = open_store(ws, uri=uri, user=user, password=password)
     before = store.counts()
     with stages(40) as say:
@@ -128,11 +139,14 @@ def load(case_dir: Path, uri: str | None, user: str | None, password: str | None
             "relationships_added": data["relationships_added"],
         },
     )
+    notice.say()
     emit(
         fmt,
         data,
         lambda c: c.print(
             f"graph loaded: {data['nodes_added']:,} nodes and {data['relationships_added']:,} "
-            f"relationships added; now {data['nodes']} and {data['relationships']}"
+            f"relationships added.\nNodes now: {counts_text(after['nodes'])}\n"
+            f"Relationships now: {counts_text(after['relationships'])}",
+            markup=False,
         ),
     )

@@ -58,3 +58,21 @@ def csv_format_option(help_text: str) -> Callable[[F], F]:
 def plain(c: Console, text: str, style: str | None = None) -> None:
     """Print ``text`` as it is (names and reasons may hold ``[…]``, never read as markup)."""
     c.print(text, markup=False, style=style, highlight=False)
+
+
+def plural(n: int, noun: str) -> str:
+    """``n`` and the noun, in the plural unless n is 1.
+
+    >>> plural(1, "account"), plural(3, "flow"), plural(1200, "account")
+    ('1 account', '3 flows', '1,200 accounts')
+    """
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """Counts by label as words, not a Python dict.
+
+    >>> counts_text({"Account": 3912, "Ad": 7}), counts_text({})
+    ('Account 3,912, Ad 7', 'none')
+    """
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "none"
