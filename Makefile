@@ -5,14 +5,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 CASE ?= demo-case
 
-.PHONY: demo test lint typecheck docs clean-demo sample-data
+.PHONY: demo test lint typecheck docs clean-demo sample-data warmup
 CYPHERLINT := tools/cypherlint/node_modules/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/fininvest warmup
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## warmup: compile the numba kernels once (the install runs it; about a minute when cold)
+warmup: $(STAMP)
+	$(BIN)/fininvest warmup
 
 ## demo: the main job end to end on the committed sample case (embedded default)
 demo: $(STAMP)

@@ -69,6 +69,9 @@ COMMANDS: dict[str, Entry] = {
     "forget": Entry("fininvest.cli.quarantine_cmd:forget",
                     "Take FILE out of the case: its rows and its rejected records; the raw "
                     "copy kept aside."),
+    "warmup": Entry("fininvest.cli.warmup_cmd:warmup",
+                    "Compile the numba kernels once, on a tiny synthetic case (about a "
+                    "minute)."),
     "evaluate": Entry("fininvest.cli.evaluate_cmd:evaluate",
                       "Measure the last screening against a synthetic case's ground truth."),
     "graph": Entry("fininvest.cli.graph_cmd:graph",

@@ -47,13 +47,17 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool) -> None:
     from fininvest.casefile.explain import explained, long_form, with_names
     from fininvest.casefile.names import load_names
     from fininvest.casefile.state import table_state
+    from fininvest.cli.output import stages
     from fininvest.screening.run import screen as run_screen
     from fininvest.screening.run import summary
+    from fininvest.warmup import COMPILE_NOTE, kernels_cached
     from fininvest.workspace import open_workspace
 
     ws = open_workspace(case_dir)
-    with stderr.status("screening"):
-        res = run_screen(ws)
+    if not kernels_cached():
+        stderr.print(f"{COMPILE_NOTE} (or run fininvest warmup)", markup=False)
+    with stages(5) as say:
+        res = run_screen(ws, say)
     names = load_names(ws)
     doc = summary(res, top)
     for a in (*doc["alerts"], *doc["possible_victim_accounts"]):
