@@ -62,10 +62,12 @@ def search(case_dir: Path, text: str, limit: int, fmt: str) -> None:
     ws = open_workspace(case_dir)
     found = run_search(ws, text, limit)
     ws.audit("search", {"text": text}, counts={"matches": len(found)})
-    emit(fmt, {"query": text, "matches": found}, lambda c: render_matches(text, found, c))
+    emit(fmt, {"query": text, "matches": found}, lambda c: render_matches(text, found, c, case_dir))
 
 
-def render_matches(text: str, found: list[dict[str, Any]], c: Console) -> None:
+def render_matches(
+    text: str, found: list[dict[str, Any]], c: Console, case_dir: Path | str = "CASE_DIR"
+) -> None:
     if not found:
         c.print(f"Nothing in this case matches {text!r}.", markup=False)
         return
@@ -73,7 +75,7 @@ def render_matches(text: str, found: list[dict[str, Any]], c: Console) -> None:
     for m in found:
         t.add_row(m["id"], m["kind"], m["name"] or "", m["matched"], str(m["value"]))
     c.print(keep_ids_whole(t, "id"))
-    c.print("Next: fininvest show CASE_DIR ID", markup=False)
+    plain(c, f"Next: fininvest show {case_dir} ID")
 
 
 def render_card(doc: dict[str, Any], c: Console) -> None:
