@@ -62,13 +62,36 @@ def stop(case_dir: Path, fmt: str) -> None:
 
 
 @graph.command()
-@CASE_DIR
+@click.argument("case_dir", type=click.Path(path_type=Path), required=False)
+@click.option("--all", "every", is_flag=True, help="Every case's running graph server.")
 @graph_options
 @FORMAT_OPTION
 def status(
-    case_dir: Path, uri: str | None, user: str | None, password: str | None, fmt: str
+    case_dir: Path | None,
+    every: bool,
+    uri: str | None,
+    user: str | None,
+    password: str | None,
+    fmt: str,
 ) -> None:
-    """Whether the server runs, where, and node and relationship counts."""
+    """Whether the server runs, where, and node and relationship counts.
+
+    With --all: every embedded graph server fininvest started on this machine that still
+    runs, with its case, pid, start time and idle stop ([graph] idle_stop_minutes).
+
+    \b
+    Example:
+      fininvest graph status CASE_DIR
+      fininvest graph status --all
+    """
+    if every:
+        from fininvest.graph.servers import all_servers
+
+        servers = all_servers()
+        emit(fmt, {"servers": servers}, lambda c: render_servers(servers, c))
+        return
+    if case_dir is None:
+        raise click.UsageError("give CASE_DIR, or --all for every case")
     ws = open_workspace(case_dir)
     if uri:
         data: dict[str, object] = {"running": True, "uri": uri}
@@ -150,3 +173,19 @@ def load(case_dir: Path, uri: str | None, user: str | None, password: str | None
             markup=False,
         ),
     )
+
+
+def render_servers(servers: list[dict[str, object]], c: Console) -> None:
+    """The running servers as a table (--all)."""
+    if not servers:
+        c.print("No fininvest graph server is running.")
+        return
+    from rich.table import Table
+
+    t = Table("case", "pid", "started", "idle stop", title="running graph servers")
+    for s in servers:
+        idle = float(s["idle_stop_minutes"])  # type: ignore[arg-type]
+        t.add_row(str(s["workspace"]), str(s["pid"]), str(s["started"]),
+                  f"after {idle:g} min idle" if idle else "never")  # fmt: skip
+    c.print(t)
+    c.print("Stop one with: fininvest graph stop CASE_DIR", markup=False)

@@ -142,6 +142,9 @@ def start(ws: Workspace, *, timeout: float = 120.0) -> ServerInfo:
             try:
                 connect(ws, info).connection.ping()
                 pid_file.write_text(json.dumps({"pid": proc.pid, "socket": str(sock)}))
+                from fininvest.graph.servers import started
+
+                started(ws, proc.pid, str(sock))  # listed by `graph status --all`; idle stop
                 return info
             except Exception as exc:  # not ready yet (loading the AOF, …)
                 last = exc
@@ -169,4 +172,7 @@ def stop(ws: Workspace, *, timeout: float = 30.0) -> bool:
     if _alive(info.pid):
         raise GraphUnavailable(f"the graph server (pid {info.pid}) did not stop in {timeout:g} s")
     _paths(ws)[2].unlink(missing_ok=True)
+    from fininvest.graph.servers import stopped
+
+    stopped(ws)
     return True
