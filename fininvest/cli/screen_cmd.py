@@ -136,10 +136,15 @@ def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
         c.print("No possible victim account.")
     not_run = {k: v for k, v in doc["indicator_status"].items() if not v.startswith("evaluated")}
     c.print(
-        f"{len(doc['indicator_status']) - len(not_run)} indicators evaluated; "
-        f"{len(not_run)} not: " + "; ".join(f"{k} ({v})" for k, v in sorted(not_run.items())),
-        markup=False,  # the reasons quote fininvest.toml sections such as [thresholds.XX]
+        f"{len(doc['indicator_status']) - len(not_run)} indicators evaluated; {len(not_run)} not:",
+        markup=False,
     )
+    by_reason: dict[str, list[str]] = {}
+    for ind, why in sorted(not_run.items()):
+        by_reason.setdefault(why.removeprefix("not evaluated: "), []).append(ind)
+    for why, inds in sorted(by_reason.items(), key=lambda it: -len(it[1])):
+        # the reasons quote fininvest.toml sections such as [thresholds.XX]: no markup
+        c.print(f"  • {why}: {', '.join(inds)}", markup=False)
     c.print(timing_line(doc))
 
 

@@ -266,11 +266,24 @@ def distinct_count_rule(
                 float(min_distinct),
                 f"{window_days:g} days",
                 refs,
-                f"{len(refs)} {what} in {n_distinct} different {of_what} within "
+                f"{len(refs)} {what} {joining(of_what)} {n_distinct} different {of_what} within "
                 f"{window_days:g} days (thresholds {min_count:g} and {min_distinct:g})",
             )
         )
     return hits
+
+
+#: how a count of events joins the categories it is spread over, in a sentence
+JOINING = {"senders": "from", "depositors": "from", "payees": "to"}
+
+
+def joining(of_what: str) -> str:
+    """The preposition between events and their categories.
+
+    >>> joining("senders"), joining("payees (payment references)"), joining("cities")
+    ('from', 'to', 'in')
+    """
+    return JOINING.get(of_what.split(" ", 1)[0], "in")
 
 
 def proving_window(
