@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 import pytest
 
 from fininvest.cli import COMMANDS, cli, summary
+from fininvest.workspace import Workspace
 
 PROBE = """
 import sys, json
@@ -38,11 +38,8 @@ def test_help_and_version_load_no_heavy_module(args: list[str]) -> None:
     assert _loaded(*args) == []
 
 
-def test_status_loads_no_screening_kernels(tmp_path: Path) -> None:
-    from fininvest.workspace import init_workspace
-
-    init_workspace(tmp_path / "case")
-    loaded = _loaded("status", str(tmp_path / "case"))
+def test_status_loads_no_numba(sample_ws: Workspace) -> None:
+    loaded = _loaded("status", str(sample_ws.root))
     assert "numba" not in loaded and "fininvest.screening.kernels" not in loaded
 
 
