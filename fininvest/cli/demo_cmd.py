@@ -83,7 +83,7 @@ def demo(case_dir: Path, fmt: str) -> None:
         )
         c.print(
             f"Quarantine: {status['quarantine']['records']} records, each with its reason "
-            f"(see {ws.path('quarantine')})."
+            f"(see them: fininvest quarantine {case_dir})."
         )
         render_screen(screened, c)
         c.print(
@@ -105,7 +105,9 @@ def demo(case_dir: Path, fmt: str) -> None:
             f"Network: {network['communities']} communities; roles inferred without "
             f"intelligence: {inferred or 'none'}."
         )
-        c.print(f"Next: fininvest screen {case_dir} --format json  (every alert explained)")
+        top = screened["alerts"][0]["entity_id"] if screened["alerts"] else "<account id>"
+        c.print(f"Next: fininvest explain {case_dir} {top}  (why it is flagged, with evidence)")
+        c.print(f"      fininvest show {case_dir} <person or account id>")
         c.print(f"      fininvest trace {case_dir} --from <account or person id>")
 
     emit(
