@@ -91,3 +91,12 @@ def test_an_invalid_profile_names_its_file_and_key(
     res = runner.invoke(cli, ["ingest", str(ws.root), "--profile", "bad", str(export)])
     assert res.exit_code == 4
     assert "bad.toml" in res.stderr and "decimals" in res.stderr
+
+
+def test_a_profile_value_of_the_wrong_type_is_a_config_error(
+    ws: Workspace, tmp_path: Path, runner: CliRunner
+) -> None:
+    export = _setup(ws, tmp_path)
+    ws.path("profiles", "odd.toml").write_text('kind = "bank"\ndelimiter = 59\n')
+    res = runner.invoke(cli, ["ingest", str(ws.root), "--profile", "odd", str(export)])
+    assert res.exit_code == 4 and "odd.toml" in res.stderr and "delimiter" in res.stderr

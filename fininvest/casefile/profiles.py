@@ -136,6 +136,15 @@ def _profile(name: str, raw: dict[str, Any], path: Path) -> Profile:
                 f"{path}: [{section}] {', '.join(bad)} not a column of the {kind!r} layout",
                 hint=f"Columns: {', '.join(f.name for f in KINDS[kind].fields)}",
             )
+    for key in ("delimiter", "encoding", "decimal", "thousands", "date_format", "utc_offset"):
+        if key in raw and not isinstance(raw[key], str):
+            raise WorkspaceError(f"{path}: {key} = {raw[key]!r} must be a quoted text")
+    if len(raw.get("delimiter", ",")) != 1:
+        raise WorkspaceError(f"{path}: delimiter = {raw['delimiter']!r} must be one character")
+    for section in ("columns", "constants"):
+        table = raw.get(section, {})
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise WorkspaceError(f"{path}: [{section}] values must be quoted texts")
     args = {k: v for k, v in raw.items() if k != "description"}
     return Profile(name=name, **args)
 
