@@ -37,7 +37,7 @@ def with_names(alerts: pl.DataFrame, names: Names) -> pl.DataFrame:
     """The alerts with ``holder_name`` after ``holder_id``."""
     return alerts.with_columns(
         pl.col("holder_id")
-        .map_elements(names.name, return_dtype=pl.String, skip_nulls=True)
+        .replace_strict(names.party, default=None, return_dtype=pl.String)
         .alias("holder_name")
     ).select(*alerts.columns[: alerts.columns.index("holder_id") + 1], "holder_name",
              *alerts.columns[alerts.columns.index("holder_id") + 1 :])  # fmt: skip

@@ -4,7 +4,6 @@ examples; and forgetting a file (its records, its rejections, its raw copy set a
 from __future__ import annotations
 
 import os
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,25 +37,21 @@ def read_quarantine(
     return df.sort("source_file", "record_no").collect()
 
 
-def reason_pattern(reason: str) -> str:
-    """A reason with its quoted values taken out, so that records rejected for the same
-    reason group together.
-
-    >>> reason_pattern("amount: '9.500,00' is not an amount; expected a decimal number")
-    "amount: '…' is not an amount; expected a decimal number"
-    """
-    return re.sub(QUOTED, "'…'", reason)
-
-
 def group_reasons(rejected: pl.DataFrame, examples: int = 3) -> list[dict[str, Any]]:
-    """Rejections grouped by field and reason: the count, the files, and the first
-    ``examples`` records (file, line, record id, the full reason, the raw record)."""
+    """Rejections grouped by field and reason (its quoted values taken out, so that records
+    rejected for the same reason group together): the count, the files, and the first
+    ``examples`` records (file, line, record id, the full reason, the raw record).
+
+    >>> df = pl.DataFrame({"source_file": ["f", "f"], "source_line": [2, 3],
+    ...     "record_id": ["a", "b"], "field": ["amount", "amount"], "raw": ["", ""],
+    ...     "reason": ["amount: '1,5' is not an amount", "amount: '2,5' is not an amount"]})
+    >>> [(g["reason"], g["count"]) for g in group_reasons(df)]
+    [("amount: '…' is not an amount", 2)]
+    """
     if rejected.is_empty():
         return []
     grouped = (
-        rejected.with_columns(
-            pl.col("reason").map_elements(reason_pattern, return_dtype=pl.String).alias("pattern")
-        )
+        rejected.with_columns(pl.col("reason").str.replace_all(QUOTED, "'…'").alias("pattern"))
         .group_by("field", "pattern", maintain_order=True)
         .agg(
             pl.len().alias("count"),
