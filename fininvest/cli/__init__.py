@@ -148,6 +148,8 @@ def cli() -> None:
       fininvest ingest CASE_DIR exports/*.csv reports/*.xml
       fininvest status CASE_DIR
       fininvest screen CASE_DIR --top 20     # ranked, explained alerts
+      fininvest explain CASE_DIR ACCOUNT     # why: findings, evidence, sources
+      fininvest show CASE_DIR PERSON         # everything the case holds on one id
       fininvest graph load CASE_DIR          # the entity graph (embedded store)
       fininvest chains CASE_DIR              # recruiter → transporter → exploiter
       fininvest trace CASE_DIR --from IBAN   # follow the money onward

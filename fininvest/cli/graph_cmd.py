@@ -41,7 +41,9 @@ def start(case_dir: Path, fmt: str) -> None:
             "already_running": was is not None,
         },
         lambda c: c.print(
-            f"graph server {'already ' if was else ''}running, pid {info.pid}, socket {info.socket}"
+            f"graph server {'already ' if was else ''}running, pid {info.pid}, socket "
+            f"{info.socket}; it keeps running until: fininvest graph stop {case_dir}",
+            markup=False,
         ),
     )
 
