@@ -101,6 +101,8 @@ def test_network_names_community_members(
     ws, _ = small
     doc = json.loads(invoke(runner, "network", ws.root, "--format", "json").stdout)
     members = {m for c in doc["community_members"] for m in c["members"]}
+    for row in (*doc["inferred_roles"], *doc["brokers"]):
+        assert "name" in row
     assert sum(c["size"] for c in doc["community_members"]) >= len(members)
     out = invoke(runner, "network", ws.root, "--min-payments", "1").stdout
     assert "Boris Brand" in out or "Cäcilie Kern" in out or "Anna Ölberg" in out

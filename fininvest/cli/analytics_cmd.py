@@ -295,6 +295,8 @@ def network(
     )
 
     names = load_names(ws)
+    for row in (*res["inferred_roles"], *res["brokers"]):
+        row["name"] = names.name(row["id"])
 
     def render(c: Console) -> None:
         n = res["communities"]
