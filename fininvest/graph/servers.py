@@ -42,16 +42,19 @@ def idle_minutes(ws: Workspace) -> float:
 
 
 def started(ws: Workspace, pid: int, socket: str) -> None:
-    """Record a server that was just started and start its idle watchdog."""
-    folder = registry()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Record a server that was just started and start its idle watchdog. A registry that
+    cannot be written (a read-only home) only leaves the server out of ``--all``."""
     minutes = idle_minutes(ws)
     entry = {"workspace": str(ws.root.resolve()), "pid": pid, "socket": socket,
              "started": datetime.now(UTC).isoformat(timespec="seconds"),
              "idle_stop_minutes": minutes}  # fmt: skip
-    fd = os.open(_entry(ws), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(entry, fh)
+    try:
+        registry().mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(_entry(ws), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(entry, fh)
+    except OSError:
+        pass
     if minutes > 0:
         subprocess.Popen(
             [sys.executable, "-m", "fininvest.graph.servers", str(ws.root), str(pid)],
@@ -64,7 +67,10 @@ def started(ws: Workspace, pid: int, socket: str) -> None:
 
 def stopped(ws: Workspace) -> None:
     """Forget a server that was stopped."""
-    _entry(ws).unlink(missing_ok=True)
+    try:
+        _entry(ws).unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def all_servers() -> list[dict[str, Any]]:
@@ -73,6 +79,8 @@ def all_servers() -> list[dict[str, Any]]:
     from fininvest.workspace import open_workspace
 
     out = []
+    if not registry().is_dir():
+        return out
     for path in sorted(registry().glob("*.json")):
         try:
             entry = json.loads(path.read_text())
