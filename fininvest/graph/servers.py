@@ -78,7 +78,7 @@ def all_servers() -> list[dict[str, Any]]:
     from fininvest.graph import embedded
     from fininvest.workspace import open_workspace
 
-    out = []
+    out: list[dict[str, Any]] = []
     if not registry().is_dir():
         return out
     for path in sorted(registry().glob("*.json")):
