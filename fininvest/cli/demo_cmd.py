@@ -59,6 +59,11 @@ def demo(case_dir: Path, fmt: str) -> None:
     status = workspace_status(ws)
     with stderr.status("screening"):
         screened = summary(screen(ws), top=10)
+    from fininvest.casefile.names import load_names
+
+    names = load_names(ws)
+    for a in (*screened["alerts"], *screened["possible_victim_accounts"]):
+        a["holder_name"] = names.name(a["holder_id"])
     with stderr.status("loading the embedded graph store"):
         was_running = embedded.running(ws) is not None
         store = open_store(ws)
@@ -92,7 +97,7 @@ def demo(case_dir: Path, fmt: str) -> None:
                 f"{k} {v:,}" for k, v in {**graph["nodes"], **graph["relationships"]}.items()
             )
         )
-        render_chains(found, c, ws.path("results", "chains.json"))
+        render_chains(found, c, ws.path("results", "chains.json"), names=names)
         if quality is not None:
             c.print(
                 f"Against the sample's ground truth: {quality['recovered_exactly']} of "
