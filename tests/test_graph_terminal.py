@@ -44,9 +44,10 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace,
         ws.path("raw", name).write_text(text, encoding="utf-8")
     runner = CliRunner()
     invoke(runner, "ingest", ws.root)
-    loaded = invoke(runner, "graph", "load", ws.root)
-    yield ws, loaded
-    embedded.stop(ws)
+    try:
+        yield ws, invoke(runner, "graph", "load", ws.root)
+    finally:  # also when the load fails: no server left behind
+        embedded.stop(ws)
 
 
 def test_graph_load_announces_the_server_once_and_prints_no_dicts(
