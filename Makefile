@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(HASH)
 RUNTIME := $(VENV)/.runtime-$(HASH)
 CASE ?= demo-case
 
-.PHONY: demo test lint typecheck docs clean-demo sample-data
+.PHONY: demo test lint typecheck docs clean-demo sample-data warmup
 CYPHERLINT := tools/cypherlint/node_modules/.installed
 
 $(RUNTIME): pyproject.toml
@@ -22,7 +22,12 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/fininvest warmup
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## warmup: compile the numba kernels once (the install runs it; about a minute when cold)
+warmup: $(STAMP)
+	$(BIN)/fininvest warmup
 
 ## demo: every user's job end to end on the committed sample case (embedded default)
 demo: $(RUNTIME)

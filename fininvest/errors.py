@@ -145,3 +145,23 @@ class GraphStopped(GraphUnavailable):
     """The graph store went away during a command (the server died or was stopped)."""
 
     kind = "graph_stopped"
+
+
+class MissingExtra(FininvestError):
+    """A command needs a package that is not installed (an optional extra); the hint says
+    what to install."""
+
+    exit_code = EXIT_USAGE
+    kind = "missing_extra"
+
+
+def require(module: str, purpose: str, install: str) -> None:
+    """Raise :class:`MissingExtra` unless ``module`` can be imported (checked without
+    importing it)."""
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        raise MissingExtra(
+            f"{purpose} needs {module}, which is not installed",
+            hint=f"Install it with: {install}",
+        )

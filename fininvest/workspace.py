@@ -83,6 +83,8 @@ def _config_text(name: str, base_currency: str) -> str:
         'backend = "embedded"',
         'uri = ""',
         'user = "neo4j"',
+        "# The embedded server stops after this many minutes without a command (0: never).",
+        "idle_stop_minutes = 60",
         "",
         "[secrets]",
         'file = "secrets/graph.password"',

@@ -149,3 +149,16 @@ def traced_graph(
     yield store, payers
     store.delete()
     store.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def graph_server_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The registry of running graph servers (``graph status --all``) in a temporary folder,
+    not the user's own."""
+    old = os.environ.get("FININVEST_STATE_DIR")
+    os.environ["FININVEST_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if old is None:
+        os.environ.pop("FININVEST_STATE_DIR", None)
+    else:
+        os.environ["FININVEST_STATE_DIR"] = old

@@ -10,8 +10,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from fininvest.casefile.cashout import cash_out
+from fininvest.casefile.names import Names, label, load_names
+from fininvest.cli.graph_notice import ServerNotice
 from fininvest.cli.graph_options import graph_options
 from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.cli.tables import keep_ids_whole, plain, plural
 from fininvest.graph.store import open_store
 from fininvest.workspace import open_workspace
 
@@ -46,6 +50,7 @@ def chains(
     from fininvest.graph.chains import chains_of_trafficking
 
     ws = open_workspace(case_dir)
+    notice = ServerNotice(ws, uri)
     found = chains_of_trafficking(
         open_store(ws, uri=uri, user=user, password=password), min_jurisdictions
     )
@@ -53,14 +58,38 @@ def chains(
     ws.path("results", "chains.json").write_text(json.dumps(found, indent=2), "utf-8")
     ws.audit("chains", {"min_jurisdictions": min_jurisdictions}, counts={"chains": len(found)})
 
-    emit(fmt, found, lambda c: render_chains(found, c, ws.path("results", "chains.json")))
+    notice.say()
+    loads = [e for e in ws.audit_entries() if e["command"] == "graph load"]
+    loaded = loads[-1]["time"] if loads and not uri else None
+    emit(
+        fmt,
+        found,
+        lambda c: render_chains(
+            found, c, ws.path("results", "chains.json"), loaded, min_jurisdictions, load_names(ws)
+        ),  # fmt: skip
+    )
 
 
-def render_chains(found: list[dict[str, Any]], c: Console, where: Path) -> None:
+def render_chains(
+    found: list[dict[str, Any]],
+    c: Console,
+    where: Path,
+    loaded: str | None = None,
+    min_jurisdictions: int = 2,
+    names: Names | None = None,
+) -> None:
     """One table per chain: who did what to whom, where, on what evidence."""
-    if not found:
-        c.print("no chain of trafficking found (is the graph loaded? fininvest graph load)")
+    if not found and loaded:
+        plain(c, f"No chain of trafficking in the graph loaded at {loaded}: a chain needs "
+                 "intelligence links, or third-party account openings and swept earnings, "
+                 f"that join acts in at least {min_jurisdictions} countries "
+                 "(--min-jurisdictions 1 keeps chains within one country).")  # fmt: skip
         return
+    if not found:
+        plain(c, "No chain of trafficking found; the graph may not be loaded yet: "
+                 "fininvest graph load CASE_DIR")  # fmt: skip
+        return
+    names = names or Names()
     for ch in found:
         t = Table(
             "from", "act", "to", "where", "basis", "records",
@@ -71,15 +100,15 @@ def render_chains(found: list[dict[str, Any]], c: Console, where: Path) -> None:
         for link in ch["links"]:
             kinds = sorted({r["kind"] for r in link["records"]})
             t.add_row(
-                f"{link['from']} ({link['from_role']})",
+                f"{names.label(link['from'])} ({link['from_role']})",
                 link["act"],
-                f"{link['to']} ({link['to_role']})",
+                f"{names.label(link['to'])} ({link['to_role']})",
                 link["jurisdiction"] or "?",
                 link["basis"],
                 f"{len(link['records'])} ({', '.join(kinds)})",
             )
-        c.print(t)
-    c.print(f"{len(found)} chains; details in {where}")
+        c.print(keep_ids_whole(t, "from", "to"))
+    c.print(f"{plural(len(found), 'chain')}; details in {where}")
 
 
 def _duration_ms(text: str) -> int:
@@ -142,6 +171,7 @@ def trace(
     from fininvest.graph.trace import TraceParams, source_accounts, trace_money
 
     ws = open_workspace(case_dir)
+    notice = ServerNotice(ws, uri)
     store = open_store(ws, uri=uri, user=user, password=password)
     named = source_accounts(store, list(sources))
     accounts = sorted({a for accs in named.values() for a in accs})
@@ -157,6 +187,12 @@ def trace(
     for r in res["reached"]:
         r.update({k: v for k, v in holders.get(r["account"], {}).items() if k != "account"})
     res["from"] = named
+    since = {a: 0 for a in accounts}  # a source's money from the start; reached: on arrival
+    since.update({r["account"]: r["first_ms"] for r in res["reached"] if r["account"] not in since})
+    notice.say()
+    res["cash_out"] = cash_out(ws, since)
+    res["base_currency"] = ws.base_currency
+    names = load_names(ws)
     ws.audit(
         "trace",
         {"from": list(sources), "max_hops": max_hops, "window": window},
@@ -166,22 +202,40 @@ def trace(
     def when(ms: int) -> str:
         return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
+    cur = ws.base_currency
+
     def render(c: Console) -> None:
-        c.print(f"traced from {len(accounts)} accounts: {len(res['edges'])} flows, "
-                f"{len(res['reached'])} accounts reached")  # fmt: skip
-        t = Table("amount", "path (account @ arrival date)", title="largest paths")
-        for p in res["paths"]:
-            hops = " → ".join(f"{h['to']} @ {when(h['arrival_ms'])}" for h in p["hops"])
-            t.add_row(f"{p['amount']:,.2f}", f"{p['hops'][0]['from']} → {hops}")
-        c.print(t)
-        r = Table("account", "country", "holder", "role", "received", "first", "hops")
-        for x in res["reached"][:20]:
-            role = x.get("role") or (
-                f"{x['inferred_role']} (inferred)" if x.get("inferred_role") else ""
-            )
-            r.add_row(x["account"], x.get("country") or "", x.get("holder") or "", role,
-                      f"{x['amount']:,.2f}", when(x["first_ms"]), str(x["hops"]))  # fmt: skip
-        c.print(r)
+        plain(c, f"traced from {plural(len(accounts), 'account')} "
+                 f"({', '.join(names.label(a) for a in accounts[:5])}"
+                 f"{', …' if len(accounts) > 5 else ''}): {plural(len(res['edges']), 'flow')}, "
+                 f"{plural(len(res['reached']), 'account')} reached")  # fmt: skip
+        if res["paths"]:
+            t = Table("amount", "path (account @ arrival date)", title="largest paths")
+            for p in res["paths"]:
+                hops = " → ".join(f"{h['to']} @ {when(h['arrival_ms'])}" for h in p["hops"])
+                t.add_row(f"{p['amount']:,.2f} {cur}", f"{p['hops'][0]['from']} → {hops}")
+            c.print(keep_ids_whole(t, "path (account @ arrival date)"))
+        if res["reached"]:
+            r = Table("account", "country", "holder", "role", "received", "first", "hops")
+            for x in res["reached"][:20]:
+                role = x.get("role") or (
+                    f"{x['inferred_role']} (inferred)" if x.get("inferred_role") else ""
+                )
+                holder = label(x.get("holder"), x.get("holder_name") or names.name(x.get("holder")))
+                got = f"{x['amount']:,.2f} {cur}"
+                r.add_row(x["account"], x.get("country") or "", holder, role, got,
+                          when(x["first_ms"]), str(x["hops"]))  # fmt: skip
+            c.print(keep_ids_whole(r, "account", "holder"))
+        if res["cash_out"]:
+            k = Table("account", "left as", "count", "total", "first", "last",
+                      title="money that left as cash or was spent by card")  # fmt: skip
+            for x in res["cash_out"][:20]:
+                total = f"{x['amount']:,.2f} {cur}"
+                k.add_row(names.label(x["account"]), x["how"] or "", f"{x['count']:,}", total,
+                          when(x["first_ms"]), when(x["last_ms"]))  # fmt: skip
+            c.print(keep_ids_whole(k, "account"))
+        elif not res["edges"]:
+            plain(c, "No flow left these accounts within the window, and none as cash or card.")
         if res["truncated"]:
             c.print(
                 f"frontier cut to the largest arrivals at hops {res['truncated']}", style="yellow"
@@ -228,34 +282,49 @@ def network(
     from fininvest.graph.network import analyse_network
 
     ws = open_workspace(case_dir)
+    notice = ServerNotice(ws, uri)
     res = analyse_network(
         ws,
         open_store(ws, uri=uri, user=user, password=password),
         min_payments=min_payments,
         k=samples,
     )
+    notice.say()
     ws.audit(
         "network",
         {"min_payments": min_payments, "samples": samples},
         counts={"communities": res["communities"], "inferred_roles": len(res["inferred_roles"])},
     )
 
+    names = load_names(ws)
+    for row in (*res["inferred_roles"], *res["brokers"]):
+        row["name"] = names.name(row["id"])
+
     def render(c: Console) -> None:
-        c.print(
-            f"{res['persons']:,} persons, {res['ties']:,} ties, {res['communities']:,} "
-            f"communities (largest: {res['largest_communities']})"
-        )
+        n = res["communities"]
+        plain(c, f"{plural(res['persons'], 'person')}, {plural(res['ties'], 'tie')}, "
+                 f"{n:,} {'community' if n == 1 else 'communities'}")  # fmt: skip
+        m = Table("community", "size", "members", title="largest communities")
+        for com in res["community_members"][:5]:
+            shown = ", ".join(names.label(p) for p in com["members"][:8])
+            more = com["size"] - min(len(com["members"]), 8)
+            m.add_row(
+                com["community"], f"{com['size']:,}", shown + (f" … +{more:,}" if more else "")
+            )
+        c.print(keep_ids_whole(m, "community"))
         t = Table("person", "role (inferred)", "confidence", "basis", title="inferred roles")
         for r in res["inferred_roles"]:
             if r["role"] != "victim":
-                t.add_row(r["id"], r["role"], f"{r['confidence']:.1f}", r["basis"])
-        c.print(t)
-        victims = sum(1 for r in res["inferred_roles"] if r["role"] == "victim")
-        c.print(f"possible victims inferred: {victims}; intelligence roles kept as they are: "
-                f"{res['intelligence_roles_kept']}")  # fmt: skip
+                t.add_row(names.label(r["id"]), r["role"], f"{r['confidence']:.1f}", r["basis"])
+        c.print(keep_ids_whole(t, "person"))
+        victims = [r["id"] for r in res["inferred_roles"] if r["role"] == "victim"]
+        named = f" ({', '.join(names.label(v) for v in victims)})" if victims else ""
+        kept = res["intelligence_roles_kept"]
+        plain(c, f"possible victims inferred: {len(victims)}{named}; intelligence roles kept "
+                 f"as they are: {kept}")  # fmt: skip
         b = Table("person", "broker score", "community", title="brokers")
         for r in res["brokers"][:10]:
-            b.add_row(r["id"], f"{r['broker_score']:.3f}", r["community"])
-        c.print(b)
+            b.add_row(names.label(r["id"]), f"{r['broker_score']:.3f}", r["community"])
+        c.print(keep_ids_whole(b, "person"))
 
     emit(fmt, res, render)

@@ -52,7 +52,11 @@ def bench_ingest_cmd(rows: int, reference: bool, workdir: Path | None, fmt: str)
     are reported beside its wall time.
     """
     from fininvest.bench.ingest import bench_ingest
+    from fininvest.errors import require
 
+    if reference:
+        require("pandas", "the pandas reference of bench ingest (--no-reference runs without)",
+                'pip install "fininvest[dev]"')  # fmt: skip
     with stages(4) as say:
         res = bench_ingest(rows, reference=reference, workdir=workdir, progress=say)
 
@@ -135,7 +139,9 @@ def bench_screen_cmd(
     were set on: figures from different hosts compare only through it.
     """
     from fininvest.bench.screen import bench_screen
+    from fininvest.errors import require
 
+    require("pandas", "the pandas reference of bench screen", 'pip install "fininvest[dev]"')
     with stages(4) as say:
         res = bench_screen(
             rows, reference_rows=reference_rows, files=files, progress=say, workdir=workdir

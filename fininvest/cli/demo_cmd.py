@@ -63,6 +63,11 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
     status = workspace_status(ws)
     with stderr.status("screening"):
         screened = summary(screen(ws), top=10)
+    from fininvest.casefile.names import load_names
+
+    names = load_names(ws)
+    for a in (*screened["alerts"], *screened["possible_victim_accounts"]):
+        a["holder_name"] = names.name(a["holder_id"])
     with stderr.status("loading the embedded graph store"):
         was_running = embedded.running(ws) is not None
         store = open_store(ws)
@@ -86,14 +91,14 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
 
     def render(c: Console) -> None:
         c.print(Text.assemble(("Demo case", "bold"), f" in {ws.root} (sample: {origin})"))
-        render_summaries(summaries, c)
+        render_summaries(summaries, c, ws.root)
         c.print(
             "Workspace tables: "
             + ", ".join(f"{t} {i['rows']:,}" for t, i in status["tables"].items())
         )
         c.print(
             f"Quarantine: {status['quarantine']['records']} records, each with its reason "
-            f"(see {ws.path('quarantine')})."
+            f"(see them: fininvest quarantine {case_dir})."
         )
         render_screen(screened, c)
         c.print(
@@ -102,7 +107,7 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
                 f"{k} {v:,}" for k, v in {**graph["nodes"], **graph["relationships"]}.items()
             )
         )
-        render_chains(found, c, ws.path("results", "chains.json"))
+        render_chains(found, c, ws.path("results", "chains.json"), names=names)
         if quality is not None:
             c.print(
                 f"Against the sample's ground truth: {quality['recovered_exactly']} of "
@@ -130,7 +135,9 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
             f"{assets['funnel']['compensation_from_realised']} {assets['base_currency']}",
             markup=False,
         )
-        c.print(f"Next: fininvest screen {case_dir} --format json  (every alert explained)")
+        top = screened["alerts"][0]["entity_id"] if screened["alerts"] else "<account id>"
+        c.print(f"Next: fininvest explain {case_dir} {top}  (why it is flagged, with evidence)")
+        c.print(f"      fininvest show {case_dir} <person or account id>")
         c.print(f"      fininvest trace {case_dir} --from <account or person id>")
 
     emit(

@@ -28,7 +28,9 @@ def expand(ws: Workspace, files: tuple[Path, ...]) -> list[Path]:
     return found.files
 
 
-def render_summaries(summaries: list[FileSummary], c: Console) -> None:
+def render_summaries(
+    summaries: list[FileSummary], c: Console, case_dir: Path | str = "CASE_DIR"
+) -> None:
     t = Table(
         "file",
         "kind",
@@ -56,8 +58,8 @@ def render_summaries(summaries: list[FileSummary], c: Console) -> None:
     rej = sum(s.rejected for s in summaries)
     if rej:
         c.print(
-            f"{rej:,} records rejected; see them with the reason for each in "
-            "CASE_DIR/quarantine/*.parquet (fininvest status shows the counts)."
+            f"{rej:,} records rejected; see them by reason with: fininvest quarantine {case_dir}",
+            markup=False,
         )
 
 
@@ -118,6 +120,11 @@ def audit_ingest(ws: Workspace, params: dict[str, object], summaries: list[FileS
     type=click.Choice(FORMATS),
     help="File format (default: from the suffix or the content).",
 )
+@click.option(
+    "--profile",
+    help="Import profile CASE_DIR/profiles/NAME.toml: the export's delimiter, decimal and "
+    "thousands marks, date format, column names and constants (docs/analyst.md).",
+)
 @click.option("--strict", is_flag=True, help="Exit with status 3 if any record was rejected.")
 @click.option(
     "--force",
@@ -131,6 +138,7 @@ def ingest(
     files: tuple[Path, ...],
     kind: str | None,
     fmt_in: str | None,
+    profile: str | None,
     strict: bool,
     force: bool,
     quiet: bool,
@@ -152,6 +160,26 @@ def ingest(
     paths = expand(ws, files)
     if not paths:
         raise BadInput("no input files", hint=f"Put files in {ws.path('raw')} or name them.")
+    if profile:
+        from fininvest.casefile.profiles import apply_profile, load_profile
+        from fininvest.workspace import file_sha256
+
+        prof = load_profile(ws, profile)
+        rewritten = [apply_profile(ws, prof, p) for p in paths]
+        ws.audit(
+            "profile",
+            {"profile": profile},
+            inputs=[
+                {
+                    "original": str(o),
+                    "original_sha256": file_sha256(o),
+                    "file": str(r),
+                    "sha256": file_sha256(r),
+                }
+                for r, o in rewritten
+            ],  # fmt: skip
+        )
+        paths, kind, fmt_in = [r for r, _o in rewritten], prof.kind, "csv"
     summaries = run_ingest(ws, paths, kind, fmt_in, quiet, force)
     if any(s.tables.get("asset_events") or s.tables.get("assets") for s in summaries):
         from fininvest.assets.register import Register  # the register's checks (docs/assets.md)
@@ -159,18 +187,39 @@ def ingest(
         synced = Register(ws).sync()
         click.echo(f"asset register: {synced.appended} events added, {len(synced.refused)} "
                    "refused (quarantine/asset-register.parquet)", err=True)  # fmt: skip
-    emit(fmt, [s.to_dict() for s in summaries], lambda c: render_summaries(summaries, c))
+    emit(fmt, [s.to_dict() for s in summaries], lambda c: render_summaries(summaries, c, case_dir))
     failed = [s for s in summaries if s.error]
     for s in failed:
-        error = (s.error or "").replace(s.file, printable(s.file))
-        click.secho(f"Error: {printable(s.file)}: {error}", err=True, fg="red")
+        error = s.error or ""
+        said = error if error.startswith(s.file) else f"{s.file}: {error}"
+        click.secho(f"Error: {printable(said)}", err=True, fg="red")
         if s.hint:
             click.echo(f"Hint: {s.hint}", err=True)
+        if not profile:
+            _suggest_profile(ws, paths, s.file)
     if failed:
         raise click.exceptions.Exit(BadInput.exit_code)
     if strict and any(s.rejected for s in summaries):
         # the summary is already on stdout, so no second (JSON) document: message + status only
         n = sum(s.rejected for s in summaries)
         click.secho(f"Error: {n:,} records were rejected (--strict)", err=True, fg="red")
-        click.echo("Hint: inspect CASE_DIR/quarantine, fix the source, and ingest again.", err=True)
+        click.echo(
+            f"Hint: see why with: fininvest quarantine {case_dir}; fix the source and ingest "
+            "again.",
+            err=True,
+        )
         raise click.exceptions.Exit(StrictRejections.exit_code)
+
+
+def _suggest_profile(ws: Workspace, paths: list[Path], name: str) -> None:
+    """Name the workspace's import profile whose columns the failed file's header holds."""
+    from fininvest.casefile.profiles import suggest
+
+    path = next((p for p in paths if p.name == name), None)
+    prof = suggest(ws, path) if path is not None else None
+    if prof is not None:
+        click.echo(
+            f"Hint: its header matches the import profile {prof.name!r}: "
+            f"fininvest ingest {ws.root} --profile {prof.name} {path}",
+            err=True,
+        )

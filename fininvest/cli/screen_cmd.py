@@ -7,50 +7,65 @@ import sys
 from pathlib import Path
 
 import click
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from fininvest.cli.output import FORMAT_KEY, stderr, stdout, write_csv
-from fininvest.screening.run import screen as run_screen
-from fininvest.screening.run import summary
-from fininvest.workspace import open_workspace
-
-
-def _remember(ctx: click.Context, _p: click.Parameter, value: str) -> str:
-    ctx.meta[FORMAT_KEY] = value
-    return value
+from fininvest.cli.explain_cmd import render_alert
+from fininvest.cli.output import stderr, stdout, write_csv
+from fininvest.cli.tables import csv_format_option, keep_ids_whole
 
 
 @click.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
 @click.option("--top", default=20, show_default=True, help="How many suspects to show.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-    is_eager=True,
-    callback=_remember,
-    help="table for people; json (one document) or csv (one row per alert) for tools.",
+@csv_format_option(
+    "table for people; json (one document) or csv (one row per alert; with --explain "
+    "one row per explanation) for tools."
 )
-def screen(case_dir: Path, top: int, fmt: str) -> None:
+@click.option(
+    "--explain",
+    "explain",
+    is_flag=True,
+    help="Every alert's explanations in words with their evidence (csv: one row each).",
+)
+def screen(case_dir: Path, top: int, fmt: str, explain: bool) -> None:
     """Screen every account against the THB red-flag catalogue; rank and explain the alerts.
 
     Writes CASE_DIR/results/alerts.parquet and explanations.parquet. Each alert lists the
     indicators that fired with the observed value, threshold, window, the transaction ids
     that prove it and the public source. Accounts that look controlled by someone else are
-    classified "possible_victim" and never ranked among suspects. Indicators whose data the
-    case lacks are reported as not evaluated.
+    classified "possible_victim" and never ranked among suspects (they are listed apart).
+    Indicators whose data the case lacks are reported as not evaluated.
+
+    \b
+    Example:
+      fininvest screen CASE_DIR --top 20 --explain
+      fininvest screen CASE_DIR --explain --format csv > explanations.csv
     """
+    import polars as pl
+
+    from fininvest.casefile.explain import explained, long_form, with_names
+    from fininvest.casefile.names import load_names
+    from fininvest.casefile.state import table_state
+    from fininvest.cli.output import stages
+    from fininvest.screening.run import screen as run_screen
+    from fininvest.screening.run import summary
+    from fininvest.warmup import COMPILE_NOTE, kernels_cached
+    from fininvest.workspace import open_workspace
+
     ws = open_workspace(case_dir)
-    with stderr.status("screening"):
-        res = run_screen(ws)
+    if not kernels_cached():
+        stderr.print(f"{COMPILE_NOTE} (or run fininvest warmup)", markup=False)
+    with stages(5) as say:
+        res = run_screen(ws, say)
+    names = load_names(ws)
     doc = summary(res, top)
+    for a in (*doc["alerts"], *doc["possible_victim_accounts"]):
+        a["holder_name"] = names.name(a["holder_id"])
     ws.audit(
         "screen",
         {"top": top},
+        inputs=table_state(ws),
         counts={
             "events": res.events,
             "suspects": doc["suspects"],
@@ -62,9 +77,13 @@ def screen(case_dir: Path, top: int, fmt: str) -> None:
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
         return
     if fmt == "csv":
+        alerts = with_names(res.alerts, names)
+        if explain:
+            sys.stdout.write(write_csv(long_form(alerts, res.explanations)) or "")
+            return
         sys.stdout.write(
             write_csv(
-                res.alerts.with_columns(
+                alerts.with_columns(
                     pl.col("indicators").list.join("|"), pl.col("families").list.join("|")
                 )
             )
@@ -72,9 +91,15 @@ def screen(case_dir: Path, top: int, fmt: str) -> None:
         )
         return
     render_screen(doc, stdout)
+    if explain:
+        shown = [a["entity_id"] for a in doc["alerts"]]
+        for a in explained(ws, res.alerts, res.explanations, names, shown, evidence_limit=5):
+            render_alert(a, stdout, limit=5)
 
 
 def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
+    from fininvest.casefile.names import label
+
     t = Table(
         "rank",
         "account",
@@ -88,21 +113,41 @@ def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
         t.add_row(
             str(a["rank"]),
             a["entity_id"],
-            a["holder_id"] or "",
+            label(a["holder_id"], a.get("holder_name")),
             f"{a['score']:.2f}",
             ", ".join(a["families"]),
             ", ".join(a["indicators"]),
         )
-    c.print(t)
-    c.print(
-        f"{doc['possible_victims']} possible victim account(s), listed apart "
-        "(not ranked among suspects)."
-    )
+    c.print(keep_ids_whole(t, "account", "holder"))
+    victims = doc["possible_victim_accounts"]
+    if victims:
+        v = Table(
+            "account",
+            "holder",
+            "indicators",
+            title=f"{doc['possible_victims']} possible victim account(s), listed apart "
+            "(not ranked among suspects)",
+        )
+        for a in victims:
+            v.add_row(
+                a["entity_id"],
+                label(a["holder_id"], a.get("holder_name")),
+                ", ".join(a["indicators"]),
+            )
+        c.print(keep_ids_whole(v, "account", "holder"))
+    else:
+        c.print("No possible victim account.")
     not_run = {k: v for k, v in doc["indicator_status"].items() if not v.startswith("evaluated")}
     c.print(
-        f"{len(doc['indicator_status']) - len(not_run)} indicators evaluated; "
-        f"{len(not_run)} not: " + "; ".join(f"{k} ({v})" for k, v in sorted(not_run.items())),
+        f"{len(doc['indicator_status']) - len(not_run)} indicators evaluated; {len(not_run)} not:",
+        markup=False,
     )
+    by_reason: dict[str, list[str]] = {}
+    for ind, why in sorted(not_run.items()):
+        by_reason.setdefault(why.removeprefix("not evaluated: "), []).append(ind)
+    for why, inds in sorted(by_reason.items(), key=lambda it: -len(it[1])):
+        # the reasons quote fininvest.toml sections such as [thresholds.XX]: no markup
+        c.print(f"  • {why}: {', '.join(inds)}", markup=False)
     c.print(timing_line(doc))
 
 

@@ -192,6 +192,9 @@ def start(ws: Workspace, *, timeout: float = 120.0) -> ServerInfo:
             try:
                 connect(ws, info).connection.ping()
                 _write_pid(pid_file, proc.pid, sock)
+                from fininvest.graph.servers import started
+
+                started(ws, proc.pid, str(sock))  # listed by `graph status --all`; idle stop
                 return info
             except Exception as exc:  # not ready yet (loading the AOF, …)
                 last = exc
@@ -219,4 +222,7 @@ def stop(ws: Workspace, *, timeout: float = 30.0) -> bool:
     if _alive(info.pid):
         raise GraphUnavailable(f"the graph server (pid {info.pid}) did not stop in {timeout:g} s")
     _paths(ws)[2].unlink(missing_ok=True)
+    from fininvest.graph.servers import stopped
+
+    stopped(ws)
     return True

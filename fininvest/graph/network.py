@@ -28,6 +28,8 @@ from fininvest.workspace import Workspace
 # how much an inferred role can be trusted, by what it rests on
 CONFIDENCE = {"kyc": 0.8, "financial": 0.6, "third_party_opening": 0.7}
 BATCH = 5_000
+#: members listed per community in the result (the graph holds every membership)
+MEMBERS_LISTED = 50
 
 
 def money_ties(ws: Workspace, min_payments: int = 3) -> pl.DataFrame:
@@ -113,7 +115,8 @@ def analyse_network(
     Returns
     -------
     dict
-        ``persons``, ``ties``, ``communities`` (largest first, with members and known roles),
+        ``persons``, ``ties``, ``communities`` (their number), ``largest_communities`` (sizes)
+        and ``community_members`` (the ten largest, each with its first MEMBERS_LISTED ids),
         ``brokers`` (top 20) and ``inferred_roles``.
     """
     g = party_network(ws, store, min_payments)
@@ -153,6 +156,10 @@ def analyse_network(
         "ties": g.number_of_edges(),
         "communities": len(communities),
         "largest_communities": [len(c) for c in communities[:10]],
+        "community_members": [
+            {"community": f"COM-{i:04d}", "size": len(c), "members": sorted(c)[:MEMBERS_LISTED]}
+            for i, c in enumerate(communities[:10])
+        ],
         "brokers": sorted(
             (
                 {"id": r["id"], "broker_score": r["broker_score"], "community": r["community"]}

@@ -419,8 +419,9 @@ def _store(
                     kept = pl.read_parquet(f).filter(~pl.col("record_no").is_in(gone))
                     write_part(kept, f)
                     rows[i] = kept.height
-        added = sum(rows)
-        _replace_parts(ws, table, s.sha256, kind.name, files, rows)
+        stored = sum(rows)
+        # the rows this file brought last time are replaced by the same rows: not "added"
+        added = max(stored - _replace_parts(ws, table, s.sha256, kind.name, files, rows), 0)
     if labels_parts:
         label_rows = pl.concat(labels_parts)
         if drop.height:
@@ -622,18 +623,22 @@ def _write(df: pl.DataFrame, target: Path) -> None:
 
 def _replace_parts(
     ws: Workspace, table: str, sha: str, kind: str, files: list[Path], rows: list[int]
-) -> None:
+) -> int:
     """Make ``files`` (holding ``rows`` rows each) the parts of ``table`` that come from this
-    source file and kind; empty files are dropped."""
+    source file and kind; empty files are dropped. Returns the rows the replaced parts held
+    (an earlier ingest of the same bytes)."""
     prefix = f"part-{sha[:16]}-{kind}"
+    replaced = 0
     for old in ws.table_parts(table):
         if old.name.startswith(prefix):
+            replaced += pl.scan_parquet(old).select(pl.len()).collect().item()
             old.unlink()
     for i, (f, n) in enumerate(zip(files, rows, strict=True)):
         if n:
             os.replace(f, ws.table_dir(table) / f"{prefix}-{i:05d}.parquet")
         else:
             f.unlink()
+    return replaced
 
 
 def _drop_parts(ws: Workspace, sha: str) -> None:

@@ -245,25 +245,91 @@ def distinct_count_rule(
     fired = np.flatnonzero(distinct >= min_distinct)
     if not fired.shape[0]:
         return []
-    counts = sub.counts(w, fired)  # to fire on, and for the explanations
-    if min_count > min_distinct:  # else implied: a window of k categories holds k events
-        keep = counts >= min_count
-        fired, counts = fired[keep], counts[keep]
+    counts = sub.counts(w, fired)  # a cheap bound: no window of fewer holds min_count
     hits = []
     for a, count in zip(fired.tolist(), counts.tolist(), strict=True):
+        if count < min_count:
+            continue
+        # the window with the most categories proves it when it holds enough events (it
+        # mostly does); else one walk over the account finds the window that does
+        refs, n_distinct = _window_evidence(ev, a, sub.event(at[a]), flag, w), int(distinct[a])
+        if len(refs) < min_count:
+            found = proving_window(ev, a, flag, category, w, min_count, min_distinct)
+            if found is None:  # enough events and enough categories, never in one window
+                continue
+            refs, n_distinct = found
         hits.append(
             Hit(
                 int(a),
                 ind,
-                float(distinct[a]),
+                float(n_distinct),
                 float(min_distinct),
                 f"{window_days:g} days",
-                _window_evidence(ev, int(a), sub.event(at[a]), flag, w),
-                f"{count} {what} in {distinct[a]} different {of_what} within "
+                refs,
+                f"{len(refs)} {what} {joining(of_what)} {n_distinct} different {of_what} within "
                 f"{window_days:g} days (thresholds {min_count:g} and {min_distinct:g})",
             )
         )
     return hits
+
+
+#: how a count of events joins the categories it is spread over, in a sentence
+JOINING = {"senders": "from", "depositors": "from", "payees": "to"}
+
+
+def joining(of_what: str) -> str:
+    """The preposition between events and their categories.
+
+    >>> joining("senders"), joining("payees (payment references)"), joining("cities")
+    ('from', 'to', 'in')
+    """
+    return JOINING.get(of_what.split(" ", 1)[0], "in")
+
+
+def proving_window(
+    ev: Events,
+    a: int,
+    flag: np.ndarray,
+    category: np.ndarray,
+    window: int,
+    min_count: float,
+    min_distinct: float,
+) -> tuple[EventRefs, int] | None:
+    """The window (t − window, t] of account ``a``, ending at one of its flagged events, that
+    holds at least ``min_count`` flagged events over at least ``min_distinct`` categories, with
+    the most distinct categories (then the most events, then the earliest); its flagged events
+    and their distinct categories, or None when no one window holds both.
+
+    The explanation's count and its evidence are then the same events: the kernels' maxima of
+    events and of categories may come from two different windows.
+
+    Complexity: O(n) over the account's flagged events (one sliding pass), run only for the
+    accounts the kernels let through.
+    """
+    lo, hi = int(ev.offsets[a]), int(ev.offsets[a + 1])
+    idx = np.flatnonzero(flag[lo:hi]) + lo
+    ts = ev.ts[idx].tolist()
+    cats = category[idx].tolist()
+    seen: Counter[int] = Counter()
+    best: tuple[int, int, int, int] | None = None  # (distinct, count, start, end)
+    start = 0
+    for end, (t, c) in enumerate(zip(ts, cats, strict=True)):
+        if c >= 0:
+            seen[c] += 1
+        while ts[start] <= t - window:
+            old = cats[start]
+            if old >= 0:
+                seen[old] -= 1
+                if not seen[old]:
+                    del seen[old]
+            start += 1
+        count = end - start + 1
+        if count >= min_count and len(seen) >= min_distinct:
+            if best is None or (len(seen), count) > best[:2]:
+                best = (len(seen), count, start, end)
+    if best is None:
+        return None
+    return EventRefs(idx[best[2] : best[3] + 1]), best[0]
 
 
 def _mcc_flag(ev: Events, codes: set[int] | list[int]) -> np.ndarray:

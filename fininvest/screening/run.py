@@ -6,7 +6,7 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,12 +82,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def screen(ws: Workspace) -> ScreenResult:
+def screen(ws: Workspace, progress: Callable[[str], None] | None = None) -> ScreenResult:
     """Evaluate the catalogue on the workspace and write ``results/alerts.parquet`` and
-    ``results/explanations.parquet``."""
+    ``results/explanations.parquet``; ``progress`` is told each phase as it starts."""
     before = compiled_kernels()
     with _collector_paused():
-        res = _screen(ws)
+        res = _screen(ws, progress or (lambda _phase: None))
     res.compiled = compiled_kernels() - before
     return res
 
@@ -107,10 +107,11 @@ def compiled_kernels() -> int:
     return sum(sum(k.stats.cache_misses.values()) for k in kernels.values())
 
 
-def _screen(ws: Workspace) -> ScreenResult:
+def _screen(ws: Workspace, say: Callable[[str], None]) -> ScreenResult:
     catalogue = load_catalogue()
     params = effective_parameters(catalogue, ws.config.get("indicators", {}))
     seconds: dict[str, float] = {}
+    say("events: the money tables as event streams per account")
     with _timed(seconds, "events"):
         ev = load_events(ws)
     if ev is None:
@@ -119,6 +120,7 @@ def _screen(ws: Workspace) -> ScreenResult:
             hint="Ingest bank, card or goAML files first: fininvest ingest CASE_DIR FILES...",
         )
     tables = {t for t in ws.tables() if ws.has_table(t)}
+    say("tables: KYC, identifiers, intelligence and card records")
     with _timed(seconds, "tables"):
         kyc: dict[str, pl.DataFrame] = {
             t: ws.scan(t).collect()
@@ -132,6 +134,7 @@ def _screen(ws: Workspace) -> ScreenResult:
                 .collect()
             )
     ctx = Context(ev, params, kyc, cash_thresholds(ws), _thresholds(ws, "id"))
+    say(f"indicators: {len(catalogue)} in the catalogue, two at a time")
     with _timed(seconds, "indicators"):
         hits, status = evaluate(ctx, catalogue, tables)
     holders: dict[str, str] = (
@@ -143,9 +146,11 @@ def _screen(ws: Workspace) -> ScreenResult:
     # rows) go before the alerts are built, which only need the account names
     accounts, n_events, by_indicator = ev.accounts, len(ev), ctx.seconds
     del ctx, ev
+    say("alerts: scores, classification and explanations")
     with _timed(seconds, "alerts"):
         alerts, explanations = build_alerts(hits, catalogue, accounts, holders)
     out = ws.path("results")
+    say("write: results/alerts.parquet and explanations.parquet")
     with _timed(seconds, "write"):
         for name, df in (("alerts", alerts), ("explanations", explanations)):
             tmp = out / f"{name}.partial"

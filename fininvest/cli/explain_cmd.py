@@ -1,0 +1,147 @@
+"""``fininvest explain``: why an account or a person is flagged, in words, with the evidence."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from fininvest.cli.output import write_csv, emit
+from fininvest.cli.tables import csv_format_option, keep_ids_whole
+
+#: explanations of one indicator on one account shown in full before the rest are counted
+REPEATS_SHOWN = 3
+
+
+@click.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.argument("entity")
+@click.option(
+    "--evidence",
+    "evidence_limit",
+    default=20,
+    show_default=True,
+    help="Evidence transactions shown per explanation (all ids stay in json and csv).",
+)
+@click.option("--all", "show_all", is_flag=True, help="Show every repeat of an indicator.")
+@csv_format_option(
+    "table for people; json (one document) or csv (one row per explanation) for tools."
+)
+def explain(case_dir: Path, entity: str, evidence_limit: int, show_all: bool, fmt: str) -> None:
+    """Why ENTITY (an account, a merchant, or a person: their accounts) is flagged.
+
+    Every explanation of the last screen in words: the indicator, what was observed against
+    its threshold, the window, the evidence transactions (time, amount and currency, payer,
+    payee, channel, city) and the public source. Possible victims are explained too.
+
+    \b
+    Example:
+      fininvest explain CASE_DIR NL73INGB0000008891
+      fininvest explain CASE_DIR P-0008888 --format csv > why.csv
+    """
+    from fininvest.casefile.explain import explain as run_explain
+    from fininvest.casefile.explain import long_form, read_results, with_names
+    from fininvest.casefile.names import load_names
+    from fininvest.workspace import open_workspace
+
+    ws = open_workspace(case_dir)
+    doc = run_explain(ws, entity, evidence_limit=evidence_limit)
+    ws.audit("explain", {"entity": entity}, counts={"alerts": len(doc["alerts"])})
+    if fmt == "csv":
+        import polars as pl
+
+        alerts, expl = read_results(ws)
+        ids = [a["entity_id"] for a in doc["alerts"]]
+        chosen = with_names(alerts.filter(pl.col("entity_id").is_in(ids)), load_names(ws))
+        sys.stdout.write(write_csv(long_form(chosen, expl)) or "")
+        return
+    emit(fmt, doc, lambda c: render_explain(doc, c, show_all=show_all, limit=evidence_limit))
+
+
+def render_explain(
+    doc: dict[str, Any], c: Console, *, show_all: bool = False, limit: int = 20
+) -> None:
+    """The explanations of :func:`fininvest.casefile.explain.explain` for people."""
+    who = doc["query"] + (f" ({doc['name']})" if doc.get("name") else "")
+    if not doc["alerts"]:
+        c.print(f"{who}: no alert in the last screen.", markup=False)
+        return
+    for a in doc["alerts"]:
+        render_alert(a, c, show_all=show_all, limit=limit)
+
+
+def render_alert(a: dict[str, Any], c: Console, *, show_all: bool = False, limit: int = 20) -> None:
+    """One alert: its header line, then each explanation and its evidence."""
+    holder = a.get("holder_id")
+    held = f" held by {holder}" + (f" ({a['holder_name']})" if a.get("holder_name") else "")
+    kind = "possible victim" if a["classification"] == "possible_victim" else "suspect"
+    c.print(
+        f"\n{a['entity_id']}{held if holder else ''} · {kind} #{a['rank']} · "
+        f"score {a['score']:.2f} · families: {', '.join(a['families'])}",
+        markup=False,
+        style="bold",
+    )
+    seen: dict[str, int] = {}
+    for e in a["explanations"]:
+        seen[e["indicator"]] = seen.get(e["indicator"], 0) + 1
+        if seen[e["indicator"]] > REPEATS_SHOWN and not show_all:
+            continue
+        c.print(
+            f"• {e['indicator']} ({e['family']}, weight {e['weight']:g}): {e['detail']}",
+            markup=False,
+        )
+        more = (
+            f", {e['evidence_total']:,} in all" if e["evidence_total"] > len(e["evidence"]) else ""
+        )
+        c.print(
+            f"  observed {e['observed']:g} against threshold {e['threshold']:g} · "
+            f"window {e['window']} · evidence {len(e['evidence']):,}{more} · "
+            f"source: {e['citation']}",
+            markup=False,
+            style="dim",
+        )
+        if e["transactions"]:
+            c.print(evidence_table(e["transactions"]))
+        shown = e["evidence"][:limit]
+        txn_ids = {t["txn_id"] for t in e["transactions"]}
+        others = [x for x in shown if x not in txn_ids]  # accounts, parties, intelligence
+        if others:
+            c.print("  evidence: " + ", ".join(others), markup=False)
+        if e["evidence_total"] > len(shown):
+            c.print(
+                f"  … and {e['evidence_total'] - len(shown):,} more evidence item(s) "
+                "(--evidence N shows more; --format csv lists every id)",
+                markup=False,
+                style="dim",
+            )
+    for ind, n in seen.items():
+        if n > REPEATS_SHOWN and not show_all:
+            c.print(
+                f"  … and {n - REPEATS_SHOWN} more {ind} explanation(s) like these "
+                "(--all shows them)",
+                markup=False,
+            )
+
+
+def evidence_table(txns: list[dict[str, Any]]) -> Table:
+    """Evidence transactions: time, amount with currency, payer, payee, channel, city, id."""
+    from fininvest.casefile.explain import money
+    from fininvest.casefile.names import label
+
+    t = Table("time", "amount", "payer", "payee", "channel", "city", "transaction", box=None)
+    t.columns[1].justify = "right"
+    for x in txns:
+        t.add_row(
+            x["time"],
+            money(x["amount"], x["currency"]),
+            label(x["payer"], x["payer_name"]),
+            label(x["payee"], x["payee_name"]),
+            x["channel"] or "",
+            x["city"] or "",
+            x["txn_id"],
+        )
+    return keep_ids_whole(t, "payer", "payee", "transaction")
