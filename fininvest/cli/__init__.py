@@ -16,7 +16,6 @@ from typing import Any, NamedTuple
 import click
 
 from fininvest import __version__
-from fininvest.cli.output import FORMAT_KEY, printable
 from fininvest.errors import EXIT_INTERNAL, FininvestError
 
 
@@ -148,7 +147,7 @@ class FininvestGroup(click.Group):
         try:
             return super().invoke(ctx)
         except FininvestError as exc:
-            from fininvest.cli.output import FORMAT_KEY
+            from fininvest.cli.output import FORMAT_KEY, printable
 
             if ctx.meta.get(FORMAT_KEY) == "json":
                 click.echo(json.dumps(exc.to_dict(), indent=2))

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fininvest.cli.output import write_csv, emit
+from fininvest.cli.output import emit, write_csv
 from fininvest.cli.tables import csv_format_option, keep_ids_whole
 
 #: explanations of one indicator on one account shown in full before the rest are counted
