@@ -181,7 +181,7 @@ def known_tables() -> list[str]:
 
 
 def _currencies() -> tuple[frozenset[str], frozenset[str]]:
-    from fininvest.normalise import COUNTRIES, CURRENCIES
+    from fininvest.codes import COUNTRIES, CURRENCIES
 
     return CURRENCIES - NOT_MONEY, COUNTRIES | {"XK"}
 

@@ -20,15 +20,10 @@ import phonenumbers
 import polars as pl
 import pycountry
 
+from fininvest.codes import COUNTRIES, CURRENCIES
 from fininvest.iso8601 import NO_OFFSET, OTHER, PARSED, parse_usual
 
 # ----------------------------------------------------------------------------- currencies
-#: Codes withdrawn from ISO 4217 that still occur in case data (Bulgaria joined the euro on
-#: 2026-01-01, Croatia on 2023-01-01), plus XBT, the common non-ISO code for bitcoin.
-HISTORIC_CURRENCIES = frozenset({"BGN", "HRK", "LTL", "LVL", "EEK", "SKK", "XBT"})
-CURRENCIES: frozenset[str] = (
-    frozenset(c.alpha_3 for c in pycountry.currencies) | HISTORIC_CURRENCIES
-)
 #: Currency names used instead of codes by some exports (e.g. the IBM AML data sets).
 CURRENCY_NAMES = {
     "US DOLLAR": "USD", "EURO": "EUR", "YUAN": "CNY", "YEN": "JPY", "UK POUND": "GBP",
@@ -56,7 +51,6 @@ def clean_currency(value: str | None) -> str | None:
 
 
 # ----------------------------------------------------------------------------- countries
-COUNTRIES: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
 # goAML and some banks use these for Kosovo and unknown origins; Kosovo is not in ISO 3166
 # but is a user-assigned code in wide use (EU, SWIFT).
 _EXTRA_COUNTRIES = {"XK": "XK"}

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import fininvest.ingest.validate as V
+from fininvest.codes import CURRENCIES
 from fininvest.formats.declarations import KINDS
-from fininvest.normalise import CURRENCIES, clean_country, clean_currency
+from fininvest.normalise import clean_country, clean_currency
 
 BANK = KINDS["bank"]
 

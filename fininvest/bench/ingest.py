@@ -120,8 +120,8 @@ def run_fininvest(csv: Path, fx: Path, work: Path, warmup: Path | None = None) -
 def run_pandas(csv: Path, fx: Path, work: Path) -> dict[str, Any]:
     import pandas as pd
 
+    from fininvest.codes import CURRENCIES
     from fininvest.formats.declarations import CHANNELS
-    from fininvest.normalise import CURRENCIES
 
     t0 = time.perf_counter()
     df = pd.read_csv(csv, dtype=str, keep_default_na=False)

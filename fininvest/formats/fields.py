@@ -12,7 +12,7 @@ from typing import Literal
 
 import polars as pl
 
-from fininvest.normalise import COUNTRIES, CURRENCIES
+from fininvest.codes import COUNTRIES, CURRENCIES
 
 FieldType = Literal[
     "id", "text", "timestamp", "date", "amount", "currency", "country", "phone", "email",
