@@ -108,3 +108,11 @@ class UnknownEntity(FininvestError):
 
     exit_code = EXIT_USAGE
     kind = "unknown_entity"
+
+
+class EngineUnavailable(FininvestError):
+    """A distributed engine (Spark, Dask) cannot be used: not installed, no Java, or its
+    master / scheduler cannot be reached."""
+
+    exit_code = EXIT_NO_WORKSPACE
+    kind = "engine_unavailable"
