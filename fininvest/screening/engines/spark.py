@@ -82,17 +82,20 @@ def start_session(master: str = "local[2]", app: str = "fininvest-screen") -> An
     os.environ.setdefault("JAVA_HOME", home)  # this process and the JVM it starts only
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
-        return (
+        session = (
             SparkSession.builder.master(master)
             .appName(app)
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "8")
             .getOrCreate()
         )
+        session.sparkContext.setLogLevel("ERROR")
+        return session
     except Exception as e:  # the JVM or the master did not start
         raise EngineUnavailable(f"Spark did not start on {master}: {e}") from e
 
