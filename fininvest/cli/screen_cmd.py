@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import polars as pl
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_KEY, stderr, stdout
-from fininvest.screening.run import screen as run_screen
+from fininvest.screening.engines.options import audit_options, engine_options, screen_on
 from fininvest.screening.run import summary
 from fininvest.workspace import open_workspace
 
@@ -35,7 +36,8 @@ def _remember(ctx: click.Context, _p: click.Parameter, value: str) -> str:
     callback=_remember,
     help="table for people; json (one document) or csv (one row per alert) for tools.",
 )
-def screen(case_dir: Path, top: int, fmt: str) -> None:
+@engine_options
+def screen(case_dir: Path, top: int, fmt: str, **engine: Any) -> None:
     """Screen every account against the THB red-flag catalogue; rank and explain the alerts.
 
     Writes CASE_DIR/results/alerts.parquet and explanations.parquet. Each alert lists the
@@ -43,14 +45,17 @@ def screen(case_dir: Path, top: int, fmt: str) -> None:
     that prove it and the public source. Accounts that look controlled by someone else are
     classified "possible_victim" and never ranked among suspects. Indicators whose data the
     case lacks are reported as not evaluated.
+
+    With --engine spark or dask the same rules run on that engine, partitioned by account
+    (docs/scale-out.md), e.g. fininvest screen CASE_DIR --engine spark --master local[2].
     """
     ws = open_workspace(case_dir)
     with stderr.status("screening"):
-        res = run_screen(ws)
+        res = screen_on(ws, **engine)
     doc = summary(res, top)
     ws.audit(
         "screen",
-        {"top": top},
+        {"top": top, **audit_options(engine)},
         counts={
             "events": res.events,
             "suspects": doc["suspects"],

@@ -187,10 +187,11 @@ def summary(res: ScreenResult, top: int) -> dict[str, Any]:
             "rank", "entity_id", "holder_id", "indicators"
         ).to_dicts(),
         "indicator_status": res.status,
-        "seconds": {phase: round(res.seconds[phase], 3) for phase in PHASES},
+        "seconds": {phase: round(t, 3) for phase, t in res.seconds.items()},
         "kernels_compiled": res.compiled,
         "indicator_seconds": {
             i: round(t, 3)
             for i, t in sorted(res.indicator_seconds.items(), key=lambda it: (-it[1], it[0]))
         },
+        **({"engine": res.engine} if res.engine else {}),
     }

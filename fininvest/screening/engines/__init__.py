@@ -76,6 +76,11 @@ class Engine(Protocol):
         Arrow table in the driver."""
         ...
 
+    def close(self) -> None:
+        """Stop what the engine started (a Spark session, a local Dask cluster); a session
+        or client handed in is left running."""
+        ...
+
 
 def get_engine(name: str, **options: Any) -> Engine:
     """The engine called ``name`` (:data:`ENGINES`). Options: ``master`` (Spark master URL,

@@ -83,7 +83,15 @@ class DaskEngine:
     name = "dask"
 
     def __init__(self, scheduler: str | None = None, client: Any = None) -> None:
+        self.owned = client is None
         self.client = client or start_client(scheduler)
+
+    def close(self) -> None:
+        if self.owned:
+            cluster = self.client.cluster
+            self.client.close()
+            if cluster is not None:
+                cluster.close()
 
     def read_workspace(self, ws: Workspace) -> Any:
         import dask.dataframe as dd

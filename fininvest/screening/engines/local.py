@@ -83,6 +83,9 @@ class LocalEngine:
             pl.col("payer").is_in(wanted) | pl.col("payee").is_in(wanted)
         ).to_arrow()
 
+    def close(self) -> None:
+        return None
+
 
 def _frame(table: pa.Table) -> pl.DataFrame:
     out = pl.from_arrow(table)

@@ -134,7 +134,12 @@ class SparkEngine:
     name = "spark"
 
     def __init__(self, master: str | None = None, session: Any = None) -> None:
+        self.owned = session is None
         self.spark = session or start_session(master or "local[2]")
+
+    def close(self) -> None:
+        if self.owned:
+            self.spark.stop()
 
     def read_workspace(self, ws: Workspace) -> Any:
         from pyspark.sql import functions as F

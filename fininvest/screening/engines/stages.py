@@ -306,3 +306,19 @@ def _status(
             text = f"evaluated: fired on {fired.get(ind, 0)} account(s){rest}"
         out[ind] = text
     return out
+
+
+def results_digest(frame: pl.DataFrame) -> str:
+    """SHA-256 of a results table (alerts or explanations) as a set of rows: lists joined,
+    rows sorted, written as CSV. Two screens agree when their digests do.
+
+    >>> a = pl.DataFrame({"entity_id": ["b", "a"], "evidence": [["t2"], ["t1", "t3"]]})
+    >>> results_digest(a) == results_digest(a.reverse())
+    True
+    """
+    import hashlib
+
+    flat = frame.with_columns(
+        pl.col(c).list.join("\x1f") for c, t in frame.schema.items() if t == pl.List(pl.String)
+    )
+    return hashlib.sha256(flat.sort(flat.columns).write_csv().encode()).hexdigest()
