@@ -9,6 +9,7 @@ SHA-256 of their sorted rows (:func:`results_digest`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -127,9 +128,10 @@ def test_busy_accounts_split_into_buckets_give_the_unsplit_result(
         .sort("len", descending=True)
         .collect()
     )
-    cut = int(busiest["len"][4])  # the five busiest accounts go to time buckets
+    cut = int(busiest["len"][5])  # the busiest accounts go to time buckets
     res = screen_workspace(sample_ws, engines[backend], max_group_events=cut, scope="all")
-    assert res.engine["busy_accounts"] >= 5
+    # card payments only add events: at least the accounts above the cut in transfers
+    assert res.engine["busy_accounts"] >= int((busiest["len"] > cut).sum()) >= 1
     assert digests(res) == expected
     assert res.status == local.status
 
@@ -161,24 +163,22 @@ def test_flagged_scope_says_so_and_keeps_the_per_account_results(
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["spark", "dask"])
 def test_library_entry_takes_the_engines_own_dataframe(
-    backend: str, engines: dict[str, Engine], sample_ws: Workspace
+    backend: str, engines: dict[str, Engine], sample_ws: Workspace, tmp_path: Path
 ) -> None:
-    """A Spark or Dask DataFrame read from the ``transactions`` Parquet parts, no workspace:
-    the same result as the in-process engine on the same rows."""
-    parts = [str(p) for p in sample_ws.table_parts("transactions")]
+    """A Spark or Dask DataFrame read from a Parquet file of the ``transactions`` layout on
+    (here, local) shared storage, no workspace: the same result as the in-process engine on
+    the same rows."""
+    rows = sample_ws.scan("transactions").collect()
+    shared = tmp_path / "transactions.parquet"
+    rows.write_parquet(shared)
     kyc = {t: sample_ws.scan(t).collect() for t in ("accounts", "parties")}
     if backend == "spark":
-        frame = engines["spark"].spark.read.parquet(*parts)  # type: ignore[attr-defined]
+        frame = engines["spark"].spark.read.parquet(str(shared))  # type: ignore[attr-defined]
     else:
         import dask.dataframe as dd
 
-        frame = dd.read_parquet(parts)
+        frame = dd.read_parquet(str(shared))
     res = screen_transactions(frame, engines[backend], kyc=kyc, config=sample_ws.config)
-    ref = screen_transactions(
-        pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed"),
-        engines["local"],
-        kyc=kyc,
-        config=sample_ws.config,
-    )
+    ref = screen_transactions(rows, engines["local"], kyc=kyc, config=sample_ws.config)
     assert res.alerts.height > 0
     assert digests(res) == digests(ref)

@@ -36,7 +36,8 @@ class Engine(Protocol):
 
     def read_workspace(self, ws: Workspace) -> Any:
         """The money rows of a workspace's ``transactions`` and ``card_transactions``
-        tables, read by the engine from their Parquet parts, ``row`` in the case's order."""
+        tables, read by the engine from their Parquet parts, ``row`` in the case's order
+        (kept by the engine while the screen runs: several steps read them)."""
         ...
 
     def from_transactions(self, frame: Any) -> Any:
@@ -47,13 +48,9 @@ class Engine(Protocol):
         """``fn`` on each batch of ``frame`` (no shuffle): a frame of ``schema``."""
         ...
 
-    def account_counts(self, events: Any, at_least: int) -> tuple[int, pa.Table]:
-        """The number of event rows, and (owner, n, first, last) of every account with at
-        least ``at_least`` events."""
-        ...
-
-    def first_time(self, money: Any) -> int:
-        """The earliest ``ts`` of the money rows."""
+    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, pa.Table]:
+        """The number of event rows, the earliest time, and (owner, n, first, last) of every
+        account with at least ``at_least`` events."""
         ...
 
     def screen_partitions(

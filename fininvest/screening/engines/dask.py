@@ -101,7 +101,8 @@ class DaskEngine:
             for t, table in enumerate(MONEY_TABLES)
             for f, path in enumerate(ws.table_parts(table))
         ]
-        return dd.from_map(_read_part, items, meta=_meta(MONEY_SCHEMA))
+        # kept on the workers: the counts, the partitions and the driver read them
+        return dd.from_map(_read_part, items, meta=_meta(MONEY_SCHEMA)).persist()
 
     def from_transactions(self, frame: Any) -> Any:
         cols = [c for c in source_columns("transactions") if c in frame.columns]
@@ -117,22 +118,23 @@ class DaskEngine:
             table = table.append_column("_row", pa.array(range(first, first + len(df)), pa.int64()))
             return to_pandas(money_rows(table, "transactions"))
 
-        return frame.map_partitions(numbered, meta=_meta(MONEY_SCHEMA))
+        return frame.map_partitions(numbered, meta=_meta(MONEY_SCHEMA)).persist()
 
     def map_batches(self, frame: Any, fn: Callable[[pa.Table], pa.Table], schema: pa.Schema) -> Any:
         return frame.map_partitions(_on_pandas, fn, schema, meta=_meta(schema))
 
-    def account_counts(self, events: Any, at_least: int) -> tuple[int, pa.Table]:
+    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, pa.Table]:
+        from dask.base import compute
+
         per = events.groupby("owner").agg(
             n=("ts", "count"), first=("ts", "min"), last=("ts", "max")
         )
-        per = per.compute()
-        heavy = per[per["n"] >= at_least].reset_index().sort_values("owner")
-        table = pa.Table.from_pandas(heavy[["owner", "n", "first", "last"]], preserve_index=False)
-        return int(per["n"].sum()), table
-
-    def first_time(self, money: Any) -> int:
-        return int(money["ts"].min().compute())
+        heavy, total, first = compute(
+            per[per["n"] >= at_least], per["n"].sum(), per["first"].min()
+        )
+        heavy = heavy.reset_index().sort_values("owner")[["owner", "n", "first", "last"]]
+        table = pa.Table.from_pandas(heavy, preserve_index=False)
+        return int(total), int(first) if total else 0, table
 
     def screen_partitions(
         self, events: Any, fn: Callable[[pa.Table], pa.Table], partitions: int

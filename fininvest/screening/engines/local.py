@@ -42,7 +42,7 @@ class LocalEngine:
         assert isinstance(out, pl.DataFrame)
         return out
 
-    def account_counts(self, events: pl.DataFrame, at_least: int) -> tuple[int, pa.Table]:
+    def account_counts(self, events: pl.DataFrame, at_least: int) -> tuple[int, int, pa.Table]:
         heavy = (
             events.group_by("owner")
             .agg(pl.len().cast(pl.Int64).alias("n"), pl.col("ts").min().alias("first"),
@@ -50,10 +50,8 @@ class LocalEngine:
             .filter(pl.col("n") >= at_least)
             .sort("owner")
         )  # fmt: skip
-        return events.height, heavy.to_arrow()
-
-    def first_time(self, money: pl.DataFrame) -> int:
-        return int(money["ts"].min() or 0)  # type: ignore[arg-type]
+        first = events["ts"].min() if events.height else 0
+        return events.height, int(first), heavy.to_arrow()  # type: ignore[arg-type]
 
     def screen_partitions(
         self, events: pl.DataFrame, fn: Callable[[pa.Table], pa.Table], partitions: int

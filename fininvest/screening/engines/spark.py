@@ -160,7 +160,7 @@ class SparkEngine:
         out = frames[0]
         for f in frames[1:]:
             out = out.unionByName(f)
-        return out
+        return out.persist()  # read once: the counts, the partitions and the driver read it
 
     def from_transactions(self, frame: Any) -> Any:
         from pyspark.sql import functions as F
@@ -172,22 +172,17 @@ class SparkEngine:
     def map_batches(self, frame: Any, fn: Callable[[pa.Table], pa.Table], schema: pa.Schema) -> Any:
         return frame.mapInArrow(_batches(fn), ddl(schema))
 
-    def account_counts(self, events: Any, at_least: int) -> tuple[int, pa.Table]:
+    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, pa.Table]:
         from pyspark.sql import functions as F
 
         per = events.groupBy("owner").agg(
             F.count("*").alias("n"), F.min("ts").alias("first"), F.max("ts").alias("last")
         )
-        per = per.cache()
-        total = per.agg(F.sum("n")).collect()[0][0] or 0
+        per = per.persist()
+        total, first = per.agg(F.sum("n"), F.min("first")).collect()[0]
         heavy = per.filter(F.col("n") >= at_least).orderBy("owner").toArrow()
         per.unpersist()
-        return int(total), heavy
-
-    def first_time(self, money: Any) -> int:
-        from pyspark.sql import functions as F
-
-        return int(money.agg(F.min("ts")).collect()[0][0] or 0)
+        return int(total or 0), int(first or 0), heavy
 
     def screen_partitions(
         self, events: Any, fn: Callable[[pa.Table], pa.Table], partitions: int

@@ -125,7 +125,7 @@ def screen_money(
     t0 = time.perf_counter()
     window = longest_window(params)
     plain = engine.map_batches(money, partial(double_edges, busy={}, window=0), EVENT_SCHEMA)
-    n_events, heavy = engine.account_counts(plain, max_group_events + 1)
+    n_events, first, heavy = engine.account_counts(plain, max_group_events + 1)
     busy = {
         str(r["owner"]): (
             int(r["first"]),
@@ -139,7 +139,7 @@ def screen_money(
         tables,
         config_thresholds(config, "cash"),
         config_thresholds(config, "id"),
-        engine.first_time(money),
+        first,
         window,
         busy,
     )
