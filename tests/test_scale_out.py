@@ -8,12 +8,14 @@ SHA-256 of their sorted rows (:func:`results_digest`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 import pytest
+from click.testing import CliRunner
 
 from fininvest.screening.engine import RULES
 from fininvest.screening.engines import Engine, get_engine, screen_transactions, screen_workspace
@@ -28,6 +30,8 @@ from fininvest.screening.engines.plan import (
 from fininvest.screening.engines.stages import results_digest
 from fininvest.screening.run import ScreenResult, screen
 from fininvest.workspace import Workspace
+
+from .conftest import invoke
 
 BACKENDS = ["local", "spark", "dask"]
 
@@ -182,3 +186,35 @@ def test_library_entry_takes_the_engines_own_dataframe(
     ref = screen_transactions(rows, engines["local"], kyc=kyc, config=sample_ws.config)
     assert res.alerts.height > 0
     assert digests(res) == digests(ref)
+
+
+@pytest.mark.slow
+def test_screen_command_on_dask_writes_the_local_results(
+    runner: CliRunner, sample_ws: Workspace, sample_local: tuple
+) -> None:
+    _, expected = sample_local
+    out = invoke(
+        runner, "screen", sample_ws.root, "--engine", "dask", "--scope", "all",
+        "--partitions", "4", "--format", "json",
+    )  # fmt: skip
+    doc = json.loads(out.stdout)
+    assert doc["engine"]["engine"] == "dask" and doc["engine"]["partitions"] == 4
+    written = tuple(
+        results_digest(pl.read_parquet(sample_ws.path("results", f"{n}.parquet")))
+        for n in ("alerts", "explanations")
+    )
+    assert written == expected
+    last = sample_ws.audit_entries()[-1]
+    assert last["params"]["engine"] == "dask"
+
+
+@pytest.mark.slow
+def test_bench_screen_on_dask_reports_the_ratio_to_local(runner: CliRunner) -> None:
+    out = invoke(runner, "bench", "screen", "--engine", "dask", "--rows", "5000",
+                 "--format", "json")  # fmt: skip
+    doc = json.loads(out.stdout)
+    assert doc["same_results"] is True
+    assert doc["seconds"] > 0 and doc["local_seconds"] > 0
+    assert doc["ratio"] == round(doc["seconds"] / doc["local_seconds"], 2)
+    assert doc["rows_per_s"] == round(5000 / doc["seconds"])
+    assert doc["start_seconds"] > 0 and doc["alerts"] > 0

@@ -26,7 +26,7 @@ def engine_options(fn: F) -> F:
                 default="local",
                 show_default=True,
                 help="Where the rules run: this process, or partitioned by account on Spark or "
-                "Dask (docs/scale-out.md). Results are the same.",
+                "Dask (docs/scale-out.md); with --scope all the alerts are the local ones.",
             ),
             click.option(
                 "--master",
