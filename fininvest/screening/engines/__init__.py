@@ -120,10 +120,11 @@ def screen_transactions(frame: Any, engine: Engine, **options: Any) -> ScreenRes
 
     Examples
     --------
-    >>> # spark = SparkSession.builder.master("local[2]").getOrCreate()      # doctest: +SKIP
-    >>> # tx = spark.read.parquet("/shared/case/tables/transactions")        # doctest: +SKIP
-    >>> # res = screen_transactions(tx, get_engine("spark", session=spark))  # doctest: +SKIP
-    >>> # res.alerts.head()                                                  # doctest: +SKIP
+    On a Spark session (``spark``) with the case's tables on shared storage::
+
+        tx = spark.read.parquet("/shared/case/tables/transactions")
+        res = screen_transactions(tx, get_engine("spark", session=spark))
+        res.alerts.head()
     """
     from fininvest.screening.engines.stages import screen_frame
 
