@@ -129,9 +129,7 @@ class DaskEngine:
         per = events.groupby("owner").agg(
             n=("ts", "count"), first=("ts", "min"), last=("ts", "max")
         )
-        heavy, total, first = compute(
-            per[per["n"] >= at_least], per["n"].sum(), per["first"].min()
-        )
+        heavy, total, first = compute(per[per["n"] >= at_least], per["n"].sum(), per["first"].min())
         heavy = heavy.reset_index().sort_values("owner")[["owner", "n", "first", "last"]]
         table = pa.Table.from_pandas(heavy, preserve_index=False)
         return int(total), int(first) if total else 0, table
