@@ -102,7 +102,7 @@ def test_medium_case_same_alerts_and_explanations_on_every_engine(
 ) -> None:
     """~1M transactions and card payments: the same alerts and every explanation identical
     (the rules over the whole case on all transactions: ``scope="all"``)."""
-    res = screen_workspace(medium_ws, engines[backend], scope="all")
+    res = screen_workspace(medium_ws, engines[backend], scope="all", write=False)
     assert digests(res) == medium_local
     assert res.engine["engine"] == backend
 
@@ -133,7 +133,9 @@ def test_busy_accounts_split_into_buckets_give_the_unsplit_result(
         .collect()
     )
     cut = int(busiest["len"][5])  # the busiest accounts go to time buckets
-    res = screen_workspace(sample_ws, engines[backend], max_group_events=cut, scope="all")
+    res = screen_workspace(
+        sample_ws, engines[backend], max_group_events=cut, scope="all", write=False
+    )
     # card payments only add events: at least the accounts above the cut in transfers
     assert res.engine["busy_accounts"] >= int((busiest["len"] > cut).sum()) >= 1
     assert digests(res) == expected
@@ -147,7 +149,7 @@ def test_one_and_sixteen_partitions_agree(
 ) -> None:
     _, expected = sample_local
     for n in (1, 16):
-        res = screen_workspace(sample_ws, engines[backend], partitions=n)
+        res = screen_workspace(sample_ws, engines[backend], partitions=n, write=False)
         assert digests(res) == expected, n
 
 
@@ -156,7 +158,7 @@ def test_flagged_scope_says_so_and_keeps_the_per_account_results(
     engines: dict[str, Engine], sample_ws: Workspace, sample_local: tuple
 ) -> None:
     local, _ = sample_local
-    res = screen_workspace(sample_ws, engines["local"], scope="flagged")
+    res = screen_workspace(sample_ws, engines["local"], scope="flagged", write=False)
     assert "on the subgraph" in res.status["short_cycle"]
     per_account = pl.col("indicator").is_in(list(PER_ACCOUNT))
     assert results_digest(res.explanations.filter(per_account)) == results_digest(

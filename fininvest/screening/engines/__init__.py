@@ -48,9 +48,9 @@ class Engine(Protocol):
         """``fn`` on each batch of ``frame`` (no shuffle): a frame of ``schema``."""
         ...
 
-    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, pa.Table]:
-        """The number of event rows, the earliest time, and (owner, n, first, last) of every
-        account with at least ``at_least`` events."""
+    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, int, pa.Table]:
+        """The number of event rows and of accounts, the earliest time, and (owner, n, first,
+        last) of every account with at least ``at_least`` events."""
         ...
 
     def screen_partitions(
@@ -102,12 +102,15 @@ def get_engine(name: str, **options: Any) -> Engine:
     raise ValueError(f"unknown engine {name!r}: one of {', '.join(ENGINES)}")
 
 
-def screen_workspace(ws: Workspace, engine: Engine, **options: Any) -> ScreenResult:
+def screen_workspace(
+    ws: Workspace, engine: Engine, *, write: bool = True, **options: Any
+) -> ScreenResult:
     """Screen a workspace on ``engine`` and write ``results/alerts.parquet`` and
-    ``results/explanations.parquet`` (see :func:`.stages.screen_money` for ``options``)."""
+    ``results/explanations.parquet`` unless ``write`` is False (see
+    :func:`.stages.screen_money` for ``options``)."""
     from fininvest.screening.engines.stages import screen_workspace as run
 
-    return run(ws, engine, **options)
+    return run(ws, engine, write=write, **options)
 
 
 def screen_transactions(frame: Any, engine: Engine, **options: Any) -> ScreenResult:

@@ -123,16 +123,18 @@ class DaskEngine:
     def map_batches(self, frame: Any, fn: Callable[[pa.Table], pa.Table], schema: pa.Schema) -> Any:
         return frame.map_partitions(_on_pandas, fn, schema, meta=_meta(schema))
 
-    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, pa.Table]:
+    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, int, pa.Table]:
         from dask.base import compute
 
         per = events.groupby("owner").agg(
             n=("ts", "count"), first=("ts", "min"), last=("ts", "max")
         )
-        heavy, total, first = compute(per[per["n"] >= at_least], per["n"].sum(), per["first"].min())
+        heavy, total, accounts, first = compute(
+            per[per["n"] >= at_least], per["n"].sum(), per["n"].count(), per["first"].min()
+        )
         heavy = heavy.reset_index().sort_values("owner")[["owner", "n", "first", "last"]]
         table = pa.Table.from_pandas(heavy, preserve_index=False)
-        return int(total), int(first) if total else 0, table
+        return int(total), int(accounts), int(first) if total else 0, table
 
     def screen_partitions(
         self, events: Any, fn: Callable[[pa.Table], pa.Table], partitions: int

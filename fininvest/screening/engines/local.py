@@ -42,7 +42,7 @@ class LocalEngine:
         assert isinstance(out, pl.DataFrame)
         return out
 
-    def account_counts(self, events: pl.DataFrame, at_least: int) -> tuple[int, int, pa.Table]:
+    def account_counts(self, events: pl.DataFrame, at_least: int) -> tuple[int, int, int, pa.Table]:
         heavy = (
             events.group_by("owner")
             .agg(pl.len().cast(pl.Int64).alias("n"), pl.col("ts").min().alias("first"),
@@ -51,7 +51,8 @@ class LocalEngine:
             .sort("owner")
         )  # fmt: skip
         first = events["ts"].min() if events.height else 0
-        return events.height, int(first), heavy.to_arrow()  # type: ignore[arg-type]
+        accounts = events["owner"].n_unique()
+        return events.height, accounts, int(first), heavy.to_arrow()  # type: ignore[arg-type]
 
     def screen_partitions(
         self, events: pl.DataFrame, fn: Callable[[pa.Table], pa.Table], partitions: int

@@ -172,17 +172,17 @@ class SparkEngine:
     def map_batches(self, frame: Any, fn: Callable[[pa.Table], pa.Table], schema: pa.Schema) -> Any:
         return frame.mapInArrow(_batches(fn), ddl(schema))
 
-    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, pa.Table]:
+    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, int, pa.Table]:
         from pyspark.sql import functions as F
 
         per = events.groupBy("owner").agg(
             F.count("*").alias("n"), F.min("ts").alias("first"), F.max("ts").alias("last")
         )
         per = per.persist()
-        total, first = per.agg(F.sum("n"), F.min("first")).collect()[0]
+        total, accounts, first = per.agg(F.sum("n"), F.count("*"), F.min("first")).collect()[0]
         heavy = per.filter(F.col("n") >= at_least).orderBy("owner").toArrow()
         per.unpersist()
-        return int(total or 0), int(first or 0), heavy
+        return int(total or 0), int(accounts), int(first or 0), heavy
 
     def screen_partitions(
         self, events: Any, fn: Callable[[pa.Table], pa.Table], partitions: int
@@ -192,21 +192,26 @@ class SparkEngine:
         )
         return out.toArrow().cast(HIT_SCHEMA)
 
-    def counterparties(self, events: Any, accounts: list[str]) -> list[str]:
+    def _among(self, frame: Any, column: str, accounts: list[str]) -> Any:
+        """Rows of ``frame`` whose ``column`` is one of ``accounts``: a broadcast semi-join
+        (an ``isin`` of tens of thousands of literals makes a plan Spark is slow to build)."""
         from pyspark.sql import functions as F
 
-        rows = events.filter(F.col("owner").isin(accounts) & F.col("counterparty").isNotNull())
-        return [r[0] for r in rows.select("counterparty").distinct().collect()]
+        wanted = self.spark.createDataFrame([(a,) for a in accounts], "account string")
+        return frame.join(F.broadcast(wanted), frame[column] == wanted["account"], "left_semi")
+
+    def counterparties(self, events: Any, accounts: list[str]) -> list[str]:
+        rows = self._among(events, "owner", accounts).select("counterparty").distinct()
+        return [r[0] for r in rows.collect() if r[0] is not None]
 
     def present(self, events: Any, accounts: list[str]) -> list[str]:
-        from pyspark.sql import functions as F
-
-        rows = events.filter(F.col("owner").isin(accounts)).select("owner").distinct()
+        rows = self._among(events, "owner", accounts).select("owner").distinct()
         return [r[0] for r in rows.collect()]
 
     def touching(self, money: Any, accounts: list[str] | None) -> pa.Table:
-        from pyspark.sql import functions as F
-
         if accounts is not None:
-            money = money.filter(F.col("payer").isin(accounts) | F.col("payee").isin(accounts))
+            either = self._among(money, "payer", accounts).unionByName(
+                self._among(money, "payee", accounts)
+            )
+            money = either.dropDuplicates(["row"])  # a row between two of them comes twice
         return money.toArrow().cast(MONEY_SCHEMA)

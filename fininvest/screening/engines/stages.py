@@ -49,9 +49,11 @@ MAX_GROUP_EVENTS = 200_000
 SCOPES = ("flagged", "all")
 
 
-def screen_workspace(ws: Workspace, engine: Engine, **options: Any) -> ScreenResult:
+def screen_workspace(
+    ws: Workspace, engine: Engine, *, write: bool = True, **options: Any
+) -> ScreenResult:
     """Screen a workspace's money tables on ``engine``; write ``results/`` as the local
-    screen does. ``options``: see :func:`screen_money`."""
+    screen does (unless ``write`` is False). ``options``: see :func:`screen_money`."""
     tables = {t for t in ws.tables() if ws.has_table(t)}
     if not tables & {"transactions", "card_transactions"}:
         raise WorkspaceError(
@@ -72,9 +74,10 @@ def screen_workspace(ws: Workspace, engine: Engine, **options: Any) -> ScreenRes
     res = screen_money(
         engine.read_workspace(ws), engine, kyc=kyc, config=ws.config, tables=tables, **options
     )
-    start = time.perf_counter()
-    write_results(ws, res.alerts, res.explanations)
-    res.seconds["write"] = time.perf_counter() - start
+    if write:
+        start = time.perf_counter()
+        write_results(ws, res.alerts, res.explanations)
+        res.seconds["write"] = time.perf_counter() - start
     return res
 
 
@@ -125,7 +128,7 @@ def screen_money(
     t0 = time.perf_counter()
     window = longest_window(params)
     plain = engine.map_batches(money, partial(double_edges, busy={}, window=0), EVENT_SCHEMA)
-    n_events, first, heavy = engine.account_counts(plain, max_group_events + 1)
+    n_events, n_accounts, first, heavy = engine.account_counts(plain, max_group_events + 1)
     busy = {
         str(r["owner"]): (
             int(r["first"]),
@@ -155,7 +158,7 @@ def screen_money(
     status_rows = found.filter(pl.col("entity_kind") == "status")
     rows = merge_buckets(found.filter(pl.col("entity_kind") != "status"))
     driver_hits, driver_status, subgraph = _driver_stage(
-        engine, money, plain, rows, plan, kyc, catalogue, scope, hops
+        engine, money, plain, rows, plan, kyc, catalogue, scope, hops, n_accounts
     )
     hits = _hits(rows) + driver_hits
     status = _status(catalogue, status_rows, driver_status, hits)
@@ -223,6 +226,7 @@ def _driver_stage(
     catalogue: dict[str, Any],
     scope: str,
     hops: int,
+    n_accounts: int,
 ) -> tuple[list[Hit], dict[str, str], int | None]:
     """Stage 2: the rules over the whole case, and the busy accounts' other per-account
     rules, in the driver."""
@@ -232,24 +236,23 @@ def _driver_stage(
     if scope == "all":
         accounts = None
     else:
-        seeds = flagged | set(plan.busy)
-        seeds |= set(plan.params["crypto_illicit_services"]["tagged_accounts"])
+        others = set(plan.params["crypto_illicit_services"]["tagged_accounts"])
         if "accounts" in kyc and "parties" in kyc:  # the peers of the business rules
             companies = kyc["parties"].filter(pl.col("kind").cast(pl.String) == "company")
-            seeds |= set(
-                kyc["accounts"].filter(pl.col("holder_id").is_in(companies["party_id"].implode()))[
-                    "account_id"
-                ]
-            )
-        reach = set(seeds)
+            held = pl.col("holder_id").is_in(companies["party_id"].implode())
+            others |= set(kyc["accounts"].filter(held)["account_id"].drop_nulls())
+        # every account in reach has events: those of the flagged and busy accounts, their
+        # counterparties', and these (when they have any)
+        reach = flagged | set(plan.busy) | set(engine.present(plain, sorted(others)))
         frontier = sorted(reach)
         for _ in range(hops):
             if not frontier:
                 break
             frontier = sorted(set(engine.counterparties(plain, frontier)) - reach)
             reach.update(frontier)
-        accounts = sorted(reach)
-        if "accounts" in kyc:  # the KYC-only rules name any account that has transactions
+        # the subgraph is every account: read them all (one scan, not a join against a list)
+        accounts = None if len(reach) >= n_accounts else sorted(reach)
+        if "accounts" in kyc and accounts is not None:  # the KYC rules name any such account
             extra = engine.present(plain, kyc["accounts"]["account_id"].drop_nulls().to_list())
         note = (
             f" (on the subgraph: {len(reach):,} accounts within {hops} transfers of the "
@@ -278,7 +281,7 @@ def _driver_stage(
         i: (s + note if i in WHOLE_CASE and s.startswith("evaluated") else s)
         for i, s in status.items()
     }
-    return kept, status, None if accounts is None else len(accounts)
+    return kept, status, n_accounts if accounts is None else len(accounts)
 
 
 def _status(
