@@ -92,6 +92,8 @@ def start_session(master: str = "local[2]", app: str = "fininvest-screen") -> An
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "8")
+            # fewer, larger Arrow batches: each costs a Polars call on the way in
+            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100000")
             .getOrCreate()
         )
         session.sparkContext.setLogLevel("ERROR")

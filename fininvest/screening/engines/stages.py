@@ -146,8 +146,10 @@ def screen_money(
         window,
         busy,
     )
-    events = engine.map_batches(
-        money, partial(double_edges, busy=busy, window=window), EVENT_SCHEMA
+    events = (  # with no busy account the events are those already doubled
+        engine.map_batches(money, partial(double_edges, busy=busy, window=window), EVENT_SCHEMA)
+        if busy
+        else plain
     )
     found = pl.from_arrow(
         engine.screen_partitions(events, partial(screen_partition, plan=plan), partitions)
