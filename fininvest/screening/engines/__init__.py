@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-import pyarrow as pa
+if TYPE_CHECKING:  # pyarrow comes with the spark and dask extras: not needed to screen locally
+    import pyarrow as pa
 
-if TYPE_CHECKING:
     from fininvest.screening.run import ScreenResult
     from fininvest.workspace import Workspace
 
@@ -87,18 +87,26 @@ def get_engine(name: str, **options: Any) -> Engine:
     >>> get_engine("local").name
     'local'
     """
-    if name == "local":
-        from fininvest.screening.engines.local import LocalEngine
+    from fininvest.errors import EngineUnavailable
 
-        return LocalEngine()
-    if name == "spark":
-        from fininvest.screening.engines.spark import SparkEngine
+    try:
+        if name == "local":
+            from fininvest.screening.engines.local import LocalEngine
 
-        return SparkEngine(master=options.get("master"), session=options.get("session"))
-    if name == "dask":
-        from fininvest.screening.engines.dask import DaskEngine
+            return LocalEngine()
+        if name == "spark":
+            from fininvest.screening.engines.spark import SparkEngine
 
-        return DaskEngine(scheduler=options.get("scheduler"), client=options.get("client"))
+            return SparkEngine(master=options.get("master"), session=options.get("session"))
+        if name == "dask":
+            from fininvest.screening.engines.dask import DaskEngine
+
+            return DaskEngine(scheduler=options.get("scheduler"), client=options.get("client"))
+    except ImportError as e:  # pyarrow, pandas, pyspark or dask missing
+        raise EngineUnavailable(
+            f"the {name} engine needs {e.name or 'a package'} installed",
+            hint=f'pip install "fininvest[{name if name != "local" else "dask"}]"',
+        ) from e
     raise ValueError(f"unknown engine {name!r}: one of {', '.join(ENGINES)}")
 
 
