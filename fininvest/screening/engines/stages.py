@@ -114,8 +114,8 @@ def screen_money(
     -------
     A :class:`~fininvest.screening.run.ScreenResult` whose ``status`` tells, for the rules
     over the whole case, on what they ran; ``seconds`` has ``partitions`` and ``driver``;
-    ``engine`` how it ran (busy accounts split, accounts the driver stage read: None for
-    all).
+    ``engine`` how it ran (busy accounts split into buckets, how many accounts the driver
+    stage read).
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}: one of {', '.join(SCOPES)}")
