@@ -82,15 +82,17 @@ def start_session(master: str = "local[2]", app: str = "fininvest-screen") -> An
     os.environ.setdefault("JAVA_HOME", home)  # this process and the JVM it starts only
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
+        builder = SparkSession.builder.master(master)
+        if master.startswith("local"):  # on a cluster the executors must reach the driver
+            builder = builder.config("spark.driver.host", "127.0.0.1").config(
+                "spark.driver.bindAddress", "127.0.0.1"
+            )
         session = (
-            SparkSession.builder.master(master)
-            .appName(app)
+            builder.appName(app)
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "8")
             # fewer, larger Arrow batches: each costs a Polars call on the way in
             .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100000")
