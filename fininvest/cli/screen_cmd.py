@@ -13,7 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from fininvest.cli.output import FORMAT_KEY, stderr, stdout
-from fininvest.screening.engines.options import audit_options, engine_options, screen_on
+from fininvest.screening.engines.options import (
+    audit_options,
+    engine_line,
+    engine_options,
+    screen_on,
+)
 from fininvest.screening.run import summary
 from fininvest.workspace import open_workspace
 
@@ -107,6 +112,8 @@ def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
         markup=False,  # the reasons quote fininvest.toml sections such as [thresholds.XX]
     )
     c.print(timing_line(doc))
+    if "engine" in doc:
+        c.print(engine_line(doc["engine"]), markup=False)
 
 
 def timing_line(doc: dict) -> str:  # type: ignore[type-arg]

@@ -74,6 +74,23 @@ def audit_options(engine: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in engine.items() if v is not None}
 
 
+def engine_line(run: dict[str, Any]) -> str:
+    """How a distributed screen ran, in one line (``ScreenResult.engine``).
+
+    >>> line = engine_line({"engine": "dask", "partitions": 8, "busy_accounts": 1,
+    ...                     "scope": "flagged", "driver_accounts": 3742})
+    >>> line.split(";")[0]
+    'Ran on dask: 8 partitions, 1 busy account(s) in time buckets'
+    >>> line.split(";")[1]
+    ' the rules over the whole case read 3,742 accounts (scope flagged).'
+    """
+    return (
+        f"Ran on {run['engine']}: {run['partitions']} partitions, {run['busy_accounts']} busy "
+        f"account(s) in time buckets; the rules over the whole case read "
+        f"{run['driver_accounts']:,} accounts (scope {run['scope']})."
+    )
+
+
 def screen_on(
     ws: Workspace,
     engine: str = "local",
