@@ -165,3 +165,11 @@ def require(module: str, purpose: str, install: str) -> None:
             f"{purpose} needs {module}, which is not installed",
             hint=f"Install it with: {install}",
         )
+
+
+class EngineUnavailable(FininvestError):
+    """A distributed engine (Spark, Dask) cannot be used: not installed, no Java, or its
+    master / scheduler cannot be reached."""
+
+    exit_code = EXIT_NO_WORKSPACE
+    kind = "engine_unavailable"

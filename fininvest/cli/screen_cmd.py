@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -13,6 +14,12 @@ from rich.table import Table
 from fininvest.cli.explain_cmd import render_alert
 from fininvest.cli.output import stderr, stdout, write_csv
 from fininvest.cli.tables import csv_format_option, keep_ids_whole
+from fininvest.screening.engines.options import (
+    audit_options,
+    engine_line,
+    engine_options,
+    screen_on,
+)
 
 
 @click.command()
@@ -28,7 +35,8 @@ from fininvest.cli.tables import csv_format_option, keep_ids_whole
     is_flag=True,
     help="Every alert's explanations in words with their evidence (csv: one row each).",
 )
-def screen(case_dir: Path, top: int, fmt: str, explain: bool) -> None:
+@engine_options
+def screen(case_dir: Path, top: int, fmt: str, explain: bool, **engine: Any) -> None:
     """Screen every account against the THB red-flag catalogue; rank and explain the alerts.
 
     Writes CASE_DIR/results/alerts.parquet and explanations.parquet. Each alert lists the
@@ -36,6 +44,10 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool) -> None:
     that prove it and the public source. Accounts that look controlled by someone else are
     classified "possible_victim" and never ranked among suspects (they are listed apart).
     Indicators whose data the case lacks are reported as not evaluated.
+
+
+    With --engine spark or dask the same rules run on that engine, partitioned by account
+    (docs/scale-out.md), e.g. fininvest screen CASE_DIR --engine spark --master local[2].
 
     \b
     Example:
@@ -48,7 +60,6 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool) -> None:
     from fininvest.casefile.names import load_names
     from fininvest.casefile.state import table_state
     from fininvest.cli.output import stages
-    from fininvest.screening.run import screen as run_screen
     from fininvest.screening.run import summary
     from fininvest.warmup import COMPILE_NOTE, kernels_cached
     from fininvest.workspace import open_workspace
@@ -57,14 +68,14 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool) -> None:
     if not kernels_cached():
         stderr.print(f"{COMPILE_NOTE} (or run fininvest warmup)", markup=False)
     with stages(5) as say:
-        res = run_screen(ws, say)
+        res = screen_on(ws, progress=say, **engine)
     names = load_names(ws)
     doc = summary(res, top)
     for a in (*doc["alerts"], *doc["possible_victim_accounts"]):
         a["holder_name"] = names.name(a["holder_id"])
     ws.audit(
         "screen",
-        {"top": top},
+        {"top": top, **audit_options(engine)},
         inputs=table_state(ws),
         counts={
             "events": res.events,
@@ -149,6 +160,8 @@ def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
         # the reasons quote fininvest.toml sections such as [thresholds.XX]: no markup
         c.print(f"  • {why}: {', '.join(inds)}", markup=False)
     c.print(timing_line(doc))
+    if "engine" in doc:
+        c.print(engine_line(doc["engine"]), markup=False)
 
 
 def timing_line(doc: dict) -> str:  # type: ignore[type-arg]

@@ -196,6 +196,9 @@ class Events:
         self.ts, self.amount, self.mcc, self.city = ev["ts"], ev["amount"], ev["mcc"], ev["city"]
         self._row = ev["row"]
         self._text = text
+        #: the first time of the whole case when these events are only part of it (a partition
+        #: of a distributed screen); None: the first of these events (:meth:`case_start`)
+        self.start: int | None = None
         #: what rules computed and share, by (kind, argument…): see :meth:`_once`
         self._made: dict[tuple[Any, ...], Any] = {}
         self._making: dict[tuple[Any, ...], threading.Lock] = {}
@@ -381,58 +384,65 @@ class Events:
         out: np.ndarray = take(lut, codes if at is None else codes[at])  # −1 (null): the default
         return out
 
+    def case_start(self) -> int:
+        """The case's first event time (seconds): where rules that judge consecutive periods
+        start counting them. The first of these events unless :attr:`start` says otherwise
+        (0 when there are none)."""
+        if self.start is not None:
+            return self.start
+        return int(self.ts.min()) if len(self) else 0
+
     def __len__(self) -> int:
         return int(self.ts.shape[0])
 
 
+#: Per money table: its row filter, and how each event column reads from its columns (the
+#: ``transactions`` and ``card_transactions`` layouts); the local screen and the distributed
+#: engines (:mod:`fininvest.screening.engines`) read the tables through this one mapping.
+MONEY_TABLES: dict[str, tuple[pl.Expr | None, dict[str, pl.Expr]]] = {
+    "transactions": (
+        None,
+        {
+            "payer": pl.col("from_account"),
+            "payee": pl.col("to_account"),
+            "ts": pl.col("ts").dt.epoch("s"),
+            "amount": pl.col("amount_base"),
+            "city": pl.col("city"),
+            "mcc": pl.lit(-1, pl.Int16),  # ISO 18245 codes fit 16 bits
+            "channel": pl.col("channel"),
+            "purpose": pl.col("purpose"),
+            "depositor_id": pl.col("depositor_id"),
+            "country": pl.col("country"),
+            "to_country": pl.col("to_country"),
+            "ref": pl.col("txn_id"),
+            "offset_min": pl.col("ts_offset_min"),
+        },
+    ),
+    "card_transactions": (
+        pl.col("payer_account").is_not_null(),
+        {
+            "payer": pl.col("payer_account"),
+            "payee": pl.lit(None, pl.String),
+            "ts": pl.col("ts").dt.epoch("s"),
+            "amount": pl.col("amount_base"),
+            "city": pl.col("merchant_city"),
+            "mcc": pl.col("mcc").cast(pl.Int16),
+            "channel": pl.lit("card", pl.String),
+            "purpose": pl.col("merchant_name"),
+            "depositor_id": pl.lit(None, pl.String),
+            "country": pl.col("merchant_country"),
+            "to_country": pl.lit(None, pl.String),
+            "ref": pl.col("txn_id"),
+            "offset_min": pl.col("ts_offset_min"),
+        },
+    ),
+}
+
+
 def _sources(ws: Workspace) -> list[tuple[str, pl.Expr | None, dict[str, pl.Expr]]]:
-    """Per money table: its name, its row filter, and how each event column reads from it."""
-    out: list[tuple[str, pl.Expr | None, dict[str, pl.Expr]]] = []
-    if ws.has_table("transactions"):
-        out.append(
-            (
-                "transactions",
-                None,
-                {
-                    "payer": pl.col("from_account"),
-                    "payee": pl.col("to_account"),
-                    "ts": pl.col("ts").dt.epoch("s"),
-                    "amount": pl.col("amount_base"),
-                    "city": pl.col("city"),
-                    "mcc": pl.lit(-1, pl.Int16),  # ISO 18245 codes fit 16 bits
-                    "channel": pl.col("channel"),
-                    "purpose": pl.col("purpose"),
-                    "depositor_id": pl.col("depositor_id"),
-                    "country": pl.col("country"),
-                    "to_country": pl.col("to_country"),
-                    "ref": pl.col("txn_id"),
-                    "offset_min": pl.col("ts_offset_min"),
-                },
-            )
-        )
-    if ws.has_table("card_transactions"):
-        out.append(
-            (
-                "card_transactions",
-                pl.col("payer_account").is_not_null(),
-                {
-                    "payer": pl.col("payer_account"),
-                    "payee": pl.lit(None, pl.String),
-                    "ts": pl.col("ts").dt.epoch("s"),
-                    "amount": pl.col("amount_base"),
-                    "city": pl.col("merchant_city"),
-                    "mcc": pl.col("mcc").cast(pl.Int16),
-                    "channel": pl.lit("card", pl.String),
-                    "purpose": pl.col("merchant_name"),
-                    "depositor_id": pl.lit(None, pl.String),
-                    "country": pl.col("merchant_country"),
-                    "to_country": pl.lit(None, pl.String),
-                    "ref": pl.col("txn_id"),
-                    "offset_min": pl.col("ts_offset_min"),
-                },
-            )
-        )
-    return out
+    """Per money table of the workspace: its name, its row filter, and how each event column
+    reads from it (:data:`MONEY_TABLES`)."""
+    return [(t, *MONEY_TABLES[t]) for t in MONEY_TABLES if ws.has_table(t)]
 
 
 def _read(ws: Workspace, sources: list, names: list[str]) -> pl.DataFrame:  # type: ignore[type-arg]

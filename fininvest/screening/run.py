@@ -39,6 +39,9 @@ class ScreenResult:
     #: numba kernels compiled during this screen, not loaded from the cache (the first screen
     #: after installing compiles them all; its time includes that)
     compiled: int = 0
+    #: how a distributed screen ran (:mod:`fininvest.screening.engines`): engine,
+    #: partitions, busy accounts split into buckets, the driver stage's scope; empty locally
+    engine: dict[str, Any] = field(default_factory=dict)
 
 
 def cash_thresholds(ws: Workspace) -> dict[str, float]:
@@ -51,9 +54,16 @@ def cash_thresholds(ws: Workspace) -> dict[str, float]:
 
 
 def _thresholds(ws: Workspace, kind: str) -> dict[str, float]:
+    return config_thresholds(ws.config, kind)
+
+
+def config_thresholds(config: dict[str, Any], kind: str) -> dict[str, float]:
+    """Per-jurisdiction thresholds of ``kind`` ("cash", "id") in a workspace configuration
+    (``fininvest.toml`` as a dict) usable in its base currency."""
+    base = config.get("case", {}).get("base_currency")
     out = {}
-    for country, rule in ws.thresholds().items():
-        if kind in rule and rule.get("currency", ws.base_currency) == ws.base_currency:
+    for country, rule in config.get("thresholds", {}).items():
+        if kind in rule and rule.get("currency", base) == base:
             out[country] = float(rule[kind])
     return out
 
@@ -149,14 +159,20 @@ def _screen(ws: Workspace, say: Callable[[str], None]) -> ScreenResult:
     say("alerts: scores, classification and explanations")
     with _timed(seconds, "alerts"):
         alerts, explanations = build_alerts(hits, catalogue, accounts, holders)
-    out = ws.path("results")
     say("write: results/alerts.parquet and explanations.parquet")
     with _timed(seconds, "write"):
-        for name, df in (("alerts", alerts), ("explanations", explanations)):
-            tmp = out / f"{name}.partial"
-            df.write_parquet(tmp)
-            os.replace(tmp, out / f"{name}.parquet")
+        write_results(ws, alerts, explanations)
     return ScreenResult(alerts, explanations, status, n_events, seconds, by_indicator)
+
+
+def write_results(ws: Workspace, alerts: pl.DataFrame, explanations: pl.DataFrame) -> None:
+    """Write ``results/alerts.parquet`` and ``results/explanations.parquet`` (each replaced
+    whole, never left half-written)."""
+    out = ws.path("results")
+    for name, df in (("alerts", alerts), ("explanations", explanations)):
+        tmp = out / f"{name}.partial"
+        df.write_parquet(tmp)
+        os.replace(tmp, out / f"{name}.parquet")
 
 
 def summary(res: ScreenResult, top: int) -> dict[str, Any]:
@@ -176,10 +192,11 @@ def summary(res: ScreenResult, top: int) -> dict[str, Any]:
             "rank", "entity_id", "holder_id", "indicators"
         ).to_dicts(),
         "indicator_status": res.status,
-        "seconds": {phase: round(res.seconds[phase], 3) for phase in PHASES},
+        "seconds": {phase: round(t, 3) for phase, t in res.seconds.items()},
         "kernels_compiled": res.compiled,
         "indicator_seconds": {
             i: round(t, 3)
             for i, t in sorted(res.indicator_seconds.items(), key=lambda it: (-it[1], it[0]))
         },
+        **({"engine": res.engine} if res.engine else {}),
     }

@@ -83,7 +83,7 @@ def business_sustenance(ctx: Context) -> list[Hit]:
     to_keeper = np.isin(ev.counterparty[out_idx], keepers["a"].to_numpy())
     by_mcc = np.isin(ev.mcc[out_idx], np.fromiter(SUSTENANCE_MCC, np.int64))
     period = int(p["window_days"] * 86_400)
-    t0 = int(ev.ts.min())
+    t0 = ev.case_start()
     debits = pl.DataFrame(
         {
             "a": ev.account[out_idx],
@@ -239,7 +239,7 @@ def low_payroll_business(ctx: Context) -> list[Hit]:
     revenue = mine & ~ev.outflow
     paid = mine & ev.outflow & payroll
     period = int(p["window_days"] * 86_400)
-    t0 = int(ev.ts.min()) if len(ev) else 0
+    t0 = ev.case_start()
     idx = np.flatnonzero(revenue | paid)
     frame = pl.DataFrame(
         {

@@ -1,0 +1,160 @@
+"""The Dask engine: ``shuffle`` by account, then ``map_partitions``.
+
+Each Parquet part is read by a task (``dask.dataframe.from_map``; the part's number and row
+index give each row its place, so ties in time keep the local screen's order), doubled into
+events, shuffled by ``group`` (an account, or a busy account's time bucket) and screened by
+:func:`~fininvest.screening.engines.plan.screen_partition` once per partition: Arrow tables
+in and out, Polars and the numba kernels inside.
+
+The cluster is Dask's own: a scheduler address (``tcp://host:8786``) or a ``Client`` already
+made; by default a two-worker ``LocalCluster`` on 127.0.0.1 in this process's lifetime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+
+from fininvest.errors import EngineUnavailable
+from fininvest.screening.engines.plan import (
+    HIT_SCHEMA,
+    MONEY_SCHEMA,
+    money_rows,
+    row_key,
+    source_columns,
+)
+from fininvest.screening.events import MONEY_TABLES
+from fininvest.workspace import Workspace, scan_parts
+
+
+def start_client(scheduler: str | None = None, workers: int = 2) -> Any:
+    """A Dask client of ``scheduler``, or of a new LocalCluster of ``workers`` processes on
+    127.0.0.1 (one thread each: the numba kernels use the cores)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as e:
+        raise EngineUnavailable(
+            "Dask is not installed", hint='pip install "fininvest[dask]"'
+        ) from e
+    try:
+        if scheduler:
+            return Client(scheduler, timeout="20s")
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, host="127.0.0.1",
+            dashboard_address=None, processes=True,
+        )  # fmt: skip
+        return Client(cluster)
+    except OSError as e:
+        raise EngineUnavailable(f"no Dask scheduler at {scheduler}: {e}") from e
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow to pandas keeping Arrow types (lists of strings, nullable integers)."""
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _meta(schema: pa.Schema) -> pd.DataFrame:
+    return to_pandas(schema.empty_table())
+
+
+def _on_pandas(
+    df: pd.DataFrame, fn: Callable[[pa.Table], pa.Table], schema: pa.Schema
+) -> pd.DataFrame:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    return to_pandas(fn(table).cast(schema))
+
+
+def _read_part(item: tuple[int, int, str, str]) -> pd.DataFrame:
+    """One Parquet part as money rows (``row``: table, part and row number)."""
+    t, f, table, path = item
+    df = scan_parts(table, [Path(path)]).select(
+        *source_columns(table),
+        row_key(t, pl.lit(f), pl.int_range(pl.len(), dtype=pl.Int64)).alias("_row"),
+    )
+    return to_pandas(money_rows(df.collect().to_arrow(), table))
+
+
+class DaskEngine:
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, client: Any = None) -> None:
+        self.owned = client is None
+        self.client = client or start_client(scheduler)
+
+    def close(self) -> None:
+        if self.owned:
+            cluster = self.client.cluster
+            self.client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def read_workspace(self, ws: Workspace) -> Any:
+        import dask.dataframe as dd
+
+        items = [
+            (t, f, table, str(path))
+            for t, table in enumerate(MONEY_TABLES)
+            for f, path in enumerate(ws.table_parts(table))
+        ]
+        # kept on the workers: the counts, the partitions and the driver read them
+        return dd.from_map(_read_part, items, meta=_meta(MONEY_SCHEMA)).persist()
+
+    def from_transactions(self, frame: Any) -> Any:
+        cols = [c for c in source_columns("transactions") if c in frame.columns]
+        frame = frame[cols]
+        sizes = frame.map_partitions(len).compute().tolist()
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+
+        def numbered(
+            df: pd.DataFrame, partition_info: dict[str, Any] | None = None
+        ) -> pd.DataFrame:
+            first = starts[partition_info["number"]] if partition_info else 0
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            table = table.append_column("_row", pa.array(range(first, first + len(df)), pa.int64()))
+            return to_pandas(money_rows(table, "transactions"))
+
+        return frame.map_partitions(numbered, meta=_meta(MONEY_SCHEMA)).persist()
+
+    def map_batches(self, frame: Any, fn: Callable[[pa.Table], pa.Table], schema: pa.Schema) -> Any:
+        return frame.map_partitions(_on_pandas, fn, schema, meta=_meta(schema))
+
+    def account_counts(self, events: Any, at_least: int) -> tuple[int, int, int, pa.Table]:
+        from dask.base import compute
+
+        per = events.groupby("owner").agg(
+            n=("ts", "count"), first=("ts", "min"), last=("ts", "max")
+        )
+        heavy, total, accounts, first = compute(
+            per[per["n"] >= at_least], per["n"].sum(), per["n"].count(), per["first"].min()
+        )
+        heavy = heavy.reset_index().sort_values("owner")[["owner", "n", "first", "last"]]
+        table = pa.Table.from_pandas(heavy, preserve_index=False)
+        return int(total), int(accounts), int(first) if total else 0, table
+
+    def screen_partitions(
+        self, events: Any, fn: Callable[[pa.Table], pa.Table], partitions: int
+    ) -> pa.Table:
+        shuffled = events.shuffle(on="group", npartitions=partitions)
+        out = shuffled.map_partitions(_on_pandas, fn, HIT_SCHEMA, meta=_meta(HIT_SCHEMA))
+        return pa.Table.from_pandas(out.compute(), preserve_index=False).cast(HIT_SCHEMA)
+
+    def counterparties(self, events: Any, accounts: list[str]) -> list[str]:
+        rows = events[events["owner"].isin(accounts)]["counterparty"].dropna().unique()
+        return [str(a) for a in rows.compute().tolist()]
+
+    def present(self, events: Any, accounts: list[str]) -> list[str]:
+        rows = events[events["owner"].isin(accounts)]["owner"].unique()
+        return [str(a) for a in rows.compute().tolist()]
+
+    def touching(self, money: Any, accounts: list[str] | None) -> pa.Table:
+        if accounts is not None:
+            money = money[money["payer"].isin(accounts) | money["payee"].isin(accounts)]
+        return pa.Table.from_pandas(money.compute(), preserve_index=False).cast(MONEY_SCHEMA)
+
+
+__all__ = ["DaskEngine", "start_client"]
