@@ -108,3 +108,10 @@ class UnknownEntity(FininvestError):
 
     exit_code = EXIT_USAGE
     kind = "unknown_entity"
+
+
+class AccessRefused(FininvestError):
+    """The app would be reachable by others without any login (a usage error)."""
+
+    exit_code = EXIT_USAGE
+    kind = "access_refused"

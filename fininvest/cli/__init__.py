@@ -61,6 +61,7 @@ def cli() -> None:
 def _register() -> None:
     from fininvest.cli import (
         analytics_cmd,
+        app_cmd,
         bench_cmd,
         demo_cmd,
         evaluate_cmd,
@@ -86,6 +87,8 @@ def _register() -> None:
     cli.add_command(analytics_cmd.chains)
     cli.add_command(analytics_cmd.trace)
     cli.add_command(analytics_cmd.network)
+    cli.add_command(app_cmd.app)
+    cli.add_command(app_cmd.app_user)
 
 
 _register()
