@@ -133,7 +133,7 @@ class CaseData:
 
     def transactions(self, ids: list[str]) -> list[dict[str, Any]]:
         """Bank and card transactions by id, in time order, with payer and payee."""
-        wanted = pl.Series(ids, dtype=pl.String)
+        wanted = list(ids)
         out: list[dict[str, Any]] = []
         tx = self.table("transactions")
         if tx.height:

@@ -54,7 +54,7 @@ def flows(ctx: AppContext, chain: dict[str, Any]) -> pl.DataFrame:
             schema={"src": pl.String, "dst": pl.String, "total": pl.Float64, "count": pl.UInt32}
         )
     home = residence(ctx).get(chain["members"].get("controller", ""), "")
-    accounts = pl.Series(list(place), dtype=pl.String)
+    accounts = list(place)
     mine = tx.filter(pl.col("from_account").is_in(accounts) | pl.col("to_account").is_in(accounts))
     mapping = pl.DataFrame({"account": list(place), "group": list(place.values())})
     src = mine.join(mapping, left_on="from_account", right_on="account", how="left")["group"]
@@ -141,7 +141,7 @@ def monthly(ctx: AppContext, chain: dict[str, Any]) -> go.Figure:
     place = groups(ctx, chain)
     out = (
         (
-            tx.filter(pl.col("from_account").is_in(pl.Series(list(place), dtype=pl.String)))
+            tx.filter(pl.col("from_account").is_in(list(place)))
             .with_columns(
                 pl.col("ts").dt.strftime("%Y-%m").alias("month"),
                 pl.when(pl.col("to_account").is_null())

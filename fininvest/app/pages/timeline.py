@@ -34,7 +34,7 @@ def events(ctx: AppContext, parties: list[str]) -> list[dict[str, Any]]:
     ``when``, ``kind``, ``what`` and ``record``."""
     data = ctx.data
     accounts = [a for p in parties for a in data.accounts_of(p)] + parties
-    acc = pl.Series(accounts, dtype=pl.String)
+    acc = list(accounts)
     out: list[dict[str, Any]] = []
     tx = data.table("transactions")
     if tx.height:
