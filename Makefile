@@ -4,8 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 CASE ?= demo-case
+# the app's browser tests drive Debian chromium; Playwright never downloads a browser
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test lint typecheck docs clean-demo sample-data
+.PHONY: demo test lint typecheck docs clean-demo sample-data chromium
 CYPHERLINT := tools/cypherlint/node_modules/.installed
 
 $(STAMP): pyproject.toml
@@ -19,8 +21,12 @@ demo: $(STAMP)
 	$(BIN)/fininvest demo $(CASE)
 
 ## test: the whole suite (lint, types, docs drift, unit, integration, install)
-test: $(STAMP) $(CYPHERLINT) lint typecheck
+test: $(STAMP) $(CYPHERLINT) chromium lint typecheck
 	$(BIN)/python -m pytest
+
+## chromium: Debian's Chromium for the app's browser tests (Playwright drives it; no download)
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 ## Neo4j's Cypher parser (npm), used by tests/test_cypher_lint.py on every file in cypher/
 $(CYPHERLINT): tools/cypherlint/package.json

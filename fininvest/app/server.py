@@ -3,6 +3,7 @@ thread (tests, the benchmark)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 
 def server_for(app: Dash, host: str = "127.0.0.1", port: int = 8050) -> BaseWSGIServer:
-    """A threaded server for the app (``port=0`` picks a free port: see ``.server_port``)."""
+    """A threaded server for the app (``port=0`` picks a free port: see ``.server_port``).
+    Requests are not logged one per line (the audit log records what was shown)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return make_server(host, port, app.server, threaded=True)
 
 
