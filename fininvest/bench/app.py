@@ -1,0 +1,137 @@
+"""``fininvest bench app``: the graph explorer timed in headless Chromium.
+
+The app of a loaded case is served in a background thread; Playwright drives Debian's
+``chromium`` (no browser download). Two figures, each over repeated runs:
+
+* **first render** — from the start of navigation to ``/entity/<id>?hops=2`` until the
+  cytoscape graph holds every element of the two-hop neighbourhood (up to ``max_elements``),
+  measured in the page with ``performance.now()``;
+* **expand** — from a tap on a node (``emit('tap')``) until the new elements are on screen
+  (the round trip: callback, ``Patch``, cytoscape), also measured in the page.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+from typing import Any
+
+import polars as pl
+
+from fininvest.errors import FininvestError
+from fininvest.graph.store import GraphStore
+from fininvest.workspace import Workspace
+
+WAIT = """([graph, n]) => new Promise(resolve => {
+  const poll = () => {
+    const d = document.getElementById(graph);
+    if (d && d._cyreg && d._cyreg.cy.elements().length >= n) { resolve(performance.now()); }
+    else { setTimeout(poll, 5); }
+  };
+  poll();
+})"""
+TAP = """([graph, id, n]) => new Promise(resolve => {
+  const cy = document.getElementById(graph)._cyreg.cy;
+  const t0 = performance.now();
+  cy.getElementById(id).emit('tap');
+  const poll = () => { if (cy.elements().length >= n) { resolve(performance.now() - t0); }
+                       else { setTimeout(poll, 2); } };
+  poll();
+})"""
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {
+        "min_ms": round(min(values), 1),
+        "median_ms": round(statistics.median(values), 1),
+        "max_ms": round(max(values), 1),
+    }
+
+
+def busiest_account(ws: Workspace) -> str:
+    """The account with the most distinct counterparties (a hub: the largest neighbourhood)."""
+    tx = ws.scan("transactions")
+    pairs = pl.concat(
+        [
+            tx.select(pl.col("from_account").alias("a"), pl.col("to_account").alias("b")),
+            tx.select(pl.col("to_account").alias("a"), pl.col("from_account").alias("b")),
+        ]
+    )
+    top = (
+        pairs.drop_nulls()
+        .group_by("a")
+        .agg(pl.col("b").n_unique().alias("n"))
+        .sort("n", "a", descending=[True, False])
+        .head(1)
+        .collect()
+    )
+    return str(top["a"][0])
+
+
+def bench_app(
+    ws: Workspace,
+    store: GraphStore,
+    *,
+    focus: str | None = None,
+    runs: int = 5,
+    max_elements: int = 2_000,
+    page_size: int = 60,
+) -> dict[str, Any]:
+    """Time the first render of a two-hop neighbourhood and of an expand in Chromium.
+
+    Returns
+    -------
+    dict
+        ``focus``, ``elements`` on screen, ``first_render`` and ``expand`` (min/median/max ms
+        over ``runs``), and the browser's version.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from fininvest.app import AppSettings, create_app
+    from fininvest.app.components import href
+    from fininvest.app.pages.explorer import expand, neighbourhood
+    from fininvest.app.server import background
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise FininvestError(
+            "bench app needs Debian's chromium", hint="apt-get install -y chromium"
+        )
+    focus = focus or busiest_account(ws)
+    app = create_app(ws, store, AppSettings(page_size=page_size, max_elements=max_elements))
+    ctx = app.server.config["FININVEST_CONTEXT"]
+    elements, state = neighbourhood(ctx, focus, hops=2)
+    targets = [
+        e["data"]["id"]
+        for e in elements
+        if "source" not in e["data"] and e["data"]["id"] != focus and e["data"]["kind"] != "more"
+    ]
+    renders: list[float] = []
+    expands: list[float] = []
+    added: list[int] = []
+    with background(app) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        version = browser.version
+        for i in range(runs + 1):  # the first run warms caches and is not counted
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url + href("entity", focus) + "?hops=2", wait_until="commit")
+            # performance.now() counts from the start of the navigation
+            first = page.evaluate(WAIT, ["explorer-graph", len(elements)])
+            target = next((t for t in targets[i:] if expand(ctx, t, state)[0]), targets[0])
+            new, removed, _after = expand(ctx, target, state)
+            want = len(elements) - len(removed) + len(new)
+            tap_ms = page.evaluate(TAP, ["explorer-graph", target, want])
+            if i:
+                renders.append(first)
+                expands.append(tap_ms)
+                added.append(len(new))
+            page.close()
+        browser.close()
+    return {
+        "focus": focus,
+        "elements": len(elements),
+        "runs": runs,
+        "first_render": _stats(renders),
+        "expand": {**_stats(expands), "elements_added": added},
+        "browser": f"chromium {version}",
+    }
