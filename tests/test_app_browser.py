@@ -275,3 +275,51 @@ def test_hostile_names_stay_inert(browser: Any, xss_url: str, shots: Path) -> No
     assert page.evaluate(hostile) == 0
     assert tab.errors == []
     tab.page.close()
+
+
+def test_bench_app_measures_render_and_expand(app_case) -> None:  # type: ignore[no-untyped-def]
+    from fininvest.bench.app import bench_app
+
+    ws, store = app_case
+    res = bench_app(ws, store, runs=1, max_elements=300, page_size=20)
+    assert 0 < res["elements"] <= 300
+    assert res["first_render"]["min_ms"] > 0 and res["expand"]["min_ms"] > 0
+    assert res["expand"]["elements_added"][0] > 0
+
+
+def test_cli_serves_and_stops_the_graph_it_started(tmp_path: Path) -> None:
+    """`fininvest app` starts the case's graph store, serves, and on Ctrl-C stops both."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from fininvest.graph.load import load_graph
+    from fininvest.ingest import ingest_files
+
+    ws = init_workspace(tmp_path / "case", name="cli")
+    for f in sorted((ROOT / "tests" / "data" / "xss").iterdir()):
+        shutil.copy(f, ws.path("raw", f.name))
+    ingest_files(ws, sorted(ws.path("raw").iterdir()))
+    embedded.start(ws)
+    store = FalkorStore(ws)
+    load_graph(ws, store)
+    store.close()
+    embedded.stop(ws)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fininvest", "app", str(ws.root), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        url = line.split(" on ")[1].split()[0]
+        assert embedded.running(ws) is not None
+        with urllib.request.urlopen(url + "/entity/P-X1", timeout=30) as r:
+            assert r.status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert embedded.running(ws) is None
+    assert any(e["command"] == "app" for e in ws.audit_entries())
