@@ -92,7 +92,8 @@ def app_user() -> None:
     "--jurisdiction",
     "jurisdictions",
     multiple=True,
-    help="Limit the user to these countries (ISO 3166 alpha-2; repeat the option).",
+    help="Countries the user works for (ISO 3166 alpha-2; repeat the option). Recorded with "
+    "the user; the pages do not filter by it yet.",
 )
 @click.option(
     "--password-stdin",
