@@ -277,11 +277,13 @@ def test_hostile_names_stay_inert(browser: Any, xss_url: str, shots: Path) -> No
     tab.page.close()
 
 
-def test_bench_app_measures_render_and_expand(app_case) -> None:  # type: ignore[no-untyped-def]
+def test_bench_app_measures_render_and_expand(app_case, browser) -> None:  # type: ignore[no-untyped-def]
     from fininvest.bench.app import bench_app
 
     ws, store = app_case
-    res = bench_app(ws, store, runs=1, max_elements=300, page_size=20, tap_timeout_ms=5_000)
+    res = bench_app(
+        ws, store, runs=1, max_elements=300, page_size=20, tap_timeout_ms=5_000, browser=browser
+    )
     assert 0 < res["elements"] <= 300
     assert res["first_render"]["min_ms"] > 0 and res["expand"]["min_ms"] > 0
     assert res["expand"]["taps_without_result"] == [] and res["expand"]["elements_added"][0] > 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import statistics
+from contextlib import ExitStack
 from typing import Any
 
 import polars as pl
@@ -71,8 +72,11 @@ def bench_app(
     max_elements: int = 2_000,
     page_size: int = 100,
     tap_timeout_ms: int = 60_000,
+    browser: Any = None,
 ) -> dict[str, Any]:
     """Time the first render of a two-hop neighbourhood and of an expand in Chromium.
+
+    ``browser``: a Playwright Chromium browser to use (default: one launched here).
 
     Returns
     -------
@@ -110,8 +114,12 @@ def bench_app(
     renders: list[float] = []
     expands: list[float] = []
     added: list[int] = []
-    with background(app) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+    with ExitStack() as stack:
+        url = stack.enter_context(background(app))
+        if browser is None:
+            p = stack.enter_context(sync_playwright())
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            stack.callback(browser.close)
         version = browser.version
         for i in range(runs + 1):  # the first run warms caches and is not counted
             page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -145,7 +153,6 @@ def bench_app(
                     expands.append(tap_ms)
                     added.append(len(new))
             page.close()
-        browser.close()
     return {
         "focus": focus,
         "elements": len(elements),
