@@ -7,8 +7,10 @@ HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(HASH)
 RUNTIME := $(VENV)/.runtime-$(HASH)
 CASE ?= demo-case
+# the app's browser tests drive Debian chromium; Playwright never downloads a browser
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test lint typecheck docs clean-demo sample-data warmup
+.PHONY: demo test lint typecheck docs clean-demo sample-data warmup chromium
 CYPHERLINT := tools/cypherlint/node_modules/.installed
 
 $(RUNTIME): pyproject.toml
@@ -34,8 +36,12 @@ demo: $(RUNTIME)
 	$(BIN)/fininvest demo $(CASE)
 
 ## test: the whole suite (lint, types, docs drift, unit, integration, install)
-test: $(STAMP) $(CYPHERLINT) lint typecheck
+test: $(STAMP) $(CYPHERLINT) chromium lint typecheck
 	$(BIN)/python -m pytest
+
+## chromium: Debian's Chromium for the app's browser tests (Playwright drives it; no download)
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 ## Neo4j's Cypher parser (npm), used by tests/test_cypher_lint.py on every file in cypher/
 $(CYPHERLINT): tools/cypherlint/package.json

@@ -173,3 +173,10 @@ class EngineUnavailable(FininvestError):
 
     exit_code = EXIT_NO_WORKSPACE
     kind = "engine_unavailable"
+
+
+class AccessRefused(FininvestError):
+    """The app would be reachable by others without any login (a usage error)."""
+
+    exit_code = EXIT_USAGE
+    kind = "access_refused"

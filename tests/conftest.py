@@ -162,3 +162,24 @@ def graph_server_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         os.environ.pop("FININVEST_STATE_DIR", None)
     else:
         os.environ["FININVEST_STATE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def app_case(sample_ws: Workspace, sample_server: None) -> Iterator[tuple[Workspace, GraphStore]]:
+    """The sample case as the web app sees it, built once: screened, loaded into its own graph
+    (``app``) and its chains written to results/chains.json."""
+    import json
+
+    from fininvest.graph.chains import chains_of_trafficking
+    from fininvest.graph.load import load_graph
+    from fininvest.screening.run import screen
+
+    screen(sample_ws)
+    store = FalkorStore(sample_ws, graph="app")
+    store.delete()
+    load_graph(sample_ws, store)
+    chains = chains_of_trafficking(store)
+    sample_ws.path("results", "chains.json").write_text(json.dumps(chains, indent=2), "utf-8")
+    yield sample_ws, store
+    store.delete()
+    store.close()

@@ -102,6 +102,10 @@ COMMANDS: dict[str, Entry] = {
                         "set intersection)."),
     "fx": Entry("fininvest.cli.fx_cmd:fx",
                 "Reference exchange rates: the ECB's euro reference rates, 1999 onwards."),
+    "app": Entry("fininvest.cli.app_cmd:app",
+                 "Serve the investigator's web app of a case until Ctrl-C."),
+    "app-user": Entry("fininvest.cli.app_cmd:app_user",
+                      "Users of the web app (needed to serve it beyond this machine)."),
     "train": Entry("fininvest.cli.train_cmd:train",
                    "Graded exercises: a variant per trainee, scoring and a debrief."),
 }  # fmt: skip

@@ -259,3 +259,48 @@ def bench_graph_cmd(edges: int, reference: bool, fmt: str) -> None:
         )
 
     emit(fmt, res, render)
+
+
+@bench.command("app")
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option("--runs", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--focus", help="Entity to open (default: the account with most counterparties).")
+@click.option("--max-elements", default=2_000, show_default=True, type=click.IntRange(50, 20_000))
+@FORMAT_OPTION
+def bench_app_cmd(
+    case_dir: Path, runs: int, focus: str | None, max_elements: int, fmt: str
+) -> None:
+    """The graph explorer in headless Chromium: first render of a two-hop neighbourhood (up to
+    --max-elements) and the latency of an expand, min/median/max over --runs.
+
+    Needs a loaded graph (fininvest graph load) and Debian's chromium. Goals: first render
+    1.5 s, expand 250 ms; figures depend on the machine and its load.
+
+    \b
+    Example:
+      fininvest bench app demo-case --runs 5
+    """
+    from fininvest.bench.app import bench_app
+    from fininvest.graph import embedded
+    from fininvest.graph.store import open_store
+    from fininvest.workspace import open_workspace
+
+    ws = open_workspace(case_dir)
+    started = embedded.running(ws) is None
+    try:
+        res = bench_app(ws, open_store(ws), focus=focus, runs=runs, max_elements=max_elements)
+    finally:
+        if started:
+            embedded.stop(ws)
+
+    def render(c: Console) -> None:
+        c.print(
+            f"{res['elements']} elements around {res['focus']} ({res['browser']}, {runs} runs): "
+            f"first render {res['first_render']['median_ms']} ms median "
+            f"({res['first_render']['min_ms']}–{res['first_render']['max_ms']}), expand "
+            f"{res['expand']['median_ms']} ms median "
+            f"({res['expand']['min_ms']}–{res['expand']['max_ms']})",
+            highlight=False,
+        )
+
+    emit(fmt, res, render)

@@ -1,0 +1,354 @@
+"""The web app's callbacks and data as plain functions (no browser), on the sample case.
+
+The browser suite (tests/test_app_browser.py) drives the same app in Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import polars as pl
+import pytest
+
+from fininvest.app import AppContext, AppSettings, auth, create_app
+from fininvest.app.data import fold
+from fininvest.app.elements import MORE, emitted_classes, links
+from fininvest.app.factory import page_for, route
+from fininvest.app.pages import alerts, chains, explorer, flow, jurisdictions, timeline
+from fininvest.app.styles import VIEWS, selector_classes, stylesheet
+from fininvest.errors import AccessRefused, BadInput
+from fininvest.resources import resource_dir
+
+
+@pytest.fixture(scope="module")
+def ctx(app_case) -> AppContext:  # type: ignore[no-untyped-def]
+    ws, store = app_case
+    app = create_app(ws, store, AppSettings(page_size=8, max_elements=400))
+    return app.server.config["FININVEST_CONTEXT"]  # type: ignore[no-any-return]
+
+
+# ----- declared styles -----------------------------------------------------------------------
+@pytest.mark.parametrize("view", VIEWS)
+def test_stylesheets_are_valid_and_use_only_emitted_classes(view: str) -> None:
+    raw = json.loads((resource_dir("dashboards") / "styles" / f"{view}.json").read_text())
+    assert raw and all(set(r) == {"selector", "style"} and r["style"] for r in raw)
+    rules = stylesheet(view)
+    unknown = selector_classes(rules) - emitted_classes()
+    assert not unknown, f"{view}.json styles classes the app never emits: {unknown}"
+    for r in rules:
+        assert re.fullmatch(r"(node|edge|:selected)[\w.:\-]*", r["selector"]), r["selector"]
+        for value in r["style"].values():
+            if isinstance(value, str) and value.startswith("mapData"):
+                assert re.fullmatch(
+                    r"mapData\((total|entities), [\d.]+, [\d.]+, [\d.]+, [\d.]+\)", value
+                ), value
+
+
+def test_selector_classes_reads_every_class() -> None:
+    assert selector_classes([{"selector": "node.person.role-victim", "style": {}}]) == {
+        "person",
+        "role-victim",
+    }
+
+
+# ----- money aggregated per pair -------------------------------------------------------------
+def _paid(other: str, outgoing: bool, month: str, count: int, total: float, first: int, last: int):  # type: ignore[no-untyped-def]
+    return {
+        "rel": "PAID",
+        "outgoing": outgoing,
+        "kind": "Account",
+        "other": other,
+        "name": None,
+        "role": None,
+        "country": "NL",
+        "props": {
+            "month": month,
+            "count": count,
+            "total": total,
+            "first_ms": first,
+            "last_ms": last,
+        },
+    }
+
+
+def test_links_aggregate_money_per_pair_and_direction() -> None:
+    rows = [
+        _paid("B", True, "2025-01", 2, 100.0, 10, 20),
+        _paid("B", True, "2025-02", 3, 50.5, 30, 40),
+        _paid("B", False, "2025-01", 1, 7.0, 15, 15),
+        _paid("C", True, "2025-03", 1, 999.0, 50, 50),
+        {
+            "rel": "RECRUITED",
+            "outgoing": False,
+            "kind": "Person",
+            "other": "P",
+            "name": "X",
+            "role": "recruiter",
+            "country": "RO",
+            "props": {
+                "link_id": "I-1",
+                "grading": "B2",
+                "handling_code": "C",
+                "date_ms": 5,
+                "from_country": "RO",
+                "to_country": "NL",
+            },
+        },
+    ]
+    found = links("A", rows)
+    assert [x.other for x in found] == ["P", "C", "B"]  # intelligence first, then by amount
+    b = {e["data"]["id"]: e["data"] for e in found[2].edges}
+    assert b["PAID|A|B"]["count"] == 5 and b["PAID|A|B"]["total"] == 150.5
+    assert (b["PAID|A|B"]["first_ms"], b["PAID|A|B"]["last_ms"]) == (10, 40)
+    assert b["PAID|B|A"]["total"] == 7.0 and b["PAID|B|A"]["source"] == "B"
+    intel = found[0].edges[0]
+    assert intel["data"]["badge"] == "B2 C" and intel["data"]["source"] == "P"
+    assert set(intel["classes"].split()) == {
+        "intel",
+        "reliability-B",
+        "handling-restricted",
+        "cross-border",
+    }
+    # the date range keeps what overlaps it
+    ranged = links("A", rows, since=25, until=45)
+    assert [x.other for x in ranged] == ["B"]
+    assert [e["data"]["total"] for e in ranged[0].edges] == [50.5]
+
+
+# ----- explorer ------------------------------------------------------------------------------
+def _hub(ctx: AppContext) -> str:
+    """An account with more links than a page (the busiest payer of the case)."""
+    tx = ctx.data.table("transactions")
+    return str(
+        tx.group_by("to_account")
+        .agg(pl.col("from_account").n_unique().alias("n"))
+        .drop_nulls()
+        .sort("n", "to_account", descending=[True, False])["to_account"][0]
+    )
+
+
+def test_expand_pages_through_a_hub_without_repeats(ctx: AppContext) -> None:
+    hub = _hub(ctx)
+    elements, state = explorer.neighbourhood(ctx, hub)
+    every = {x.other for x in links(hub, ctx.data.neighbours(hub))}
+    assert len(every) > ctx.settings.page_size
+    nodes = [e for e in elements if "source" not in e["data"] and e["data"]["id"] != hub]
+    assert len([n for n in nodes if not n["data"]["id"].startswith(MORE)]) == 8
+    assert MORE + hub in state["ids"]
+    seen = {n["data"]["id"] for n in nodes} - {MORE + hub}
+    pages = 0
+    while MORE + hub in state["ids"] and pages < 100:
+        before = list(state["ids"])
+        new, removed, state = explorer.expand(ctx, MORE + hub, state)
+        assert set(removed) <= {MORE + hub, MORE + "edge|" + hub}
+        assert state["ids"] == [i for i in before if i not in removed] + [
+            e["data"]["id"] for e in new
+        ]
+        new_nodes = {e["data"]["id"] for e in new if "source" not in e["data"]} - {MORE + hub}
+        assert not new_nodes & seen
+        seen |= new_nodes
+        pages += 1
+        if len(state["ids"]) >= ctx.settings.max_elements - 20:
+            break
+    if MORE + hub not in state["ids"]:
+        assert seen == every
+    assert len(state["ids"]) == len(set(state["ids"])) <= ctx.settings.max_elements
+
+
+def test_patch_deletes_by_position_then_appends(ctx: AppContext) -> None:
+    p = explorer.patch([{"data": {"id": "n"}}], ["b"], ["a", "b", "c"])
+    ops = p.to_plotly_json()["operations"]
+    assert [o["operation"] for o in ops] == ["Delete", "Extend"]
+    assert ops[0]["location"] == [1]
+
+
+def test_two_hop_neighbourhood_stays_under_the_limit(ctx: AppContext) -> None:
+    elements, state = explorer.neighbourhood(ctx, _hub(ctx), hops=2)
+    ids = [e["data"]["id"] for e in elements]
+    assert ids == state["ids"] and len(ids) == len(set(ids)) <= ctx.settings.max_elements
+    for e in elements:
+        if "source" in e["data"]:
+            assert {e["data"]["source"], e["data"]["target"]} <= set(ids)
+        else:
+            assert "position" in e
+
+
+def test_side_panel_shows_provenance_and_alerts(ctx: AppContext) -> None:
+    top = ctx.data.alerts().sort("rank").row(0, named=True)
+    text = str(explorer.side_panel(ctx, top["entity_id"]))
+    assert "kyc_accounts.csv" in text and f"/alert/{top['entity_id']}" in text
+
+
+def test_search_is_accent_and_case_insensitive(ctx: AppContext) -> None:
+    assert fold("Ștefan ÉLISE Müller") == "stefan elise muller"
+    parties = ctx.data.table("parties").drop_nulls("name")
+    name, pid = parties.row(0)[parties.columns.index("name")], parties["party_id"][0]
+    assert pid in {h["id"] for h in ctx.data.search(name.upper(), limit=200)}
+    acc = ctx.data.table("accounts").drop_nulls("iban").row(0, named=True)
+    spaced = " ".join(acc["iban"][i : i + 4] for i in range(0, len(acc["iban"]), 4)).lower()
+    assert ctx.data.search(spaced)[0]["id"] == acc["account_id"]
+    phone = ctx.data.table("identifiers").filter(pl.col("kind") == "phone")["value"][0]
+    assert ctx.data.search(phone[:3] + " " + phone[3:])[0]["id"] == phone
+
+
+# ----- alerts --------------------------------------------------------------------------------
+def test_alert_filters_and_victims_apart(ctx: AppContext) -> None:
+    all_alerts = ctx.data.alerts()
+    family = all_alerts["families"].explode().drop_nulls().mode().sort()[0]
+    got = alerts.filter_alerts(all_alerts, families=[family], min_score=1.0)
+    assert got.height and all(family in f for f in got["families"]) and got["score"].min() >= 1
+    suspects, victims = alerts.filtered_tables(ctx, [family], None, None, None)
+    ids = lambda t: {r["account"].split("](")[0].strip("[") for r in t.children[0].data}  # noqa: E731
+    assert ids(suspects).isdisjoint(ids(victims))
+    expect = alerts.filter_alerts(all_alerts, families=[family])
+    for table, cls in ((suspects, "suspect"), (victims, "possible_victim")):
+        n = expect.filter(pl.col("classification") == cls).height
+        assert len(table.children[0].data) == min(n, alerts.MAX_ROWS)
+
+
+def test_alert_detail_in_words_with_evidence(ctx: AppContext) -> None:
+    top = ctx.data.alerts().sort("rank").row(0, named=True)
+    expl = ctx.data.explanations(top["entity_id"])
+    lines = alerts.explanation_lines(expl)
+    assert len(lines) == len(expl) and all(
+        "observed" in line and "Source:" in line for line in lines
+    )
+    evidence = sorted({e for r in expl for e in r["evidence"]})
+    txs = ctx.data.transactions(evidence)
+    known = set(ctx.data.table("transactions")["txn_id"]) | set(
+        ctx.data.table("card_transactions")["txn_id"]
+    )
+    assert txs and {t["txn_id"] for t in txs} == set(evidence) & known
+    assert all(t["source_file"] and t["record_no"] for t in txs)
+
+
+# ----- chains, flow, timeline, jurisdictions, assets -----------------------------------------
+def test_chain_view_left_to_right_with_every_link(ctx: AppContext) -> None:
+    chain = ctx.data.chains()[0]
+    els = chains.chain_elements(ctx, chain)
+    x = {e["data"]["id"]: e["position"]["x"] for e in els if "position" in e}
+    order = [chain["members"][r] for r in chains.STAGES[:-1] if r in chain["members"]]
+    assert [x[m] for m in order] == sorted(x[m] for m in order)
+    assert len(chains.link_rows(ctx, chain)) == len(chain["links"])
+    assert "cross-border" in " ".join(e.get("classes", "") for e in els)
+
+
+def test_money_flow_has_a_cash_sink_when_cash_left(ctx: AppContext) -> None:
+    chain = ctx.data.chains()[0]
+    frame = flow.flows(ctx, chain)
+    place = flow.groups(ctx, chain)
+    tx = ctx.data.table("transactions")
+    cash = tx.filter(pl.col("from_account").is_in(list(place)) & pl.col("to_account").is_null())
+    if cash.height:
+        sink = frame.filter(pl.col("dst") == flow.CASH)
+        assert sink["total"].sum() == pytest.approx(cash["amount_base"].sum())
+    assert frame.height and (frame["src"] != frame["dst"]).all()
+
+
+def test_timeline_in_time_order(ctx: AppContext) -> None:
+    chain = ctx.data.chains()[0]
+    items = timeline.events(ctx, timeline.subjects(ctx, chain["id"], None))
+    kinds = {e["kind"] for e in items}
+    assert {"transaction", "intelligence"} <= kinds
+    whens = [timeline._when(e["when"]) for e in items]
+    assert whens == sorted(whens)
+
+
+def test_jurisdictions_count_what_each_country_holds(ctx: AppContext) -> None:
+    per = jurisdictions.summary(ctx)
+    parties = ctx.data.table("parties")
+    nl = per.filter(pl.col("country") == "NL").row(0, named=True)
+    assert nl["entities"] == parties.filter(pl.col("residence_country") == "NL").height
+    money = jurisdictions.cross_border(ctx)
+    assert (money["src"] != money["dst"]).all()
+
+
+def test_asset_register_latest_status(ctx: AppContext) -> None:
+    assets, events = ctx.data.asset_register()
+    for a in assets.iter_rows(named=True):
+        mine = events.filter(pl.col("asset_id") == a["asset_id"]).sort("date")
+        if mine.height:
+            assert a["status"] == mine["status"][-1]
+
+
+# ----- routing, audit, every page renders ----------------------------------------------------
+def test_routes_and_page_views_are_audited(ctx: AppContext) -> None:
+    assert route("/") == ("alerts", None)
+    assert route("/entity/a%2Fb") == ("entity", "a/b")
+    before = len(ctx.ws.audit_entries())
+    chain = ctx.data.chains()[0]["id"]
+    for path in (
+        "/alerts",
+        "/explorer",
+        f"/chain/{chain}",
+        "/flow",
+        "/timeline",
+        "/jurisdictions",
+        "/assets",
+        "/nowhere",
+    ):
+        assert page_for(ctx, path) is not None
+    views = [e for e in ctx.ws.audit_entries()[before:] if e["command"] == "app view"]
+    assert {"alerts", "chains", "flow"} <= {v["params"]["page"] for v in views}
+    assert any(v["params"].get("item") == chain for v in views)
+
+
+# ----- access --------------------------------------------------------------------------------
+def test_users_hashes_and_binding(ws) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(AccessRefused):
+        auth.check_bind(ws, "0.0.0.0")
+    auth.check_bind(ws, "127.0.0.1")
+    with pytest.raises(BadInput):
+        auth.add_user(ws, "anna", "short")
+    auth.add_user(ws, "anna", "correct horse battery", ["nl"])
+    stored = json.loads(ws.path("secrets", "app-users.json").read_text())
+    assert "correct horse" not in json.dumps(stored) and stored["anna"]["jurisdictions"] == ["NL"]
+    assert ws.path("secrets", "app-users.json").stat().st_mode & 0o777 == 0o600
+    assert auth.verify(ws, "anna", "correct horse battery")
+    assert not auth.verify(ws, "anna", "correct horse batterx")
+    assert not auth.verify(ws, "bob", "correct horse battery")
+    auth.check_bind(ws, "0.0.0.0")
+    assert auth.session_valid({"user": "anna", "expires": time.time() + 60})
+    assert not auth.session_valid({"user": "anna", "expires": time.time() - 1})
+
+
+def test_login_is_required_once_users_exist(app_case, ws) -> None:  # type: ignore[no-untyped-def]
+    _ws, store = app_case
+    auth.add_user(ws, "anna", "correct horse battery")
+    client = create_app(ws, store, AppSettings(session_minutes=1)).server.test_client()
+    assert client.get("/alerts").status_code == 302
+    assert client.post("/_dash-update-component", json={}).status_code == 401
+    bad = client.post("/login", data={"user": "anna", "password": "wrong password!"})
+    assert b"Wrong user or password" in bad.data
+    ok = client.post("/login", data={"user": "anna", "password": "correct horse battery"})
+    assert ok.status_code == 302
+    assert client.get("/alerts").status_code == 200
+    with client.session_transaction() as s:
+        s["expires"] = time.time() - 1
+    assert client.get("/alerts").status_code == 302
+    assert [e["status"] for e in ws.audit_entries() if e["command"] == "app login"] == [
+        "refused",
+        "ok",
+    ]
+
+
+def test_cli_refuses_a_public_address_without_users(runner, ws) -> None:  # type: ignore[no-untyped-def]
+    from fininvest.cli import cli
+
+    res = runner.invoke(cli, ["app", str(ws.root), "--host", "0.0.0.0"])
+    assert res.exit_code == 2 and "refusing to serve" in res.output
+    from fininvest.cli import cli
+
+    res = runner.invoke(
+        cli,
+        ["app-user", "add", str(ws.root), "anna", "--password-stdin", "--format", "json"],
+        input="correct horse battery\n",
+    )
+    assert res.exit_code == 0 and json.loads(res.output)["name"] == "anna"
+    assert auth.verify(ws, "anna", "correct horse battery")
+    res = runner.invoke(
+        cli, ["app-user", "add", str(ws.root), "bob", "--password-stdin"], input="short\n"
+    )
+    assert res.exit_code == 3 and "12 characters" in res.output
