@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import signal
 from pathlib import Path
 
 import click
@@ -11,6 +12,10 @@ from rich.console import Console
 from fininvest.cli.graph_options import graph_options
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
 from fininvest.workspace import open_workspace
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @click.command("app")
@@ -67,6 +72,7 @@ def app(
         server = server_for(dash_app, host, port)
         ws.audit("app", {"host": host, "port": server.server_port})
         click.echo(f"fininvest app for '{ws.name}' on {url_of(server)}  (Ctrl-C stops it)")
+        signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop: clean up too
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -157,3 +157,13 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
         },
         render,
     )
+    if fmt == "json" or no_serve:
+        return
+    from fininvest.cli.app_cmd import app
+
+    stderr.print("serving the app: alerts, graph explorer, chains, money flow, timeline, "
+                 "jurisdictions and assets of the demo case")  # fmt: skip
+    click.get_current_context().invoke(
+        app, case_dir=case_dir, host="127.0.0.1", port=8050, page_size=40, uri=None, user=None,
+        password=None,
+    )  # fmt: skip
