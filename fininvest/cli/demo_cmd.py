@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -12,7 +14,7 @@ from rich.text import Text
 
 from fininvest.cli.analytics_cmd import render_chains
 from fininvest.cli.ingest_cmd import render_summaries, run_ingest
-from fininvest.cli.output import FORMAT_OPTION, emit, stderr
+from fininvest.cli.output import FORMAT_OPTION, emit, stages, stderr
 from fininvest.cli.screen_cmd import render_screen
 from fininvest.cli.workspace_cmds import workspace_status
 from fininvest.demo import asset_step, evidence_step
@@ -26,6 +28,17 @@ from fininvest.resources import source_root
 from fininvest.sample import generate_case
 from fininvest.screening.run import screen, summary
 from fininvest.workspace import CONFIG_NAME, init_workspace, open_workspace
+
+
+@contextmanager
+def phase(message: str) -> Iterator[None]:
+    """One step of the demo on stderr: a spinner in a terminal, a line when piped."""
+    if stderr.is_terminal:
+        with stderr.status(message):
+            yield
+    else:
+        stderr.print("· " + message, style="dim", highlight=False)
+        yield
 
 
 @click.command()
@@ -55,20 +68,24 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
                     shutil.copy2(f, ws.path(sub, f.name))
         origin = "committed sample_data/"
     else:  # an installed wheel has no sample_data/: generate the identical case
-        with stderr.status("generating the sample case"):
+        with phase("generating the sample case"):
             generate_case(ws.path("raw"), ws.path("truth"), scale="small", seed=7, compress=True)
         origin = "generated (small, seed 7)"
     files = sorted(p for p in ws.path("raw").iterdir() if p.is_file())
     summaries = run_ingest(ws, files, None, None, quiet=fmt == "json")
     status = workspace_status(ws)
-    with stderr.status("screening"):
-        screened = summary(screen(ws), top=10)
+    from fininvest.warmup import COMPILE_NOTE, kernels_cached
+
+    if not kernels_cached():
+        stderr.print(COMPILE_NOTE, highlight=False)
+    with stages(5, quiet=fmt == "json") as say:
+        screened = summary(screen(ws, lambda phase: say("screening: " + phase)), top=10)
     from fininvest.casefile.names import load_names
 
     names = load_names(ws)
     for a in (*screened["alerts"], *screened["possible_victim_accounts"]):
         a["holder_name"] = names.name(a["holder_id"])
-    with stderr.status("loading the embedded graph store"):
+    with phase("graph: loading the embedded store, chains of trafficking, network"):
         was_running = embedded.running(ws) is not None
         store = open_store(ws)
         load_graph(ws, store)
@@ -80,9 +97,9 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
             embedded.stop(ws)
     pack = None
     if found:
-        with stderr.status(f"evidence pack of chain {found[0]['id']} (signed, then verified)"):
+        with phase(f"evidence pack of chain {found[0]['id']} (signed, then verified)"):
             pack = evidence_step(ws, found[0]["id"])
-    with stderr.status("asset register: events checked, statistics computed"):
+    with phase("asset register: events checked, statistics computed"):
         assets = asset_step(ws)
     quality = None
     if ws.path("truth", "chains.json").exists():
