@@ -193,6 +193,11 @@ def result(case_dir: Path, jit_id: str, message_file: Path, out: Path | None, fm
         with refused:
             report = receive_result(ws, agreement, msg)
         log_step(ws, "closing", msg, sha, hits=report["hits"], partner_hits=msg.get("hits"))
+    from fininvest.casefile.names import load_names
+
+    names = load_names(ws)  # our own records only: the partner's stay unnamed
+    for h in report["identifiers"]:
+        h["record_names"] = [names.name(r) for r in h["records"]]
     emit(fmt, report, lambda c: render_report(report, c))
 
 
@@ -207,7 +212,12 @@ def render_report(r: dict[str, Any], c: Console) -> None:
     if r["identifiers"]:
         t = Table("kind", "identifier", "records")
         for h in r["identifiers"]:
-            t.add_row(h["kind"], escape(h["value"]), escape(", ".join(h["records"])))
+            shown = [
+                f"{r} ({n})" if n else r
+                for r, n in zip(h["records"], h.get("record_names") or [None] * len(h["records"]),
+                                strict=True)
+            ]  # fmt: skip
+            t.add_row(h["kind"], escape(h["value"]), escape(", ".join(shown)))
         c.print(t)
     if r["persons"]:
         t = Table("person", "matched by")
