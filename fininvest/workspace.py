@@ -138,6 +138,22 @@ class Workspace:
     def quarantine_parts(self) -> list[Path]:
         return sorted((self.root / "quarantine").glob("*.parquet"))
 
+    def chains(self, *, required: bool = True) -> list[dict[str, Any]]:
+        """The chains of trafficking of ``results/chains.json`` (written by ``fininvest
+        chains``). When it is missing: a :class:`WorkspaceError` naming the commands to run,
+        or an empty list if not ``required``."""
+        path = self.root / "results" / "chains.json"
+        if not path.exists():
+            if not required:
+                return []
+            raise WorkspaceError(
+                f"{self.root} has no chains yet (results/chains.json)",
+                hint="Reconstruct them first: fininvest graph load CASE_DIR, then fininvest "
+                "chains CASE_DIR",
+            )
+        chains: list[dict[str, Any]] = json.loads(path.read_text("utf-8"))
+        return chains
+
     def thresholds(self) -> dict[str, dict[str, Any]]:
         return dict(self.config.get("thresholds", {}))
 

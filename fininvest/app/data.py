@@ -8,7 +8,6 @@ store. Tables are read once and kept (the app serves one case).
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -165,8 +164,7 @@ class CaseData:
     # ----- chains -------------------------------------------------------------------------
     def chains(self) -> list[dict[str, Any]]:
         """``results/chains.json`` (from ``fininvest chains``); empty if not built."""
-        path = self.ws.path("results", "chains.json")
-        return list(json.loads(path.read_text("utf-8"))) if path.exists() else []
+        return self.ws.chains(required=False)
 
     def chain(self, chain_id: str) -> dict[str, Any] | None:
         return next((c for c in self.chains() if c["id"] == chain_id), None)

@@ -11,30 +11,14 @@ Complexity: one trace per chain (see :mod:`fininvest.graph.trace`), O(assets) fo
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
 from fininvest.assets.history import ZERO
 from fininvest.assets.money import cents
 from fininvest.assets.statistics import Book
-from fininvest.errors import WorkspaceError
 from fininvest.graph.store import GraphStore
 from fininvest.graph.trace import TraceParams, trace_money
-from fininvest.workspace import Workspace
-
-
-def read_chains(ws: Workspace) -> list[dict[str, Any]]:
-    """``results/chains.json`` (an error naming the command that writes it if missing)."""
-    path = ws.path("results", "chains.json")
-    if not path.exists():
-        raise WorkspaceError(
-            f"{path} does not exist",
-            hint="Reconstruct the chains first: fininvest graph load CASE_DIR; "
-            "fininvest chains CASE_DIR",
-        )
-    chains: list[dict[str, Any]] = json.loads(path.read_text("utf-8"))
-    return chains
 
 
 def chain_members(chain: dict[str, Any]) -> set[str]:

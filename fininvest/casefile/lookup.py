@@ -6,7 +6,6 @@ and results only (no graph needed).
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from typing import Any
@@ -234,11 +233,8 @@ def _alerts(ws: Workspace, ids: list[str]) -> list[dict[str, Any]]:
 
 
 def _chains(ws: Workspace, entity_id: str) -> list[dict[str, Any]]:
-    path = ws.path("results", "chains.json")
-    if not path.exists():
-        return []
     out = []
-    for ch in json.loads(path.read_text(encoding="utf-8")):
+    for ch in ws.chains(required=False):
         roles = [role for role, who in ch.get("members", {}).items() if who == entity_id]
         if entity_id in ch.get("victims", []):
             roles.append("victim")

@@ -43,12 +43,12 @@ def _party_names(ws: Workspace) -> dict[str, str]:
 
 def _chains_of(ws: Workspace) -> dict[str, list[str]]:
     """party id → ids of the chains it is a member of (empty without results/chains.json)."""
-    from fininvest.assets.proceeds import chain_members, read_chains
+    from fininvest.assets.proceeds import chain_members
 
     if not ws.path("results", "chains.json").exists():
         return {}
     out: dict[str, list[str]] = {}
-    for ch in read_chains(ws):
+    for ch in ws.chains():
         for m in chain_members(ch):
             out.setdefault(m, []).append(str(ch.get("id")))
     return out
@@ -360,11 +360,11 @@ def report(
     when = as_of or datetime.now(UTC).date()
     doc = make_report(book, when, stuck_days, year)
     if proceeds:
-        from fininvest.assets.proceeds import proceeds_against_assets, read_chains
+        from fininvest.assets.proceeds import proceeds_against_assets
         from fininvest.graph.store import open_store
 
         store = open_store(ws, uri=uri, user=user, password=password)
-        doc["proceeds_against_assets"] = proceeds_against_assets(book, store, read_chains(ws))
+        doc["proceeds_against_assets"] = proceeds_against_assets(book, store, ws.chains())
     ws.audit(
         "assets report",
         {"year": year, "as_of": when.isoformat(), "stuck_days": stuck_days, "format": fmt},

@@ -11,7 +11,6 @@ and the chain of custody from ``audit.jsonl``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ import polars as pl
 import polars.selectors as cs
 
 from fininvest import __version__
-from fininvest.errors import UnknownEntity, WorkspaceError
+from fininvest.errors import UnknownEntity
 from fininvest.evidence.content import (
     Account,
     Asset,
@@ -89,19 +88,6 @@ def _record(kind: str, row: dict[str, Any], time: str | None, where: str | None)
     return Record(kind, str(row["_key"]), "", fields, prov, time, where)
 
 
-def load_chains(ws: Workspace) -> list[dict[str, Any]]:
-    """The chains of ``results/chains.json``."""
-    path = ws.path("results", "chains.json")
-    if not path.exists():
-        raise WorkspaceError(
-            f"{ws.root} has no chains yet (results/chains.json)",
-            hint="Reconstruct them first: fininvest graph load CASE_DIR, then fininvest chains "
-            "CASE_DIR",
-        )
-    chains: list[dict[str, Any]] = json.loads(path.read_text("utf-8"))
-    return chains
-
-
 def catalogue_version() -> str:
     """``sha256:`` of the indicator catalogue files (names and bytes, sorted by name)."""
     from fininvest.resources import resource_dir
@@ -147,7 +133,7 @@ def assemble(
     Complexity: one filtered scan per table over the cited ids, plus one scan of the
     transactions between the chain's accounts.
     """
-    known = {c["id"]: c for c in load_chains(ws)}
+    known = {c["id"]: c for c in ws.chains()}
     missing = [c for c in chain_ids if c not in known]
     if missing or not chain_ids:
         raise UnknownEntity(

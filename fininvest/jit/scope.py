@@ -20,7 +20,6 @@ reasons are counted. Counts below the agreement's ``suppress_below`` are shown a
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -74,14 +73,6 @@ def _ids(df: pl.DataFrame, col: str) -> set[str]:
     return set(df[col].drop_nulls().cast(pl.String).to_list()) if col in df.columns else set()
 
 
-def load_chains(ws: Workspace) -> list[dict[str, Any]]:
-    path = ws.path("results", "chains.json")
-    if not path.exists():
-        return []
-    data = json.loads(path.read_text("utf-8"))
-    return data if isinstance(data, list) else list(data.get("chains", []))
-
-
 def chain_crosses(chain: dict[str, Any], cc: str) -> bool:
     """True when a chain acted in, recruited in, or spans the jurisdiction ``cc``."""
     return (
@@ -95,7 +86,7 @@ def compute_scope(
     ws: Workspace, agreement: Agreement, partner: str, chain_ids: tuple[str, ...] = ()
 ) -> Scope:
     """Decide what a share to ``partner`` holds (complexity: one pass over each table)."""
-    chains = load_chains(ws)
+    chains = ws.chains(required=False)
     if chain_ids:
         known = {c["id"] for c in chains}
         missing = [c for c in chain_ids if c not in known]
