@@ -20,6 +20,11 @@ def test_walkthrough_commands_parse() -> None:
 
 @pytest.mark.slow
 def test_every_walkthrough_command_runs(tmp_path: Path) -> None:
-    for cmd in commands(DOC.read_text("utf-8")):
-        r = run(cmd, tmp_path)
-        assert r.returncode == 0, f"$ {cmd}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
+    try:
+        for cmd in commands(DOC.read_text("utf-8")):
+            r = run(cmd, tmp_path)
+            assert r.returncode == 0, f"$ {cmd}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
+    finally:  # the graph commands leave the case's server running for the next command
+        for case in ("demo-case", "bg-case"):
+            if (tmp_path / case / "graph").is_dir():
+                run(f"fininvest graph stop {case}", tmp_path)
