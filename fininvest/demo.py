@@ -14,13 +14,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from fininvest.workspace import Workspace, current_user
+from fininvest.workspace import Workspace
 
 
 def evidence_step(ws: Workspace, chain_id: str) -> dict[str, Any]:
     """Export and verify the evidence pack of ``chain_id``; create the case's signing key the
     first time. Returns the pack's path, tag-manifest digest, signer and the verification."""
-    from fininvest.evidence import assemble, keygen, verify_pack, write_pack
+    from fininvest.evidence import keygen, verify_pack
+    from fininvest.evidence.export import export_pack
     from fininvest.evidence.signing import PRIVATE_NAME, PUBLIC_NAME
 
     secrets = ws.path("secrets")
@@ -30,19 +31,12 @@ def evidence_step(ws: Workspace, chain_id: str) -> dict[str, Any]:
     at = datetime.now(UTC).replace(microsecond=0)
     # packs are never overwritten: one per run, named by the export time
     out = ws.path("evidence", f"{chain_id}-{at:%Y%m%dT%H%M%SZ}.zip")
-    content = assemble(ws, [chain_id], exported_at=at, exported_by=current_user())
-    res = write_pack(content, out, at=at, sign_key=secrets / PRIVATE_NAME)
-    ws.audit(
-        "evidence export",
-        {"chains": [chain_id], "out": str(out), "at": at.isoformat(), "signed": True},
-        counts={"files": len(res.files), "records": len(content.records),
-                "tagmanifest_sha256": res.tagmanifest_sha256, "signed_by": res.signed_by},
-    )  # fmt: skip
+    res, records = export_pack(ws, [chain_id], out, at=at, sign_key=secrets / PRIVATE_NAME)
     report = verify_pack(out, secrets / PUBLIC_NAME)
     return {
         "chain": chain_id,
         "path": str(out),
-        "records": len(content.records),
+        "records": records,
         "files": len(res.files),
         "tagmanifest_sha256": res.tagmanifest_sha256,
         "signed_by": res.signed_by,

@@ -15,7 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from fininvest.cli.graph_options import graph_options
-from fininvest.cli.output import FORMAT_KEY, FORMAT_OPTION, emit
+from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.cli.tables import csv_format_option
 from fininvest.workspace import Workspace, open_workspace
 
 
@@ -298,11 +299,6 @@ def update(
     )
 
 
-def _format_with_csv(ctx: click.Context, _p: click.Parameter, value: str) -> str:
-    ctx.meta[FORMAT_KEY] = "json" if value == "json" else "table"
-    return value
-
-
 @assets.command()
 @click.option("--year", type=int, help="Yearly statistics of this year only.")
 @click.option(
@@ -321,15 +317,8 @@ def _format_with_csv(ctx: click.Context, _p: click.Parameter, value: str) -> str
     help="Add proceeds against assets per chain (needs the graph and results/chains.json).",
 )
 @graph_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-    is_eager=True,
-    callback=_format_with_csv,
-    help="table: readable; json: the whole report; csv: the yearly statistics (for a return).",
+@csv_format_option(
+    "table: readable; json: the whole report; csv: the yearly statistics (for a return)."
 )
 @click.pass_context
 def report(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,9 +106,8 @@ def export(
       fininvest evidence export demo-case --chain CH-4BB2F4A718 --out CH-4BB2F4A718.zip \\
           --at 2026-12-01T12:00:00Z
     """
-    from fininvest.evidence import assemble, write_pack
+    from fininvest.evidence.export import export_pack
     from fininvest.evidence.signing import PRIVATE_NAME
-    from fininvest.workspace import current_user
 
     ws = open_workspace(case_dir)
     if sign_key is None and not unsigned and ws.path("secrets", PRIVATE_NAME).is_file():
@@ -121,34 +119,14 @@ def export(
             f"warning: {esc(str(sign_key))} is readable by others than its owner; chmod 600 it",
             style="yellow",
         )
-    start = time.perf_counter()
-    with stderr.status("collecting the chain's records"):
-        content = assemble(ws, list(chains), exported_at=at, exported_by=current_user())
-    collected = time.perf_counter() - start
-    with stderr.status("writing the pack (report, PDF, records, entities, chart, bag)"):
-        res = write_pack(content, out, at=at, sign_key=sign_key, title=title)
-    res.seconds = {"collect": collected, **res.seconds}
-    ws.audit(
-        "evidence export",
-        {
-            "chains": list(chains),
-            "out": str(out.resolve()),
-            "at": at.isoformat(),
-            "signed": res.signed_by is not None,
-        },
-        counts={
-            "files": len(res.files),
-            "records": len(content.records),
-            "tagmanifest_sha256": res.tagmanifest_sha256,
-            "payload_oxum": res.payload_oxum,
-            "signed_by": res.signed_by,
-        },
-    )
-    data = {**res.to_dict(), "chains": list(chains), "records": len(content.records)}
+    with stderr.status("collecting the records, writing the pack (report, PDF, records, "
+                       "entities, chart, bag)"):  # fmt: skip
+        res, records = export_pack(ws, list(chains), out, at=at, sign_key=sign_key, title=title)
+    data = {**res.to_dict(), "chains": list(chains), "records": records}
 
     def render(c: Console) -> None:
         c.print(
-            f"wrote {esc(str(res.path))} ({len(res.files)} files, {len(content.records)} records, "
+            f"wrote {esc(str(res.path))} ({len(res.files)} files, {records} records, "
             f"payload {res.payload_oxum} bytes.files)"
         )
         c.print(f"tag manifest sha256: {res.tagmanifest_sha256}")

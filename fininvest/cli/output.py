@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # polars is imported where a CSV is written, not by every com
 FORMAT_KEY = "fininvest.format"
 
 
-def _remember_format(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+def remember_format(ctx: click.Context, _param: click.Parameter, value: str) -> str:
     ctx.meta[FORMAT_KEY] = value  # lets the error handler answer in JSON too
     return value
 
@@ -49,7 +49,7 @@ FORMAT_OPTION = click.option(
     default="table",
     show_default=True,
     is_eager=True,
-    callback=_remember_format,
+    callback=remember_format,
     help="table: human-readable; json: one JSON document on stdout for scripts.",
 )
 

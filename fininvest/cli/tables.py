@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fininvest.cli.output import FORMAT_KEY
+from fininvest.cli.output import remember_format
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,11 +36,6 @@ def keep_ids_whole(table: Table, *headers: str) -> Table:
     return table
 
 
-def _remember_format(ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    ctx.meta[FORMAT_KEY] = value  # lets the error handler answer in JSON too
-    return value
-
-
 def csv_format_option(help_text: str) -> Callable[[F], F]:
     """``--format table|json|csv`` (the commands whose results are rows)."""
     return click.option(
@@ -50,7 +45,7 @@ def csv_format_option(help_text: str) -> Callable[[F], F]:
         default="table",
         show_default=True,
         is_eager=True,
-        callback=_remember_format,
+        callback=remember_format,
         help=help_text,
     )
 
