@@ -2,7 +2,7 @@
 recall ≥ 0.9 of controller, exploiter and funnel accounts in the top k (k = 2 × true suspect
 accounts), and no victim ranked as a suspect — every parameter the catalogue default.
 
-Measured (docs/screening.md, "The exploiters' share"): 31 of 32 key accounts, 0 of 85 victims.
+Measured (CHANGELOG.md, "The exploiters' share"): 31 of 32 key accounts, 0 of 85 victims.
 """
 
 from __future__ import annotations
