@@ -18,13 +18,14 @@ Layout (created by :func:`init_workspace`)::
 from __future__ import annotations
 
 import fcntl
+import functools
 import getpass
 import hashlib
 import json
 import mmap
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -318,9 +319,44 @@ def scan_parts(table: str, parts: list[Path]) -> pl.LazyFrame:
 
     if table not in TABLE_KEYS:
         return pl.scan_parquet(parts)
-    return pl.scan_parquet(
-        parts, schema=table_schema(table), missing_columns="insert", extra_columns="ignore"
-    )
+    schema = table_schema(table)
+    for part in parts:
+        check_part_schema(table, part, schema)
+    return pl.scan_parquet(parts, schema=schema, missing_columns="insert", extra_columns="ignore")
+
+
+def check_part_schema(table: str, part: Path, schema: Mapping[str, pl.DataType]) -> None:
+    """Refuse a part written with other column types than this version declares.
+
+    A table built by an earlier fininvest can hold, e.g., a vocabulary (``Enum``) with fewer
+    values than today's; Polars would fail deep inside a later query with "data type
+    mismatch". This says which table and column, and how to rebuild the tables from the
+    byte copies in ``raw/`` (ingesting a file again replaces its parts).
+
+    Raises
+    ------
+    WorkspaceError
+        Naming the table, the column and both types.
+
+    Complexity: one Parquet footer read per part and change of the file (cached).
+    """
+    stat = part.stat()
+    stored = _stored_schema(str(part), stat.st_mtime_ns, stat.st_size)
+    for name, dtype in stored.items():
+        want = schema.get(name)
+        if want is None or dtype == want or dtype == pl.Null:
+            continue
+        root = part.parent.parent.parent
+        raise WorkspaceError(
+            f"table '{table}' was built by an earlier version of fininvest: column '{name}' "
+            f"is stored as {dtype}, this version reads {want} ({part.name})",
+            hint=f"Rebuild the tables from the raw copies: fininvest ingest {root}",
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_schema(path: str, mtime_ns: int, size: int) -> dict[str, pl.DataType]:
+    return dict(pl.read_parquet_schema(path))
 
 
 def file_sha256(path: Path, chunk: int = 1 << 22) -> str:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from click.testing import CliRunner
 
 from fininvest.formats.declarations import PROVENANCE, table_schema
 from fininvest.formats.goaml import parse_goaml
 from fininvest.ingest import ingest_files
 from fininvest.workspace import Workspace, file_sha256
 
-from .conftest import SAMPLE_DATA
+from .conftest import SAMPLE_DATA, invoke
 
 
 def test_sample_counts_add_up_and_defects_are_quarantined(sample_ws: Workspace) -> None:
@@ -352,3 +353,26 @@ def test_copy_file_is_byte_for_byte(
     assert target.read_bytes() == source.read_bytes()
     assert target.stat().st_mode & 0o777 == 0o600  # a case's files are the owner's only
     assert target.stat().st_mtime == source.stat().st_mtime
+
+
+def test_tables_from_an_earlier_version_are_named_and_rebuilt(
+    ws: Workspace, runner: CliRunner, tmp_path: Path
+) -> None:
+    """A part whose vocabulary (Enum) differs from today's declaration is refused with the
+    table, the column and the command that rebuilds it; running that command fixes it."""
+    head = "txn_id,timestamp,from_account,to_account,amount,currency,channel\n"
+    src = ws.path("raw", "bank.csv")
+    src.write_text(head + "T1,2025-03-01T10:00:00Z,X,Y,1.00,EUR,sepa\n")
+    ingest_files(ws, [src])
+    [part] = ws.table_parts("transactions")
+    old = pl.read_parquet(part)
+    narrower = pl.Enum(["sepa", "atm"])  # as if written by a version with two channels
+    old.with_columns(pl.col("channel").cast(pl.String).cast(narrower)).write_parquet(part)
+
+    result = invoke(runner, "screen", ws.root)
+    assert result.exit_code == 4
+    assert "table 'transactions'" in result.output and "'channel'" in result.output
+    assert f"fininvest ingest {ws.root}" in result.output
+
+    assert invoke(runner, "ingest", ws.root, "-q").exit_code == 0
+    assert ws.scan("transactions").collect()["channel"].to_list() == ["sepa"]
