@@ -75,6 +75,7 @@ class Group:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     acts: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     paid_in: dict[str, str] = field(default_factory=dict)  # role -> country of the payment
+    swept_to: list[str | None] = field(default_factory=list)  # countries of the sweeps
 
 
 def _flatten(evidence: Iterable[Any], limit: int = 20) -> list[str]:
@@ -183,6 +184,7 @@ class ChainBuilder:
             if c:
                 g.members["controller"], g.basis["controller"], g.how["controller"] = c[:3]
                 g.records["controller"].extend(c[3])
+                g.swept_to.append(c[4])
         chains = []
         for net in networks.values():
             for g in self._by_recruiter(net, by_victim):
@@ -202,10 +204,11 @@ class ChainBuilder:
         victims: set[str],
         by_victim: dict[str, list[dict[str, Any]]],
         openings: list[dict[str, Any]],
-    ) -> dict[str, tuple[str, str, str, list[dict[str, Any]]]]:
+    ) -> dict[str, tuple[str, str, str, list[dict[str, Any]], str | None]]:
         votes: dict[str, Counter[str]] = defaultdict(Counter)
         support: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         basis: dict[tuple[str, str], tuple[str, str]] = {}
+        swept_to: dict[tuple[str, str], str | None] = {}
         for o in openings:
             votes[o["holder"]][o["opener"]] += 2
             support[o["holder"], o["opener"]] += [
@@ -232,6 +235,7 @@ class ChainBuilder:
                 if not self.may_act_as(r["dst"], "controller"):
                     continue
                 votes[v][r["dst"]] += 1
+                swept_to[v, r["dst"]] = r["dst_country"]
                 support[v, r["dst"]] += _tx_records(
                     _flatten(r["evidence"], 10), f"victim's earnings swept to {r['dst']}"
                 )
@@ -241,7 +245,7 @@ class ChainBuilder:
         out = {}
         for v, c in votes.items():
             best = min(c, key=lambda k: (-c[k], k))
-            out[v] = (best, *basis[v, best], support[v, best])
+            out[v] = (best, *basis[v, best], support[v, best], swept_to.get((v, best)))
         return out
 
     def _by_recruiter(self, net: Group, by_victim: dict[str, list[dict[str, Any]]]) -> list[Group]:
@@ -262,6 +266,7 @@ class ChainBuilder:
                 for part in ("members", "basis", "how"):
                     getattr(g, part)["controller"] = getattr(net, part)["controller"]
                 g.records["controller"] = list(net.records["controller"])
+                g.swept_to = list(net.swept_to)
             out.append(g)
         return out
 
@@ -407,8 +412,8 @@ class ChainBuilder:
         options: list[tuple[str | None, str]]
         if role == "recruiter":
             options = [
-                (g.paid_in.get(role), "the country where the controller paid the recruiter"),
                 (start, "the start of the victims' journey"),
+                (g.paid_in.get(role), "the country where the controller paid the recruiter"),
                 (mode(self.profile(v).get("nationality") for v in g.victims),
                  "the victims' nationality"),
             ]  # fmt: skip
@@ -420,15 +425,20 @@ class ChainBuilder:
             ]
         elif role == "exploiter":
             options = [
-                (victims_accounts, "the country of the victims' accounts"),
                 (mode(a.get("to_country") for a in journeys), "the end of the victims' journey"),
+                (victims_accounts, "the country of the victims' accounts"),
                 (g.paid_in.get(role), "the country where the controller paid the exploiter"),
                 (own, "the country of the exploiter's accounts"),
             ]
         else:
+            # control of the proceeds is exercised where the controller lives; else where
+            # the proceeds were paid in (victims' sweeps, the exploiter's payments)
             options = [
-                (g.paid_in.get(role), "the country of the account the proceeds were paid into"),
                 (self.profile(pid).get("residence"), "the controller's residence"),
+                (
+                    g.paid_in.get(role) or mode(g.swept_to),
+                    "the country of the account the proceeds were paid into",
+                ),
                 (own, "the country of the controller's accounts"),
             ]
         options += [
