@@ -60,6 +60,8 @@ ACT_OF = {
     "exploiter": "exploited",
     "controller": "controlled_proceeds",
 }
+#: the strength of each kind of evidence naming a role, strongest last
+STRENGTH = {"financial": 0, "kyc": 1, "intelligence": 2}
 INTEL_ACT = {"RECRUITED": "recruiter", "TRANSPORTED": "transporter", "EXPLOITED": "exploiter",
              "CONTROLLED": "controller"}  # fmt: skip
 
@@ -182,7 +184,8 @@ class ChainBuilder:
             g = networks.setdefault(key, Group([]))
             g.victims.append(v)
             if c:
-                g.members["controller"], g.basis["controller"], g.how["controller"] = c[:3]
+                if STRENGTH[c[1]] > STRENGTH.get(g.basis.get("controller", ""), -1):
+                    g.members["controller"], g.basis["controller"], g.how["controller"] = c[:3]
                 g.records["controller"].extend(c[3])
                 g.swept_to.append(c[4])
         chains = []
@@ -451,7 +454,7 @@ class ChainBuilder:
     def _chain(self, g: Group) -> dict[str, Any] | None:
         m = g.members
         roles = [r for r in ROLES if r in m]
-        if len(set(m.values())) < 2 or len(set(m.values())) < len(roles):
+        if len(set(m.values())) < 2:
             return None
         if "intelligence" not in g.basis.values() and (
             len(roles) < 3 or g.basis.get("controller") != "kyc"
@@ -476,6 +479,8 @@ class ChainBuilder:
         ]
         links: list[dict[str, Any]] = []
         for a, b in zip(roles, roles[1:], strict=False):
+            if m[a] == m[b]:  # one person in two roles (e.g. the exploiter controls them too)
+                continue
             places = transport if b == "transporter" else [where[b][0]]
             links.append(
                 {
