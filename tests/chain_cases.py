@@ -19,6 +19,8 @@ from typing import Any
 
 import polars as pl
 
+from fininvest.graph.chains import SWEEP_SHARE
+from fininvest.indicators.catalogue import load_catalogue
 from fininvest.ingest import ingest_files
 from fininvest.screening.run import write_results
 from fininvest.workspace import Workspace
@@ -225,16 +227,34 @@ def build_chain_case(ws: Workspace) -> None:
         _write(raw / "intel_links.csv", INTEL, intel),
     ]
     ingest_files(ws, files)
+    # what `fininvest screen` writes for an account whose earnings are swept to a third person
+    ind = load_catalogue()["swept_to_third_party"]
+    n = len(POSSIBLE_VICTIMS)
     alerts = pl.DataFrame(
         {
-            "entity_kind": ["account"] * len(POSSIBLE_VICTIMS),
+            "rank": list(range(1, n + 1)),
             "entity_id": [f"ACC-{p}" for p in POSSIBLE_VICTIMS],
+            "entity_kind": ["account"] * n,
             "holder_id": list(POSSIBLE_VICTIMS),
-            "rank": list(range(1, len(POSSIBLE_VICTIMS) + 1)),
-            "score": [1.0] * len(POSSIBLE_VICTIMS),
-            "classification": ["possible_victim"] * len(POSSIBLE_VICTIMS),
-            "indicators": [["third_party_control"]] * len(POSSIBLE_VICTIMS),
-            "families": [["control"]] * len(POSSIBLE_VICTIMS),
+            "score": [ind.weight] * n,
+            "classification": ["possible_victim"] * n,
+            "indicators": [[ind.id]] * n,
+            "families": [[ind.families[0]]] * n,
         }
     )
-    write_results(ws, alerts, pl.DataFrame({"entity_id": []}, schema={"entity_id": pl.String}))
+    explanations = pl.DataFrame(
+        {
+            "entity_id": [f"ACC-{p}" for p in POSSIBLE_VICTIMS],
+            "indicator": [ind.id] * n,
+            "family": [ind.families[0]] * n,
+            "weight": [ind.weight] * n,
+            "observed": [1.0] * n,
+            "threshold": [SWEEP_SHARE] * n,
+            "window": ["30d"] * n,
+            "detail": ["earnings paid in cash into a third person's account"] * n,
+            "evidence": [[f"TX-C-14-{k:02d}" for k in range(6)]] * n,
+            "evidence_total": [6] * n,
+            "citation": [""] * n,
+        }
+    )
+    write_results(ws, alerts, explanations)

@@ -153,3 +153,16 @@ def test_every_failure_class_on_every_backend(chain_ws: Workspace, backend: str)
     ]
     q = evaluate_chains(got, truth)
     assert q["recall"] == 1.0 and q["precision"] == 1.0, q["per_chain"]
+
+
+def test_a_partner_holding_records_of_a_chain_is_in_its_jit_scope(
+    found: list[dict[str, Any]],
+) -> None:
+    """Ring A acted in RO and DE, its records are held by DE only; a chain acted in MD and AT
+    whose records AT holds: the holder is in scope, a country neither acting nor holding is not."""
+    from fininvest.jit.scope import chain_crosses
+
+    (a,) = _of(found, "no_transporter")
+    assert chain_crosses(a, "RO") and chain_crosses(a, "DE") and not chain_crosses(a, "AT")
+    held_only = {**a, "jurisdictions": ["RO"], "recruited_in": "RO", "links": []}
+    assert chain_crosses(held_only, "DE")  # DE holds its records, though no act took place there
