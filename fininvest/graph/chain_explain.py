@@ -20,12 +20,12 @@ from typing import Any
 ROLE_ORDER = ("recruiter", "transporter", "exploiter", "controller")
 
 MISSING_WHY = {
-    "recruiter": "no recruitment record, and the controller pays no one in the victims' home "
-    "country",
-    "transporter": "no transport record, and the controller pays no one in a transit country "
-    "(a ring may move its victims without a transporter)",
-    "exploiter": "no exploitation record, no one pays cash into the controller's accounts, and "
-    "the controller pays no one in the victims' destination",
+    "recruiter": "no recruitment record, and no other person the controller pays is in the "
+    "victims' home country",
+    "transporter": "no transport record, and no other person the controller pays is in a "
+    "transit country (a ring may move its victims without a transporter)",
+    "exploiter": "no exploitation record, no one but victims pays cash into the controller's "
+    "accounts, and no other person the controller pays is in the victims' destination",
     "controller": "no account opened for the victims by a third person, no control record, and "
     "no one receives a quarter or more of the victims' or the exploiter's payments to people",
 }
