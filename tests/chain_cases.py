@@ -75,6 +75,12 @@ PERSONS: dict[str, tuple[str, str, str, str, str]] = {
     "P-F-V1": ("Elena Furtuna", "RO", "DE", "DE", "P-F-CTL"),
     "P-F-V2": ("Dana Filip", "RO", "DE", "DE", "P-F-CTL"),
     "P-F-V3": ("Alina Frunza", "RO", "DE", "DE", ""),
+    # H: the controller only in the money: the victims pay their earnings in cash into his account
+    "P-H-REC": ("Sorin Hagi", "RO", "RO", "RO", ""),
+    "P-H-EXP": ("Hugo Henry", "FR", "FR", "FR", ""),
+    "P-H-CTL": ("Henri Hamel", "FR", "FR", "FR", ""),
+    "P-H-V1": ("Irina Haiduc", "RO", "FR", "FR", ""),
+    "P-H-V2": ("Ramona Hodos", "RO", "FR", "FR", ""),
     # G: a look-alike — a parent opened a child's account; no chain
     "P-G-PAR": ("Maria Gruber", "AT", "AT", "AT", ""),
     "P-G-KID": ("Lena Gruber", "AT", "AT", "AT", "P-G-PAR"),
@@ -106,6 +112,10 @@ ACTS: list[tuple[str, str, str, str, str, str, str]] = [
     ("P-E-TRA", "transported", "P-E-V3", "", "MD", "IT", "IT"),
     ("P-E-EXP", "exploited", "P-E-V1", "Milan", "", "", "IT"),
     ("P-E-EXP", "exploited", "P-E-V3", "Milan", "", "", "IT"),
+    ("P-H-REC", "recruited", "P-H-V1", "Timisoara", "", "", "FR"),
+    ("P-H-REC", "recruited", "P-H-V2", "Timisoara", "", "", "FR"),
+    ("P-H-EXP", "exploited", "P-H-V1", "Lyon", "", "", "FR"),
+    ("P-H-EXP", "exploited", "P-H-V2", "Lyon", "", "", "FR"),
     ("P-F-REC", "recruited", "P-F-V1", "Brasov", "", "", "DE"),
     ("P-F-REC", "recruited", "P-F-V2", "Brasov", "", "", "DE"),
 ]
@@ -121,6 +131,8 @@ MONEY: list[tuple[str, str, float, int, str]] = [
     ("P-D-V2", "P-D-EXP", 750.0, 4, "wire"),
     ("P-D-EXP", "P-D-CTL", 3000.0, 3, "wire"),  # ... who pays the proceeds to the controller
     ("P-D-EXP", "P-D-LDL", 400.0, 1, "wire"),  # and some rent
+    ("P-H-V1", "P-H-CTL", 500.0, 4, "cash"),  # earnings paid in cash into his account
+    ("P-H-V2", "P-H-CTL", 450.0, 4, "cash"),
     ("P-E-CTL", "P-E-TRA", 450.0, 2, "wire"),  # transport paid by the controller
     ("P-E-V1", "P-E-CTL", 600.0, 3, "wire"),
     ("P-F-CTL", "P-F-REC", 500.0, 1, "wire"),  # recruitment fee
@@ -163,6 +175,10 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     "controller_in_the_money": [
         _expect({"recruiter": "P-D-REC", "exploiter": "P-D-EXP", "controller": "P-D-CTL"},
                 ["NL", "CY"], ["BG", "NL", "CY"]),
+    ],
+    "controller_paid_in_cash": [
+        _expect({"recruiter": "P-H-REC", "exploiter": "P-H-EXP", "controller": "P-H-CTL"},
+                ["FR", "FR"], ["RO", "FR"]),
     ],
     "two_recruiters": [
         _expect({"recruiter": rec, "transporter": "P-E-TRA", "exploiter": "P-E-EXP",
@@ -252,8 +268,16 @@ def build_chain_case(ws: Workspace) -> None:
             "threshold": [SWEEP_SHARE] * n,
             "window": ["30d"] * n,
             "detail": ["earnings paid in cash into a third person's account"] * n,
-            "evidence": [[f"TX-C-14-{k:02d}" for k in range(6)]] * n,
-            "evidence_total": [6] * n,
+            "evidence": [
+                [
+                    f"TX-C-{i:02d}-{k:02d}"
+                    for i, m in enumerate(MONEY)
+                    if m[0] == p
+                    for k in range(m[3])
+                ]
+                for p in POSSIBLE_VICTIMS
+            ],  # fmt: skip
+            "evidence_total": [sum(m[3] for m in MONEY if m[0] == p) for p in POSSIBLE_VICTIMS],
             "citation": [""] * n,
         }
     )

@@ -115,6 +115,12 @@ def test_controller_only_in_the_money(found: list[dict[str, Any]]) -> None:
     assert any("From the money only: controller" in s for s in chain["explanation"])
 
 
+def test_controller_only_in_the_victims_cash(found: list[dict[str, Any]]) -> None:
+    """The victims pay their earnings in cash into the controller's account: a sweep too."""
+    (chain,) = _check(found, "controller_paid_in_cash")
+    assert chain["roles"]["controller"]["money_only"]
+
+
 def test_two_recruiters_feeding_one_controller(found: list[dict[str, Any]]) -> None:
     """One chain per recruiter, each with his own victims, linked to the other."""
     a, b = _check(found, "two_recruiters")

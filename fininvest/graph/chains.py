@@ -133,12 +133,26 @@ class ChainBuilder:
         return p.get("residence") or mode(p.get("account_countries") or [])
 
     def flows_out(self, ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """What each of ``ids`` paid to other parties, transfers and cash deposits summed per
+        recipient (``dst``, ``dst_kind``, ``dst_country``, ``total``, ``count``,
+        ``evidence``)."""
         want = sorted(set(ids) - set(self._flows))
         if want:
             for pid in want:
                 self._flows[pid] = []
-            for r in self.store.run("query/party_flows_out", {"ids": want}):
-                self._flows[r["src"]].append(r)
+            merged: dict[tuple[str, str], dict[str, Any]] = {}
+            for name in ("query/party_flows_out", "query/deposits_by"):  # transfers and cash
+                for r in self.store.run(name, {"ids": want}):
+                    r = {**r, "evidence": _flatten(r["evidence"], 50)}
+                    m = merged.setdefault((r["src"], r["dst"]), r)
+                    if m is not r:
+                        if r["total"] > m["total"]:
+                            m["dst_country"] = r["dst_country"]
+                        m["total"] += r["total"]
+                        m["count"] += r["count"]
+                        m["evidence"] = sorted({*m["evidence"], *r["evidence"]})
+            for (src, _), r in sorted(merged.items()):
+                self._flows[src].append(r)
         return {pid: self._flows.get(pid, []) for pid in ids}
 
     def may_act_as(self, pid: str, role: str) -> bool:
