@@ -160,10 +160,16 @@ class ChainBuilder:
         intelligence names in another role."""
         if pid in self.victims or not (self.intel_roles.get(pid, set()) <= {role}):
             return False
-        if pid not in self._possible_victims:
-            hits = {r["person"] for r in self.store.run("query/possible_victims", {"ids": [pid]})}
-            self._possible_victims[pid] = pid in hits
+        self.screened([pid])
         return not self._possible_victims[pid] or role in self.intel_roles.get(pid, set())
+
+    def screened(self, ids: Iterable[str]) -> None:
+        """Learn, in one query, which of ``ids`` hold an account screening classified as a
+        possible victim's."""
+        want = sorted(set(ids) - set(self._possible_victims))
+        if want:
+            hits = {r["person"] for r in self.store.run("query/possible_victims", {"ids": want})}
+            self._possible_victims.update({p: p in hits for p in want})
 
     # ----- assembling -------------------------------------------------------------------------
     def build(self) -> list[dict[str, Any]]:
@@ -243,7 +249,9 @@ class ChainBuilder:
                     votes[v][a["actor"]] += 2
                     support[v, a["actor"]].append(_intel_record(a))
                     basis[v, a["actor"]] = ("intelligence", "named by intelligence")
-        for v, rows in self.flows_out(victims).items():
+        flows = self.flows_out(victims)
+        self.screened(r["dst"] for rows in flows.values() for r in rows)
+        for v, rows in flows.items():
             to_people = [r for r in rows if r["dst_kind"] == "Person" and r["dst"] not in victims]
             paid = sum(r["total"] for r in to_people)
             for r in to_people:
@@ -350,6 +358,7 @@ class ChainBuilder:
             if r["dst_kind"] == "Person" and r["dst"] not in victims
         ]
         self.profiles([*g.victims, *(r["dst"] for r in paid)])
+        self.screened(r["dst"] for r in paid)
         source = mode(self._profiles.get(v, {}).get("nationality") for v in g.victims)
         dest = mode(
             c for v in g.victims for c in self._profiles.get(v, {}).get("account_countries") or []
