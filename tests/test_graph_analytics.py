@@ -52,16 +52,25 @@ def test_chains_match_the_planted_chains(loaded: GraphStore) -> None:
 
 
 def test_chains_from_money_when_intelligence_is_missing(loaded: GraphStore) -> None:
-    """Without recruitment and transport records, the controller's payments name them."""
+    """Without recruitment and transport records, the controller's payments name them; where
+    the money names no transporter the chain is made of the roles that are there."""
     loaded.run("admin/delete_relationships", {"types": ["RECRUITED", "TRANSPORTED"]})
     found = chains_of_trafficking(loaded)
     truth = {t["members"]["controller"]: t for t in _truth()}
     recovered = 0
     for chain in found:
         t = truth[chain["members"]["controller"]]
-        assert chain["links"][0]["basis"] == "financial"
+        assert chain["roles"]["recruiter"]["money_only"], chain["roles"]
+        recruiter_link = chain["links"][0]
+        assert recruiter_link["from_role"] == "recruiter"
+        for role, pid in chain["members"].items():
+            assert pid == t["members"][role]  # never a person in the wrong role
+        if "transporter" in chain["members"]:
+            assert all(r["kind"] == "transaction" for r in recruiter_link["records"])
+        else:
+            assert [m["role"] for m in chain["missing"]] == ["transporter"]
         recovered += chain["members"] == t["members"]
-        assert all(r["kind"] == "transaction" for r in chain["links"][0]["records"])
+    assert len(found) == 3
     assert recovered >= 2  # forced criminality: the controller pays no one in the transit country
 
 

@@ -27,7 +27,8 @@ from fininvest.workspace import open_workspace
     default=2,
     show_default=True,
     type=click.IntRange(1, 50),
-    help="Keep chains whose acts span at least this many countries.",
+    help="Keep chains whose acts took place in at least this many countries (places of the "
+    "acts, not the countries holding the records).",
 )
 @graph_options
 @FORMAT_OPTION
@@ -39,13 +40,19 @@ def chains(
     password: str | None,
     fmt: str,
 ) -> None:
-    """Reconstruct chains of trafficking: recruiter → transporter → exploiter (→ controller).
+    """Reconstruct chains of trafficking: recruiter → transporter → exploiter → controller.
 
     Built from intelligence links (graded) and from money and KYC records: accounts opened for
-    victims by a third person, victims' earnings swept to a controller, transport and
-    recruitment paid for by the controller, cash paid in by the exploiter. Each link names the
-    records that support it and where the act took place. Needs `fininvest graph load` first;
-    writes results/chains.json (chain ids are stable across runs).
+    victims by a third person, victims' earnings swept to a controller, the exploiter's
+    proceeds paid to a controller, transport and recruitment paid for by the controller, cash
+    paid in by the exploiter. A chain holds the roles that are there (a ring without a
+    transporter, intelligence on some acts only); several recruiters feeding one controller
+    give linked chains. Each link names the records that support it, where the act took place
+    (the record's place, the journey, the accounts) and, apart, which countries hold the
+    records; each chain says which roles come from the money only and what is missing. Needs
+    `fininvest graph load` first; writes results/chains.json (chain ids are stable).
+
+    Example: fininvest chains CASE_DIR --min-jurisdictions 2 --format json
     """
     from fininvest.graph.chains import chains_of_trafficking
 
@@ -92,7 +99,7 @@ def render_chains(
     names = names or Names()
     for ch in found:
         t = Table(
-            "from", "act", "to", "where", "basis", "records",
+            "from", "act", "to", "where", "held by", "basis", "records",
             title=f"{ch['id']} · {' → '.join(ch['jurisdictions'])} · "
             f"{len(ch['victims'])} victims",
             title_justify="left",
@@ -104,10 +111,20 @@ def render_chains(
                 link["act"],
                 f"{names.label(link['to'])} ({link['to_role']})",
                 link["jurisdiction"] or "?",
+                ", ".join(link.get("held_by", [])) or "-",
                 link["basis"],
                 f"{len(link['records'])} ({', '.join(kinds)})",
             )
         c.print(keep_ids_whole(t, "from", "to"))
+        notes = [f"missing {m['role']}" for m in ch.get("missing", [])]
+        notes += [
+            f"{role} from the money only"
+            for role, r in ch.get("roles", {}).items()
+            if r.get("money_only")
+        ]
+        notes += [f"linked to {', '.join(ch['linked'])}"] if ch.get("linked") else []
+        if notes:
+            plain(c, "  " + "; ".join(notes))
     c.print(f"{plural(len(found), 'chain')}; details in {where}")
 
 

@@ -79,7 +79,8 @@ def infer_roles(
         by_role = {link["to_role"]: link for link in chain["links"]}
         for role, pid in chain["members"].items():
             link = by_role.get(role)
-            basis = link["basis"] if link else chain.get("recruiter_basis", "intelligence")
+            known = chain.get("roles", {}).get(role, {}).get("basis")
+            basis = known or (link["basis"] if link else chain.get("recruiter_basis"))
             if role == "controller":
                 controllers.add(pid)
             if basis in CONFIDENCE:

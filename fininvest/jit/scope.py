@@ -74,9 +74,11 @@ def _ids(df: pl.DataFrame, col: str) -> set[str]:
 
 
 def chain_crosses(chain: dict[str, Any], cc: str) -> bool:
-    """True when a chain acted in, recruited in, or spans the jurisdiction ``cc``."""
+    """True when a chain acted in, recruited in, or spans the jurisdiction ``cc``, or ``cc``
+    holds records of it (``held_by``)."""
     return (
         cc in chain.get("jurisdictions", [])
+        or cc in chain.get("held_by", [])
         or chain.get("recruited_in") == cc
         or any(link.get("jurisdiction") == cc for link in chain.get("links", []))
     )

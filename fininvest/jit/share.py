@@ -71,6 +71,7 @@ def _transform_chain(chain: dict[str, Any], scope: Scope, ps: Pseudonymiser) -> 
     return {
         "id": chain["id"],
         "jurisdictions": chain.get("jurisdictions", []),
+        "held_by": chain.get("held_by", []),
         "recruited_in": chain.get("recruited_in"),
         "members": members,
         "names": {
@@ -83,6 +84,7 @@ def _transform_chain(chain: dict[str, Any], scope: Scope, ps: Pseudonymiser) -> 
                 "from": ref(link["from"]), "from_role": link.get("from_role"),
                 "to": ref(link["to"]), "to_role": link.get("to_role"),
                 "act": link.get("act"), "jurisdiction": link.get("jurisdiction"),
+                "held_by": link.get("held_by", []),
                 "basis": link.get("basis"),
                 "records": [{"kind": r["kind"], "id": r["id"], "grading": r.get("grading")}
                             for r in link.get("records", [])],
