@@ -138,7 +138,9 @@ def entities_of(query: str, alerts: pl.DataFrame, names: Names) -> list[str]:
     return [a for a in held if a in ids]
 
 
-def explain(ws: Workspace, query: str, *, evidence_limit: int = 20) -> dict[str, Any]:
+def explain(
+    ws: Workspace, query: str, *, evidence_limit: int = 20, names: Names | None = None
+) -> dict[str, Any]:
     """Every explanation of the alerts on ``query`` (an account, a merchant, or a person: then
     each of their alerted accounts), each with up to ``evidence_limit`` evidence transactions.
 
@@ -148,10 +150,12 @@ def explain(ws: Workspace, query: str, *, evidence_limit: int = 20) -> dict[str,
         ``{"query", "name", "alerts": [{rank, entity_id, holder_id, holder_name, score,
         classification, explanations: [{indicator, detail, observed, threshold, window,
         citation, evidence_total, evidence, transactions}]}]}``. ``alerts`` is empty when the
-        entity is known but not flagged.
+        entity is known but not flagged. The sentences name the ids they quote; ``names``
+        (default: the workspace's, :func:`load_names`) saves reading them again.
     """
     alerts, expl = read_results(ws)
-    names = load_names(ws)
+    names = names or load_names(ws)
+    expl = names.name_sentences(expl, "detail")
     targets = entities_of(query, alerts, names)
     return {
         "query": query,

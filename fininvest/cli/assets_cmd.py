@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from fininvest.casefile.names import load_names
 from fininvest.cli.graph_options import graph_options
 from fininvest.cli.output import FORMAT_OPTION, emit
 from fininvest.cli.tables import csv_format_option
@@ -33,13 +34,6 @@ def _open(ctx: click.Context) -> tuple[Workspace, Any]:
             err=True,
         )
     return ws, reg
-
-
-def _party_names(ws: Workspace) -> dict[str, str]:
-    if not ws.has_table("parties"):
-        return {}
-    df = ws.scan("parties").select("party_id", "name").collect()
-    return dict(zip(df["party_id"].to_list(), df["name"].to_list(), strict=True))
 
 
 def _chains_of(ws: Workspace) -> dict[str, list[str]]:
@@ -101,7 +95,7 @@ def list_cmd(
     Example: fininvest assets CASE_DIR list --status frozen --format json
     """
     ws, reg = _open(ctx)
-    names, chains = _party_names(ws), _chains_of(ws)
+    names, chains = load_names(ws), _chains_of(ws)
     rows = []
     for aid, st in sorted(reg.states().items()):
         a = reg.assets.get(aid)
@@ -119,7 +113,7 @@ def list_cmd(
                 "kind": a.kind,
                 "description": a.description,
                 "owner_id": a.owner_id,
-                "owner_name": names.get(a.owner_id),
+                "owner_name": names.name(a.owner_id),
                 "chains": chains.get(a.owner_id, []),
                 "jurisdiction": a.jurisdiction,
                 "status": st.status,
@@ -167,14 +161,14 @@ def show(ctx: click.Context, asset_id: str, fmt: str) -> None:
     ws, reg = _open(ctx)
     st = reg.state(asset_id)
     a = reg.assets.get(asset_id)
-    names, chains = _party_names(ws), _chains_of(ws)
+    names, chains = load_names(ws), _chains_of(ws)
     owner = a.owner_id if a else None
     doc = {
         "asset_id": asset_id,
         "kind": a.kind if a else None,
         "description": a.description if a else None,
         "owner_id": owner,
-        "owner_name": names.get(owner or ""),
+        "owner_name": names.name(owner),
         "chains": chains.get(owner or "", []),
         "jurisdiction": a.jurisdiction if a else None,
         "value": a.value if a else None,
