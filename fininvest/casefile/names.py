@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:  # the labels are light: `screen --help` imports this module, not polars
+    import polars as pl
 
-from fininvest.workspace import Workspace
+    from fininvest.workspace import Workspace
 
 
 @dataclass
@@ -113,10 +114,13 @@ class Names:
     def name_sentences(self, df: pl.DataFrame, column: str) -> pl.DataFrame:
         """``df`` with the sentences of ``column`` naming the ids they quote (:meth:`in_text`).
 
+        >>> import polars as pl
         >>> df = pl.DataFrame({"detail": ["swept to P-1", None]})
         >>> Names({"P-1": "Elena Popa"}).name_sentences(df, "detail")["detail"].to_list()
         ['swept to P-1 (Elena Popa)', None]
         """
+        import polars as pl
+
         texts = df.get_column(column).drop_nulls().unique().to_list()
         named = {t: n for t in texts if (n := self.in_text(t)) != t}
         return df.with_columns(pl.col(column).replace(named)) if named else df
@@ -169,6 +173,8 @@ def load_names(ws: Workspace) -> Names:
 
     Complexity: one pass over those three tables' id and name columns.
     """
+    import polars as pl
+
     party: dict[str, str] = {}
     holder: dict[str, str] = {}
     if ws.has_table("intel_links"):
