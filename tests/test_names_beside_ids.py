@@ -38,6 +38,11 @@ def case(sample_ws: Workspace, sample_server: None) -> dict[str, Any]:
     """The sample case screened and loaded into its graph by the commands themselves."""
     screened = json.loads(run("screen", sample_ws.root, "--top", "5", "--format", "json"))
     run("graph", "load", sample_ws.root)
+    run("chains", sample_ws.root)
+    if not sample_ws.path("jit", "JIT-2026-NAMES.toml").exists():
+        run("jit", "create", sample_ws.root, "--id", "JIT-2026-NAMES", "--home", "NL",
+            "--partner", "BG", "--from", "2026-01-01", "--until", "2030-12-31",
+            "--purpose", "names beside ids")  # fmt: skip
     names = load_names(sample_ws)
     known = {i: n for i in (*names.party, *names.holder) if (n := names.name(i))}
     top = screened["alerts"][0]
@@ -83,6 +88,7 @@ COMMANDS = [
     ("assets C show S", ("table", "json")),
     ("assets C report", ("table", "json", "csv")),
     ("jit list C", ("table", "json")),
+    ("share C --jit JIT-2026-NAMES --partner BG --preview", ("table", "json")),
 ]
 
 
