@@ -124,8 +124,9 @@ def _row(r: dict[str, Any], names: Names) -> dict[str, Any]:
     }
 
 
-def entities_of(query: str, alerts: pl.DataFrame, names: Names) -> list[str]:
-    """The alerted entities ``query`` stands for: the entity itself, or a party's accounts."""
+def entities_of(query: str, alerts: pl.DataFrame, names: Names, case_dir: str) -> list[str]:
+    """The alerted entities ``query`` stands for: the entity itself, or a party's accounts
+    (``case_dir`` is named in the hint when ``query`` is unknown)."""
     ids = set(alerts.get_column("entity_id").to_list())
     if query in ids:
         return [query]
@@ -133,7 +134,7 @@ def entities_of(query: str, alerts: pl.DataFrame, names: Names) -> list[str]:
     if not held and query not in names.party:
         raise UnknownEntity(
             f"{query} is neither an account, a merchant nor a person of this case",
-            hint="Find the id with: fininvest search CASE_DIR TEXT",
+            hint=f"Find the id with: fininvest search {case_dir} TEXT",
         )
     return [a for a in held if a in ids]
 
@@ -156,7 +157,7 @@ def explain(
     alerts, expl = read_results(ws)
     names = names or load_names(ws)
     expl = names.name_sentences(expl, "detail")
-    targets = entities_of(query, alerts, names)
+    targets = entities_of(query, alerts, names, str(ws.root))
     return {
         "query": query,
         "name": names.name(query),
