@@ -1,8 +1,10 @@
 """What a newcomer met walking issue 27 again: ingesting the same files twice says that nothing
-changed, every command answers ``--format json``, and hints name the case folder (never the
-literal text ``CASE_DIR``)."""
+changed, every command answers ``--format json``, hints name the case folder (never the
+literal text ``CASE_DIR``), and an explanation counts no more items than its evidence holds."""
 
 from __future__ import annotations
+
+import re
 
 import click
 from click.testing import CliRunner
@@ -63,3 +65,18 @@ def test_hints_name_the_case_folder(ws: Workspace, runner: CliRunner) -> None:
     for args in (("jit", "list", ws.root), ("evidence", "list", ws.root)):
         out = invoke(runner, *args).stdout
         assert str(ws.root) in out and "CASE_DIR" not in out, out
+
+
+def test_explanations_count_no_more_than_their_evidence(sample_ws: Workspace) -> None:
+    """ "86 of 87 card payments at night" comes with the 86 payments (evidence_total says how
+    many there were when the evidence list is cut); so for every count a sentence opens with."""
+    from fininvest.screening.run import screen
+
+    expl = screen(sample_ws).explanations
+    counted = 0
+    for r in expl.iter_rows(named=True):
+        m = re.match(r"^(?:[^:]*: )?(\d[\d,]*) (?=[a-z])", r["detail"])
+        if m:
+            counted += 1
+            assert r["evidence_total"] >= int(m.group(1).replace(",", "")), r
+    assert counted > 100
