@@ -5,6 +5,7 @@ literal text ``CASE_DIR``), and an explanation counts no more items than its evi
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import click
 from click.testing import CliRunner
@@ -80,3 +81,19 @@ def test_explanations_count_no_more_than_their_evidence(sample_ws: Workspace) ->
             counted += 1
             assert r["evidence_total"] >= int(m.group(1).replace(",", "")), r
     assert counted > 100
+
+
+def test_the_demo_names_every_id_and_gives_amounts_their_currency(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    from fininvest.casefile.names import load_names
+    from fininvest.workspace import open_workspace
+
+    from .names_check import missing_in_text
+
+    out = invoke(runner, "demo", tmp_path / "demo", "--no-serve").stdout
+    names = load_names(open_workspace(tmp_path / "demo"))
+    known = {i: n for i in (*names.party, *names.holder) if (n := names.name(i))}
+    assert missing_in_text(out, known) == []
+    register = next(line for line in out.splitlines() if line.startswith("Asset register"))
+    assert re.search(r"identified [\d,]+\.\d\d EUR, frozen [\d,]+\.\d\d EUR", register), register

@@ -147,17 +147,22 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
                 markup=False,
             )
         f = {s["stage"]: s for s in assets["funnel"]["stages"]}
-        cur = assets["base_currency"]
+
+        def amount(value: object) -> str:  # the register keeps exact decimals as text
+            return money(float(str(value)), assets["base_currency"])
+
         c.print(
             f"Asset register: {assets['assets']} assets; identified "
-            f"{money(f['identified']['value'], cur)}, frozen {money(f['frozen']['value'], cur)}, "
-            f"confiscated {money(f['confiscated']['value'], cur)}, realised "
-            f"{money(assets['funnel']['realised'], cur)}, paid to victims "
-            f"{money(assets['funnel']['compensation_from_realised'], cur)}",
+            f"{amount(f['identified']['value'])}, frozen {amount(f['frozen']['value'])}, "
+            f"confiscated {amount(f['confiscated']['value'])}, realised "
+            f"{amount(assets['funnel']['realised'])}, paid to victims "
+            f"{amount(assets['funnel']['compensation_from_realised'])}",
             markup=False,
         )
         top = screened["alerts"][0]["entity_id"] if screened["alerts"] else "<account id>"
-        c.print(f"Next: fininvest explain {case_dir} {top}  (why it is flagged, with evidence)")
+        whose = f"{names.name(top)}'s account" if names.name(top) else "it"
+        c.print(f"Next: fininvest explain {case_dir} {top}  (why {whose} is flagged, with "
+                "evidence)", markup=False)  # fmt: skip
         c.print(f"      fininvest show {case_dir} <person or account id>")
         c.print(f"      fininvest trace {case_dir} --from <account or person id>")
 
