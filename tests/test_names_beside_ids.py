@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from fininvest.casefile.names import load_names
 from fininvest.cli import cli
 from fininvest.workspace import Workspace
 
+from .conftest import invoke
 from .names_check import TOKEN, missing_in_csv, missing_in_json, missing_in_text
 
 
@@ -137,3 +139,20 @@ def test_the_check_finds_an_id_printed_without_its_name(case: dict[str, Any]) ->
     assert not missing_in_json({"victims": [holder], "victims_names": {holder: name}}, known)
     assert missing_in_json({"detail": f"swept to {holder} within 2 days"}, known)
     assert missing_in_csv(f"rank,account\n1,{acc}\n", known)
+
+
+def test_the_training_key_names_its_ids(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FININVEST_TRAINER_SECRET_FILE", str(tmp_path / "trainer.secret"))
+    invoke(runner, "train", "start", "funnel", tmp_path / "ana", "--trainee", "Ana")
+    raw = tmp_path / "ana" / "raw"
+    with (raw / "kyc_customers.csv").open(encoding="utf-8") as fh:
+        party = {r["party_id"]: r["name"] for r in csv.DictReader(fh)}
+    with (raw / "kyc_accounts.csv").open(encoding="utf-8") as fh:
+        known = {r["account_id"]: party[r["holder_id"]] for r in csv.DictReader(fh)
+                 if r["holder_id"] in party}  # fmt: skip
+    known.update(party)
+    key = ("train", "key", "funnel", "--trainee", "Ana")
+    assert missing_in_text(invoke(runner, *key).stdout, known) == []
+    assert missing_in_json(json.loads(invoke(runner, *key, "--format", "json").stdout), known) == []

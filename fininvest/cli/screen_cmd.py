@@ -12,7 +12,7 @@ from rich.table import Table
 
 from fininvest.cli.explain_cmd import render_alert
 from fininvest.cli.output import emit, stderr, stdout, write_csv
-from fininvest.cli.tables import csv_format_option, keep_ids_whole
+from fininvest.cli.tables import csv_format_option, keep_ids_whole, plural
 from fininvest.screening.engines.options import (
     audit_options,
     engine_line,
@@ -179,7 +179,7 @@ def timing_line(doc: dict) -> str:  # type: ignore[type-arg]
         line += "; slowest indicators: " + ", ".join(f"{i} {t:.2f} s" for i, t in slowest)
     if doc.get("kernels_compiled"):
         line += (
-            f". This included compiling {doc['kernels_compiled']} numba kernels, once per "
-            "installation: later screens load them from the cache"
+            f". This included compiling {plural(doc['kernels_compiled'], 'numba kernel')}, "
+            "once per installation: later screens load them from the cache"
         )
     return line + "."
