@@ -156,3 +156,39 @@ def test_the_training_key_names_its_ids(
     key = ("train", "key", "funnel", "--trainee", "Ana")
     assert missing_in_text(invoke(runner, *key).stdout, known) == []
     assert missing_in_json(json.loads(invoke(runner, *key, "--format", "json").stdout), known) == []
+
+
+BANK = """txn_id,timestamp,from_account,to_account,amount,currency,channel,city
+T1,2025-03-01T10:00:00+01:00,DE02ACCOUNTA,DE02ACCOUNTB,1000.00,EUR,sepa,Berlin
+T2,2025-03-01T12:00:00+01:00,DE02ACCOUNTB,DE02ACCOUNTC,900.00,EUR,sepa,Berlin
+"""
+HOLDERS = """account_id,holder_id,holder_name
+DE02ACCOUNTA,P-A,Anna Ölberg
+DE02ACCOUNTB,P-B,Boris Brand
+DE02ACCOUNTC,P-C,Cäcilie Kern
+"""
+
+
+def test_trace_names_holders_the_graph_does_not_know(ws: Workspace, runner: CliRunner) -> None:
+    """Names only in the account export (no customer file): the graph has no holder for the
+    accounts reached, the workspace has; trace names them in its table and JSON."""
+    from fininvest.graph import embedded
+
+    ws.path("raw", "bank.csv").write_text(BANK, encoding="utf-8")
+    ws.path("raw", "kyc_accounts.csv").write_text(HOLDERS, encoding="utf-8")
+    invoke(runner, "ingest", ws.root)
+    try:
+        invoke(runner, "graph", "load", ws.root)
+        doc = json.loads(
+            invoke(runner, "trace", ws.root, "--from", "DE02ACCOUNTA", "--format", "json").stdout
+        )
+        table = invoke(runner, "trace", ws.root, "--from", "DE02ACCOUNTA").stdout
+    finally:
+        embedded.stop(ws)
+    assert {(r["account"], r["holder"], r["holder_name"]) for r in doc["reached"]} == {
+        ("DE02ACCOUNTB", "P-B", "Boris Brand"), ("DE02ACCOUNTC", "P-C", "Cäcilie Kern")
+    }  # fmt: skip
+    known = {"DE02ACCOUNTA": "Anna Ölberg", "DE02ACCOUNTB": "Boris Brand",
+             "DE02ACCOUNTC": "Cäcilie Kern", "P-B": "Boris Brand",
+             "P-C": "Cäcilie Kern"}  # fmt: skip
+    assert missing_in_json(doc, known) == [] and missing_in_text(table, known) == []

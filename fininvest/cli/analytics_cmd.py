@@ -194,6 +194,9 @@ def trace(
     res["cash_out"] = cash_out(ws, since)
     res["base_currency"] = ws.base_currency
     names = load_names(ws)
+    for r in res["reached"]:  # the graph may lack a holder or its name: the workspace knows
+        r["holder"] = r.get("holder") or names.holder_of(r["account"])
+        r["holder_name"] = r.get("holder_name") or names.name(r["holder"] or r["account"])
     res = names.annotate(res)
     ws.audit(
         "trace",
