@@ -72,7 +72,9 @@ def check(out: str, fmt: str, known: dict[str, str]) -> list[str]:
 #: every command that prints account or person ids; "C" is the case, "A" the top alert's
 #: account, "H" its holder, "V" a possible victim's account, "N" the holder's name, "S" an asset
 COMMANDS = [
+    ("screen C --top 5", ("table", "csv")),
     ("screen C --top 5 --explain", ("table", "csv")),
+    ("graph status C", ("table", "json")),
     ("explain C A", ("table", "json", "csv")),
     ("explain C H", ("table", "json", "csv")),
     ("explain C V", ("table", "json", "csv")),
