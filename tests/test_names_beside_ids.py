@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +195,14 @@ def test_trace_names_holders_the_graph_does_not_know(ws: Workspace, runner: CliR
              "DE02ACCOUNTC": "Cäcilie Kern", "P-B": "Boris Brand",
              "P-C": "Cäcilie Kern"}  # fmt: skip
     assert missing_in_json(doc, known) == [] and missing_in_text(table, known) == []
+
+
+def test_asset_amounts_carry_their_currency(case: dict[str, Any]) -> None:
+    """Sentences with amounts say the currency (tables say it in their headers)."""
+    root, asset = case["ws"].root, case["asset"]
+    report = run("assets", root, "report")
+    line = next(x for x in report.splitlines() if x.startswith("realised "))
+    assert re.fullmatch(r"realised [\d,]+\.\d\d EUR · compensation from it [\d,]+\.\d\d EUR .*",
+                        line), line  # fmt: skip
+    shown = run("assets", root, "show", asset).splitlines()[1]
+    assert re.match(r"value [\d,]+\.\d\d [A-Z]{3} = [\d,]+\.\d\d EUR · realised", shown), shown

@@ -8,6 +8,7 @@ Reads ``results/alerts.parquet`` and ``results/explanations.parquet`` (written b
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -97,15 +98,16 @@ def local_time(ts: Any, offset_min: int | None) -> str:
     return f"{local:%Y-%m-%d %H:%M} {sign}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
 
 
-def money(amount: float | None, currency: str | None) -> str:
-    """An amount with its currency.
+def money(amount: float | Decimal | str | None, currency: str | None) -> str:
+    """An amount with its currency (exact decimals, also written as text, stay exact).
 
-    >>> money(9500, "EUR")
-    '9,500.00 EUR'
+    >>> money(9500, "EUR"), money("70039.00", "EUR")
+    ('9,500.00 EUR', '70,039.00 EUR')
     """
-    if amount is None:
+    if amount is None or amount == "":
         return ""
-    return f"{amount:,.2f} {currency or ''}".rstrip()
+    value = Decimal(amount) if isinstance(amount, str) else amount
+    return f"{value:,.2f} {currency or ''}".rstrip()
 
 
 def _row(r: dict[str, Any], names: Names) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from fininvest.casefile.explain import money
 from fininvest.casefile.names import load_names
 from fininvest.cli.graph_options import graph_options
 from fininvest.cli.output import FORMAT_OPTION, emit
@@ -197,8 +198,10 @@ def show(ctx: click.Context, asset_id: str, fmt: str) -> None:
             highlight=False,
         )
         c.print(
-            f"value {doc['value']} {doc['currency']} = {doc['value_base']} {reg.fx.base} · "
-            f"realised {st.realised} · to victims {st.to_victims} · shared {st.shared}",
+            f"value {money(doc['value'], doc['currency'])} = "
+            f"{money(doc['value_base'], reg.fx.base)} · realised {money(st.realised, reg.fx.base)}"
+            f" · to victims {money(st.to_victims, reg.fx.base)} · shared "
+            f"{money(st.shared, reg.fx.base)}",
             highlight=False,
         )
         t = Table("#", "date", "status", "decision", "authority", "issuing→executing",
@@ -378,8 +381,9 @@ def render_report(doc: dict[str, Any], c: Console) -> None:
     c.print(t)
     share = "—" if f["victims_share"] is None else f"{f['victims_share']:.1%}"
     c.print(
-        f"realised {f['realised']} · compensation from it {f['compensation_from_realised']} "
-        f"({share}) · restitution in kind {f['restitution_in_kind']} · shared {f['shared']}",
+        f"realised {money(f['realised'], cur)} · compensation from it "
+        f"{money(f['compensation_from_realised'], cur)} ({share}) · restitution in kind "
+        f"{money(f['restitution_in_kind'], cur)} · shared {money(f['shared'], cur)}",
         highlight=False,
     )
     t = Table("status", "stays", "median days", "longest days", "longest", title="Time in "

@@ -148,8 +148,8 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
             )
         f = {s["stage"]: s for s in assets["funnel"]["stages"]}
 
-        def amount(value: object) -> str:  # the register keeps exact decimals as text
-            return money(float(str(value)), assets["base_currency"])
+        def amount(value: str) -> str:  # the register keeps exact decimals as text
+            return money(value, assets["base_currency"])
 
         c.print(
             f"Asset register: {assets['assets']} assets; identified "
