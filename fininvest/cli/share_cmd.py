@@ -12,6 +12,7 @@ from rich.table import Table
 from fininvest.casefile.names import label
 from fininvest.cli.output import FORMAT_OPTION, emit
 from fininvest.cli.output import printable as escape
+from fininvest.cli.tables import keep_ids_whole
 from fininvest.jit.agreement import load_agreement, refusals_audited
 from fininvest.workspace import open_workspace
 
@@ -93,7 +94,7 @@ def render_preview(s: dict[str, Any], c: Console) -> None:
         t = Table("out of scope", "kind", "pseudonym", title="pseudonymised")
         for p in shown:
             t.add_row(escape(label(p["id"], p.get("name"))), p["kind"], p["pseudonym"])
-        c.print(t)
+        c.print(keep_ids_whole(t, "out of scope", "pseudonym"))
         if len(s["pseudonymised"]) > len(shown):
             c.print(f"… and {len(s['pseudonymised']) - len(shown)} more (--format json lists all)")
     if s["withheld"]:
