@@ -101,9 +101,9 @@ def render_chains(
         for link in ch["links"]:
             kinds = sorted({r["kind"] for r in link["records"]})
             t.add_row(
-                f"{names.label(link['from'])} ({link['from_role']})",
+                f"{names.label(link['from'])}, {link['from_role']}",
                 link["act"],
-                f"{names.label(link['to'])} ({link['to_role']})",
+                f"{names.label(link['to'])}, {link['to_role']}",
                 link["jurisdiction"] or "?",
                 link["basis"],
                 f"{len(link['records'])} ({', '.join(kinds)})",
