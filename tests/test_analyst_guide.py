@@ -62,6 +62,13 @@ def test_every_command_of_the_guide_runs(folder: Path) -> None:
     assert "--profile hansa" in said["fininvest ingest lantern docs/examples/analyst/"
                                      "hansa_bank_2025-03.csv"]  # fmt: skip
     assert "9,800.00" in said["fininvest quarantine lantern"]
+    assert (
+        "Tables changed: transactions +"
+        in said[
+            "fininvest ingest lantern --profile hansa "
+            "docs/examples/analyst/hansa_bank_2025-03_corrected.csv"
+        ]
+    )
     explained = said["fininvest explain lantern DE89370400440532013000"]
     assert "Elena Popa" in explained and "EUR" in explained and "structuring" in explained
     assert "Andrei Ionescu" in said['fininvest search lantern "0176 4455 6677"']

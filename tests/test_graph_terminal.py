@@ -72,7 +72,8 @@ def test_trace_says_the_money_left_as_cash(
     atm = [x for x in doc["cash_out"] if x["how"] == "atm"]
     assert atm == [
         {"account": "DE02ACCOUNTC", "how": "atm", "count": 2, "amount": 900.0,
-         "first_ms": atm[0]["first_ms"], "last_ms": atm[0]["last_ms"]}
+         "first_ms": atm[0]["first_ms"], "last_ms": atm[0]["last_ms"],
+         "account_name": "Cäcilie Kern"}
     ]  # fmt: skip
     table = invoke(runner, "trace", ws.root, "--from", "DE02ACCOUNTA").stdout
     assert "DE02ACCOUNTC (Cäcilie Kern)" in table and "900.00 EUR" in table

@@ -317,3 +317,17 @@ def test_bench_runs_the_real_exchange_and_prints_figures() -> None:
     assert data["correct"] and data["hits"] == {"A": 150, "B": 150}
     assert set(data["steps_s"]) == {"normalise A", "normalise B", "offer (A)", "answer (B)",
                                     "result (A)", "result (B)"}  # fmt: skip
+
+
+def test_our_own_records_are_named_in_the_result(
+    two_sides: dict[str, Any], exchange: dict[str, Any]
+) -> None:
+    from fininvest.casefile.names import load_names
+
+    from .names_check import missing_in_json
+
+    names = load_names(two_sides["a"])
+    known = {i: n for i in (*names.party, *names.holder) if (n := names.name(i))}
+    hits = exchange["a"]["identifiers"]
+    assert hits and any(h.get("records_names") for h in hits)
+    assert missing_in_json(exchange["a"], known) == []

@@ -8,6 +8,7 @@ Reads ``results/alerts.parquet`` and ``results/explanations.parquet`` (written b
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -97,15 +98,16 @@ def local_time(ts: Any, offset_min: int | None) -> str:
     return f"{local:%Y-%m-%d %H:%M} {sign}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
 
 
-def money(amount: float | None, currency: str | None) -> str:
-    """An amount with its currency.
+def money(amount: float | Decimal | str | None, currency: str | None) -> str:
+    """An amount with its currency (exact decimals, also written as text, stay exact).
 
-    >>> money(9500, "EUR")
-    '9,500.00 EUR'
+    >>> money(9500, "EUR"), money("70039.00", "EUR")
+    ('9,500.00 EUR', '70,039.00 EUR')
     """
-    if amount is None:
+    if amount is None or amount == "":
         return ""
-    return f"{amount:,.2f} {currency or ''}".rstrip()
+    value = Decimal(amount) if isinstance(amount, str) else amount
+    return f"{value:,.2f} {currency or ''}".rstrip()
 
 
 def _row(r: dict[str, Any], names: Names) -> dict[str, Any]:
@@ -124,8 +126,9 @@ def _row(r: dict[str, Any], names: Names) -> dict[str, Any]:
     }
 
 
-def entities_of(query: str, alerts: pl.DataFrame, names: Names) -> list[str]:
-    """The alerted entities ``query`` stands for: the entity itself, or a party's accounts."""
+def entities_of(query: str, alerts: pl.DataFrame, names: Names, case_dir: str) -> list[str]:
+    """The alerted entities ``query`` stands for: the entity itself, or a party's accounts
+    (``case_dir`` is named in the hint when ``query`` is unknown)."""
     ids = set(alerts.get_column("entity_id").to_list())
     if query in ids:
         return [query]
@@ -133,12 +136,14 @@ def entities_of(query: str, alerts: pl.DataFrame, names: Names) -> list[str]:
     if not held and query not in names.party:
         raise UnknownEntity(
             f"{query} is neither an account, a merchant nor a person of this case",
-            hint="Find the id with: fininvest search CASE_DIR TEXT",
+            hint=f"Find the id with: fininvest search {case_dir} TEXT",
         )
     return [a for a in held if a in ids]
 
 
-def explain(ws: Workspace, query: str, *, evidence_limit: int = 20) -> dict[str, Any]:
+def explain(
+    ws: Workspace, query: str, *, evidence_limit: int = 20, names: Names | None = None
+) -> dict[str, Any]:
     """Every explanation of the alerts on ``query`` (an account, a merchant, or a person: then
     each of their alerted accounts), each with up to ``evidence_limit`` evidence transactions.
 
@@ -148,11 +153,13 @@ def explain(ws: Workspace, query: str, *, evidence_limit: int = 20) -> dict[str,
         ``{"query", "name", "alerts": [{rank, entity_id, holder_id, holder_name, score,
         classification, explanations: [{indicator, detail, observed, threshold, window,
         citation, evidence_total, evidence, transactions}]}]}``. ``alerts`` is empty when the
-        entity is known but not flagged.
+        entity is known but not flagged. The sentences name the ids they quote; ``names``
+        (default: the workspace's, :func:`load_names`) saves reading them again.
     """
     alerts, expl = read_results(ws)
-    names = load_names(ws)
-    targets = entities_of(query, alerts, names)
+    names = names or load_names(ws)
+    expl = names.name_sentences(expl, "detail")
+    targets = entities_of(query, alerts, names, str(ws.root))
     return {
         "query": query,
         "name": names.name(query),

@@ -152,7 +152,7 @@ def card(ws: Workspace, entity_id: str) -> dict[str, Any]:
     else:
         raise UnknownEntity(
             f"{entity_id} is not a person, company or account of this case",
-            hint="Find the id with: fininvest search CASE_DIR TEXT",
+            hint=f"Find the id with: fininvest search {ws.root} TEXT",
         )
     rows = party_rows or account_rows
     properties: dict[str, Any] = {}

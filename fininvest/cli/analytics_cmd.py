@@ -68,11 +68,12 @@ def chains(
     notice.say()
     loads = [e for e in ws.audit_entries() if e["command"] == "graph load"]
     loaded = loads[-1]["time"] if loads and not uri else None
+    names = load_names(ws)
     emit(
         fmt,
-        found,
+        names.annotate(found),
         lambda c: render_chains(
-            found, c, ws.path("results", "chains.json"), loaded, min_jurisdictions, load_names(ws)
+            found, c, ws.path("results", "chains.json"), loaded, min_jurisdictions, names
         ),  # fmt: skip
     )
 
@@ -107,9 +108,9 @@ def render_chains(
         for link in ch["links"]:
             kinds = sorted({r["kind"] for r in link["records"]})
             t.add_row(
-                f"{names.label(link['from'])} ({link['from_role']})",
+                f"{names.label(link['from'])}, {link['from_role']}",
                 link["act"],
-                f"{names.label(link['to'])} ({link['to_role']})",
+                f"{names.label(link['to'])}, {link['to_role']}",
                 link["jurisdiction"] or "?",
                 ", ".join(link.get("held_by", [])) or "-",
                 link["basis"],
@@ -210,6 +211,10 @@ def trace(
     res["cash_out"] = cash_out(ws, since)
     res["base_currency"] = ws.base_currency
     names = load_names(ws)
+    for r in res["reached"]:  # the graph may lack a holder or its name: the workspace knows
+        r["holder"] = r.get("holder") or names.holder_of(r["account"])
+        r["holder_name"] = r.get("holder_name") or names.name(r["holder"] or r["account"])
+    res = names.annotate(res)
     ws.audit(
         "trace",
         {"from": list(sources), "max_hops": max_hops, "window": window},
@@ -229,8 +234,11 @@ def trace(
         if res["paths"]:
             t = Table("amount", "path (account @ arrival date)", title="largest paths")
             for p in res["paths"]:
-                hops = " → ".join(f"{h['to']} @ {when(h['arrival_ms'])}" for h in p["hops"])
-                t.add_row(f"{p['amount']:,.2f} {cur}", f"{p['hops'][0]['from']} → {hops}")
+                hops = " → ".join(f"{names.label(h['to'])} @ {when(h['arrival_ms'])}"
+                                  for h in p["hops"])  # fmt: skip
+                t.add_row(
+                    f"{p['amount']:,.2f} {cur}", f"{names.label(p['hops'][0]['from'])} → {hops}"
+                )
             c.print(keep_ids_whole(t, "path (account @ arrival date)"))
         if res["reached"]:
             r = Table("account", "country", "holder", "role", "received", "first", "hops")
@@ -238,7 +246,7 @@ def trace(
                 role = x.get("role") or (
                     f"{x['inferred_role']} (inferred)" if x.get("inferred_role") else ""
                 )
-                holder = label(x.get("holder"), x.get("holder_name") or names.name(x.get("holder")))
+                holder = label(x.get("holder"), x.get("holder_name"))
                 got = f"{x['amount']:,.2f} {cur}"
                 r.add_row(x["account"], x.get("country") or "", holder, role, got,
                           when(x["first_ms"]), str(x["hops"]))  # fmt: skip
@@ -314,8 +322,7 @@ def network(
     )
 
     names = load_names(ws)
-    for row in (*res["inferred_roles"], *res["brokers"]):
-        row["name"] = names.name(row["id"])
+    res = names.annotate(res)
 
     def render(c: Console) -> None:
         n = res["communities"]
@@ -323,10 +330,10 @@ def network(
                  f"{n:,} {'community' if n == 1 else 'communities'}")  # fmt: skip
         m = Table("community", "size", "members", title="largest communities")
         for com in res["community_members"][:5]:
-            shown = ", ".join(names.label(p) for p in com["members"][:8])
+            shown = "\n".join(names.label(p) for p in com["members"][:8])
             more = com["size"] - min(len(com["members"]), 8)
             m.add_row(
-                com["community"], f"{com['size']:,}", shown + (f" … +{more:,}" if more else "")
+                com["community"], f"{com['size']:,}", shown + (f"\n… +{more:,}" if more else "")
             )
         c.print(keep_ids_whole(m, "community"))
         t = Table("person", "role (inferred)", "confidence", "basis", title="inferred roles")

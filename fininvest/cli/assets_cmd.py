@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from fininvest.casefile.explain import money
+from fininvest.casefile.names import load_names
 from fininvest.cli.graph_options import graph_options
 from fininvest.cli.output import FORMAT_OPTION, emit
 from fininvest.cli.tables import csv_format_option
@@ -33,13 +35,6 @@ def _open(ctx: click.Context) -> tuple[Workspace, Any]:
             err=True,
         )
     return ws, reg
-
-
-def _party_names(ws: Workspace) -> dict[str, str]:
-    if not ws.has_table("parties"):
-        return {}
-    df = ws.scan("parties").select("party_id", "name").collect()
-    return dict(zip(df["party_id"].to_list(), df["name"].to_list(), strict=True))
 
 
 def _chains_of(ws: Workspace) -> dict[str, list[str]]:
@@ -101,7 +96,7 @@ def list_cmd(
     Example: fininvest assets CASE_DIR list --status frozen --format json
     """
     ws, reg = _open(ctx)
-    names, chains = _party_names(ws), _chains_of(ws)
+    names, chains = load_names(ws), _chains_of(ws)
     rows = []
     for aid, st in sorted(reg.states().items()):
         a = reg.assets.get(aid)
@@ -119,7 +114,7 @@ def list_cmd(
                 "kind": a.kind,
                 "description": a.description,
                 "owner_id": a.owner_id,
-                "owner_name": names.get(a.owner_id),
+                "owner_name": names.name(a.owner_id),
                 "chains": chains.get(a.owner_id, []),
                 "jurisdiction": a.jurisdiction,
                 "status": st.status,
@@ -167,14 +162,14 @@ def show(ctx: click.Context, asset_id: str, fmt: str) -> None:
     ws, reg = _open(ctx)
     st = reg.state(asset_id)
     a = reg.assets.get(asset_id)
-    names, chains = _party_names(ws), _chains_of(ws)
+    names, chains = load_names(ws), _chains_of(ws)
     owner = a.owner_id if a else None
     doc = {
         "asset_id": asset_id,
         "kind": a.kind if a else None,
         "description": a.description if a else None,
         "owner_id": owner,
-        "owner_name": names.get(owner or ""),
+        "owner_name": names.name(owner),
         "chains": chains.get(owner or "", []),
         "jurisdiction": a.jurisdiction if a else None,
         "value": a.value if a else None,
@@ -203,8 +198,10 @@ def show(ctx: click.Context, asset_id: str, fmt: str) -> None:
             highlight=False,
         )
         c.print(
-            f"value {doc['value']} {doc['currency']} = {doc['value_base']} {reg.fx.base} · "
-            f"realised {st.realised} · to victims {st.to_victims} · shared {st.shared}",
+            f"value {money(doc['value'], doc['currency'])} = "
+            f"{money(doc['value_base'], reg.fx.base)} · realised {money(st.realised, reg.fx.base)}"
+            f" · to victims {money(st.to_victims, reg.fx.base)} · shared "
+            f"{money(st.shared, reg.fx.base)}",
             highlight=False,
         )
         t = Table("#", "date", "status", "decision", "authority", "issuing→executing",
@@ -384,8 +381,9 @@ def render_report(doc: dict[str, Any], c: Console) -> None:
     c.print(t)
     share = "—" if f["victims_share"] is None else f"{f['victims_share']:.1%}"
     c.print(
-        f"realised {f['realised']} · compensation from it {f['compensation_from_realised']} "
-        f"({share}) · restitution in kind {f['restitution_in_kind']} · shared {f['shared']}",
+        f"realised {money(f['realised'], cur)} · compensation from it "
+        f"{money(f['compensation_from_realised'], cur)} ({share}) · restitution in kind "
+        f"{money(f['restitution_in_kind'], cur)} · shared {money(f['shared'], cur)}",
         highlight=False,
     )
     t = Table("status", "stays", "median days", "longest days", "longest", title="Time in "

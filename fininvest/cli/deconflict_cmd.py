@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from fininvest.casefile.names import label
 from fininvest.cli.output import FORMAT_OPTION, emit, stderr
 from fininvest.cli.output import printable as escape
 from fininvest.jit.agreement import load_agreement, refusals_audited
@@ -195,9 +196,7 @@ def result(case_dir: Path, jit_id: str, message_file: Path, out: Path | None, fm
         log_step(ws, "closing", msg, sha, hits=report["hits"], partner_hits=msg.get("hits"))
     from fininvest.casefile.names import load_names
 
-    names = load_names(ws)  # our own records only: the partner's stay unnamed
-    for h in report["identifiers"]:
-        h["record_names"] = [names.name(r) for r in h["records"]]
+    report = load_names(ws).annotate(report)  # our own records only: the partner's unnamed
     emit(fmt, report, lambda c: render_report(report, c))
 
 
@@ -212,11 +211,8 @@ def render_report(r: dict[str, Any], c: Console) -> None:
     if r["identifiers"]:
         t = Table("kind", "identifier", "records")
         for h in r["identifiers"]:
-            shown = [
-                f"{r} ({n})" if n else r
-                for r, n in zip(h["records"], h.get("record_names") or [None] * len(h["records"]),
-                                strict=True)
-            ]  # fmt: skip
+            named = h.get("records_names", {})
+            shown = [label(r, named.get(r)) for r in h["records"]]
             t.add_row(h["kind"], escape(h["value"]), escape(", ".join(shown)))
         c.print(t)
     if r["persons"]:

@@ -80,11 +80,11 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
         stderr.print(COMPILE_NOTE, highlight=False)
     with stages(5, quiet=fmt == "json") as say:
         screened = summary(screen(ws, lambda phase: say("screening: " + phase)), top=10)
+    from fininvest.casefile.explain import money
     from fininvest.casefile.names import load_names
 
     names = load_names(ws)
-    for a in (*screened["alerts"], *screened["possible_victim_accounts"]):
-        a["holder_name"] = names.name(a["holder_id"])
+    screened = names.annotate(screened)
     with phase("graph: loading the embedded store, chains of trafficking, network"):
         was_running = embedded.running(ws) is not None
         store = open_store(ws)
@@ -131,7 +131,9 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
                 f"{quality['planted']} planted chains recovered with every link correct."
             )
         inferred = ", ".join(
-            f"{r['id']} {r['role']}" for r in network["inferred_roles"] if r["role"] != "victim"
+            f"{names.label(r['id'])} {r['role']}"
+            for r in network["inferred_roles"]
+            if r["role"] != "victim"
         )
         c.print(
             f"Network: {network['communities']} communities; roles inferred without "
@@ -145,33 +147,42 @@ def demo(case_dir: Path, no_serve: bool, fmt: str) -> None:
                 markup=False,
             )
         f = {s["stage"]: s for s in assets["funnel"]["stages"]}
+
+        def amount(value: str) -> str:  # the register keeps exact decimals as text
+            return money(value, assets["base_currency"])
+
         c.print(
-            f"Asset register: {assets['assets']} assets; identified {f['identified']['value']}, "
-            f"frozen {f['frozen']['value']}, confiscated {f['confiscated']['value']}, realised "
-            f"{assets['funnel']['realised']}, paid to victims "
-            f"{assets['funnel']['compensation_from_realised']} {assets['base_currency']}",
+            f"Asset register: {assets['assets']} assets; identified "
+            f"{amount(f['identified']['value'])}, frozen {amount(f['frozen']['value'])}, "
+            f"confiscated {amount(f['confiscated']['value'])}, realised "
+            f"{amount(assets['funnel']['realised'])}, paid to victims "
+            f"{amount(assets['funnel']['compensation_from_realised'])}",
             markup=False,
         )
         top = screened["alerts"][0]["entity_id"] if screened["alerts"] else "<account id>"
-        c.print(f"Next: fininvest explain {case_dir} {top}  (why it is flagged, with evidence)")
+        whose = f"{names.name(top)}'s account" if names.name(top) else "it"
+        c.print(f"Next: fininvest explain {case_dir} {top}  (why {whose} is flagged, with "
+                "evidence)", markup=False)  # fmt: skip
         c.print(f"      fininvest show {case_dir} <person or account id>")
         c.print(f"      fininvest trace {case_dir} --from <account or person id>")
 
     emit(
         fmt,
-        {
-            "workspace": str(ws.root),
-            "sample": origin,
-            "ingest": [s.to_dict() for s in summaries],
-            "status": status,
-            "screen": screened,
-            "graph": graph,
-            "chains": found,
-            "chain_quality": quality,
-            "evidence_pack": pack,
-            "assets": assets,
-            "network": {k: v for k, v in network.items() if k != "brokers"},
-        },
+        names.annotate(
+            {
+                "workspace": str(ws.root),
+                "sample": origin,
+                "ingest": [s.to_dict() for s in summaries],
+                "status": status,
+                "screen": screened,
+                "graph": graph,
+                "chains": found,
+                "chain_quality": quality,
+                "evidence_pack": pack,
+                "assets": assets,
+                "network": {k: v for k, v in network.items() if k != "brokers"},
+            }
+        ),
         render,
     )
     if fmt == "json" or no_serve:

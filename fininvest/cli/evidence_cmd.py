@@ -134,7 +134,8 @@ def export(
             f"signed by {res.signed_by}"
             if res.signed_by
             else Text.assemble(
-                ("unsigned", "yellow"), " (create a key: fininvest evidence keygen CASE_DIR)"
+                ("unsigned", "yellow"),
+                f" (create a key: fininvest evidence keygen {esc(str(ws.root))})",
             )
         )
         c.print(f"verify: fininvest evidence verify {esc(str(res.path))}")
@@ -227,7 +228,8 @@ def list_packs(case_dir: Path, fmt: str) -> None:
     def render(c: Console) -> None:
         if not packs:
             c.print(
-                "no pack exported yet: fininvest evidence export CASE_DIR --chain ID --out PATH"
+                f"no pack exported yet: fininvest evidence export {ws.root} --chain ID --out PATH",
+                markup=False,
             )
             return
         t = Table("exported", "chains", "pack", "tag manifest sha256", "signed by", "by")

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from fininvest.casefile.names import label
 from fininvest.cli.output import emit, write_csv
 from fininvest.cli.tables import csv_format_option, keep_ids_whole
 
@@ -49,15 +50,16 @@ def explain(case_dir: Path, entity: str, evidence_limit: int, show_all: bool, fm
     from fininvest.workspace import open_workspace
 
     ws = open_workspace(case_dir)
-    doc = run_explain(ws, entity, evidence_limit=evidence_limit)
+    names = load_names(ws)
+    doc = names.annotate(run_explain(ws, entity, evidence_limit=evidence_limit, names=names))
     ws.audit("explain", {"entity": entity}, counts={"alerts": len(doc["alerts"])})
     if fmt == "csv":
         import polars as pl
 
         alerts, expl = read_results(ws)
         ids = [a["entity_id"] for a in doc["alerts"]]
-        chosen = with_names(alerts.filter(pl.col("entity_id").is_in(ids)), load_names(ws))
-        sys.stdout.write(write_csv(long_form(chosen, expl)) or "")
+        chosen = with_names(alerts.filter(pl.col("entity_id").is_in(ids)), names)
+        sys.stdout.write(write_csv(long_form(chosen, names.name_sentences(expl, "detail"))) or "")
         return
     emit(fmt, doc, lambda c: render_explain(doc, c, show_all=show_all, limit=evidence_limit))
 
@@ -110,7 +112,9 @@ def render_alert(a: dict[str, Any], c: Console, *, show_all: bool = False, limit
         txn_ids = {t["txn_id"] for t in e["transactions"]}
         others = [x for x in shown if x not in txn_ids]  # accounts, parties, intelligence
         if others:
-            c.print("  evidence: " + ", ".join(others), markup=False)
+            named = e.get("evidence_names", {})
+            c.print("  evidence: " + ", ".join(label(x, named.get(x)) for x in others),
+                    markup=False)  # fmt: skip
         if e["evidence_total"] > len(shown):
             c.print(
                 f"  … and {e['evidence_total'] - len(shown):,} more evidence item(s) "
@@ -130,7 +134,6 @@ def render_alert(a: dict[str, Any], c: Console, *, show_all: bool = False, limit
 def evidence_table(txns: list[dict[str, Any]]) -> Table:
     """Evidence transactions: time, amount with currency, payer, payee, channel, city, id."""
     from fininvest.casefile.explain import money
-    from fininvest.casefile.names import label
 
     t = Table("time", "amount", "payer", "payee", "channel", "city", "transaction", box=None)
     t.columns[1].justify = "right"

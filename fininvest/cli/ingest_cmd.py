@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fininvest.cli.output import FORMAT_OPTION, emit, printable, stages
+from fininvest.cli.tables import plain, plural
 from fininvest.config import check_base_currency_change
 from fininvest.errors import BadInput, StrictRejections
 from fininvest.formats.declarations import ALL_KIND_NAMES
@@ -55,12 +56,39 @@ def render_summaries(
             notes,
         )
     c.print(t)
+    plain(c, what_changed(summaries))
     rej = sum(s.rejected for s in summaries)
     if rej:
         c.print(
             f"{rej:,} records rejected; see them by reason with: fininvest quarantine {case_dir}",
             markup=False,
         )
+
+
+def what_changed(summaries: list[FileSummary]) -> str:
+    """What the ingest changed in the tables, in words: the records added per table, or that
+    nothing changed because every accepted record was there already.
+
+    >>> from fininvest.ingest.pipeline import FileSummary
+    >>> s = FileSummary("b.csv", "bank", "csv", accepted=4, already_present=4)
+    >>> what_changed([s])
+    'Nothing changed: the 4 accepted records were all in the case already.'
+    >>> s.added, s.tables = 2, {"transactions": 2}
+    >>> what_changed([s])
+    'Tables changed: transactions +2.'
+    """
+    added: dict[str, int] = {}
+    for s in summaries:
+        for table, n in s.tables.items():
+            if n:
+                added[table] = added.get(table, 0) + n
+    if added:
+        return "Tables changed: " + ", ".join(f"{t} +{n:,}" for t, n in sorted(added.items())) + "."
+    accepted = sum(s.accepted for s in summaries)
+    return (
+        f"Nothing changed: the {plural(accepted, 'accepted record')} "
+        f"{'was' if accepted == 1 else 'were all'} in the case already."
+    )
 
 
 def run_ingest(

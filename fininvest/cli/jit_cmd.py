@@ -143,7 +143,9 @@ def list_cmd(case_dir: Path, fmt: str) -> None:
 
     def render(c: Console) -> None:
         if not found:
-            c.print("no JIT agreement yet (fininvest jit create CASE_DIR --id JIT-… …)")
+            c.print(
+                f"no JIT agreement yet (fininvest jit create {ws.root} --id JIT-… …)", markup=False
+            )
             return
         t = Table("id", "home", "partners", "from", "until", "purpose")
         for a in found:

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from fininvest.casefile.names import label, name_key
 from fininvest.cli.output import FORMAT_OPTION, emit
 from fininvest.cli.tables import keep_ids_whole, plain
 
@@ -30,10 +31,11 @@ def show(case_dir: Path, entity: str, fmt: str) -> None:
       fininvest show CASE_DIR NL73INGB0000008891 --format json
     """
     from fininvest.casefile.lookup import card
+    from fininvest.casefile.names import load_names
     from fininvest.workspace import open_workspace
 
     ws = open_workspace(case_dir)
-    doc = card(ws, entity)
+    doc = load_names(ws).annotate(card(ws, entity))
     ws.audit("show", {"entity": entity}, counts={"alerts": len(doc["alerts"])})
     emit(fmt, doc, lambda c: render_card(doc, c))
 
@@ -86,15 +88,16 @@ def render_card(doc: dict[str, Any], c: Console) -> None:
         c.print(f"held by {doc['holder_id']}" + (f" ({doc['name']})" if doc["name"] else ""),
                 markup=False)  # fmt: skip
     props = Table("property", "value", box=None, show_header=False)
+    named = doc.get("properties_names", {})
     for k, v in doc["properties"].items():
-        props.add_row(k, str(v))
+        props.add_row(k, label(v, named.get(v)) if isinstance(v, str) else str(v))
     c.print(props)
     for p in doc["provenance"]:
         where = f"{p['source_file']} line {p['source_line']} (record {p['record_no']}"
         plain(c, f"  source: {where}, sha256 {str(p['source_sha256'])[:12]}…)", "dim")
     sections = (
-        ("Accounts", "accounts", ("account_id", "relation", "holder_id", "holder_name",
-         "institution", "country", "opened"), ("account_id", "holder_id")),
+        ("Accounts", "accounts", ("account_id", "relation", "holder_id", "institution",
+         "country", "opened"), ("account_id", "holder_id")),
         ("Identifiers", "identifiers", ("kind", "value", "owner_id", "valid_from", "valid_to",
          "source_file", "source_line"), ("owner_id",)),
         ("Alerts (last screen)", "alerts", ("rank", "entity_id", "classification", "score",
@@ -102,8 +105,8 @@ def render_card(doc: dict[str, Any], c: Console) -> None:
         ("Chains", "chains", ("id", "roles", "jurisdictions"), ("id",)),
         ("Assets", "assets", ("asset_id", "kind", "description", "value", "currency",
          "jurisdiction"), ("asset_id",)),
-        ("Intelligence", "intelligence", ("link_id", "relation", "other_id", "other_name",
-         "place", "date_from", "grading", "handling_code"), ("link_id", "other_id")),
+        ("Intelligence", "intelligence", ("link_id", "relation", "other_id", "place", "date_from",
+         "grading", "handling_code"), ("link_id", "other_id")),
     )  # fmt: skip
     for title, key, cols, ids in sections:
         _section(c, title, doc[key], cols, ids)
@@ -117,7 +120,8 @@ def _section(
         return
     t = Table(*cols, title=title, title_justify="left")
     for r in rows:
-        t.add_row(*(_cell(r.get(k)) for k in cols))
+        t.add_row(*(label(r[k], r.get(name_key(k))) if k in ids and r.get(k) else _cell(r.get(k))
+                    for k in cols))  # fmt: skip
     c.print(keep_ids_whole(t, *ids))
 
 

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fininvest.cli.output import FORMAT_OPTION, emit
+from fininvest.cli.output import FORMAT_OPTION, emit, write_csv
 from fininvest.cli.tables import csv_format_option, plain
 
 
@@ -46,7 +46,7 @@ def quarantine(
     rejected = read_quarantine(ws, file, field)
     ws.audit("quarantine", {"file": file, "field": field}, counts={"records": rejected.height})
     if fmt == "csv":
-        sys.stdout.write(rejected.write_csv())
+        sys.stdout.write(write_csv(rejected) or "")
         return
     groups = group_reasons(rejected, examples)
     doc = {"records": rejected.height, "reasons": groups}

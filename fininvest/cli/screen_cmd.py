@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from fininvest.cli.explain_cmd import render_alert
-from fininvest.cli.output import stderr, stdout, write_csv
-from fininvest.cli.tables import csv_format_option, keep_ids_whole
+from fininvest.cli.output import emit, stderr, stdout, write_csv
+from fininvest.cli.tables import csv_format_option, keep_ids_whole, plural
 from fininvest.screening.engines.options import (
     audit_options,
     engine_line,
@@ -70,9 +69,8 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool, **engine: Any) -> 
     with stages(5) as say:
         res = screen_on(ws, progress=say, **engine)
     names = load_names(ws)
-    doc = summary(res, top)
-    for a in (*doc["alerts"], *doc["possible_victim_accounts"]):
-        a["holder_name"] = names.name(a["holder_id"])
+    res.explanations = names.name_sentences(res.explanations, "detail")
+    doc = names.annotate(summary(res, top))
     ws.audit(
         "screen",
         {"top": top, **audit_options(engine)},
@@ -85,7 +83,7 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool, **engine: Any) -> 
         },
     )
     if fmt == "json":
-        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+        emit(fmt, doc, lambda c: render_screen(doc, c))
         return
     if fmt == "csv":
         alerts = with_names(res.alerts, names)
@@ -105,7 +103,7 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool, **engine: Any) -> 
     if explain:
         shown = [a["entity_id"] for a in doc["alerts"]]
         for a in explained(ws, res.alerts, res.explanations, names, shown, evidence_limit=5):
-            render_alert(a, stdout, limit=5)
+            render_alert(names.annotate(a), stdout, limit=5)
 
 
 def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
@@ -181,7 +179,7 @@ def timing_line(doc: dict) -> str:  # type: ignore[type-arg]
         line += "; slowest indicators: " + ", ".join(f"{i} {t:.2f} s" for i, t in slowest)
     if doc.get("kernels_compiled"):
         line += (
-            f". This included compiling {doc['kernels_compiled']} numba kernels, once per "
-            "installation: later screens load them from the cache"
+            f". This included compiling {plural(doc['kernels_compiled'], 'numba kernel')}, "
+            "once per installation: later screens load them from the cache"
         )
     return line + "."

@@ -9,8 +9,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from fininvest.casefile.names import label
 from fininvest.cli.output import FORMAT_OPTION, emit
 from fininvest.cli.output import printable as escape
+from fininvest.cli.tables import keep_ids_whole
 from fininvest.jit.agreement import load_agreement, refusals_audited
 from fininvest.workspace import open_workspace
 
@@ -52,6 +54,7 @@ def share(
     counted by reason. Counts below 5 are shown as <5. A partner not in the agreement or a
     day outside its period is refused (exit 3).
     """
+    from fininvest.casefile.names import load_names
     from fininvest.jit.share import share_content
 
     ws = open_workspace(case_dir)
@@ -60,7 +63,7 @@ def share(
     with refusals_audited(ws, "share", {"jit": jit_id, "partner": partner, "preview": preview}):
         agreement.check(partner, action="share")
     content = share_content(ws, agreement, partner, chain_ids)
-    summary = content.summary
+    summary = load_names(ws).annotate(content.summary)  # our own names, shown only to us
     params = {"jit": jit_id, "partner": partner, "chains": summary["chains"], "preview": preview}
     counts = {"shared": summary["shared"], "pseudonymised": len(summary["pseudonymised"]),
               "withheld": len(summary["withheld"])}  # fmt: skip
@@ -90,8 +93,8 @@ def render_preview(s: dict[str, Any], c: Console) -> None:
         shown = s["pseudonymised"][:20]
         t = Table("out of scope", "kind", "pseudonym", title="pseudonymised")
         for p in shown:
-            t.add_row(escape(p["id"]), p["kind"], p["pseudonym"])
-        c.print(t)
+            t.add_row(escape(label(p["id"], p.get("name"))), p["kind"], p["pseudonym"])
+        c.print(keep_ids_whole(t, "out of scope", "pseudonym"))
         if len(s["pseudonymised"]) > len(shown):
             c.print(f"… and {len(s['pseudonymised']) - len(shown)} more (--format json lists all)")
     if s["withheld"]:

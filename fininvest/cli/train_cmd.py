@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from fininvest.casefile.names import Names
 from fininvest.cli.output import FORMAT_OPTION, emit, safe_cell
 from fininvest.errors import BadInput
 from fininvest.training import build_exercise, get_scenario, hand_out, load_scenarios, score
@@ -165,13 +166,18 @@ def key(scenario: str, trainee: str, secret_file: Path | None, fmt: str) -> None
     s = get_scenario(scenario)
     secret = load_secret(secret_path(secret_file), create=False)
     with build_exercise(s, trainee, secret) as ex:
-        doc = ex.key()
-        prompts = {p.question.id: p.prompt for p in ex.questions}
+        names = Names(ex.truth.names, ex.truth.holders)  # the variant's own names
+        doc = names.annotate(ex.key())  # answers_names beside the answers: still a key
+        prompts = {p.question.id: names.in_text(p.prompt) for p in ex.questions}
 
     def render(c: Console) -> None:
         for qid, value in doc["answers"].items():
             c.print(f"{qid}: {prompts[qid]}", markup=False)
-            shown = ", ".join(value) if isinstance(value, list) else f"{value:,.2f}"
+            shown = (
+                ", ".join(names.label(v) for v in value)
+                if isinstance(value, list)
+                else f"{value:,.2f}"
+            )
             c.print(f"  {shown}", markup=False, highlight=False)
 
     emit(fmt, doc, render)

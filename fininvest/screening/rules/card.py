@@ -401,7 +401,7 @@ def after_hours_venue_card(ctx: Context) -> list[Hit]:
             pl.len().alias("n"),
             pl.col("night").sum().alias("at_night"),
             pl.col("merchant_name").first(),
-            pl.col("txn_id").filter(pl.col("night")).sort().head(50).alias("evidence"),
+            pl.col("txn_id").filter(pl.col("night")).sort().alias("evidence"),
         )
         .filter(
             (pl.col("n") >= p["min_payments"])
