@@ -24,11 +24,17 @@ from fininvest.screening.graph_kernels import (
     source_legs,
 )
 from fininvest.screening.graph_kernels import scatter_gather as scatter_gather_pairs
+from fininvest.screening.peers import one_off_events
 
 
-@rule("short_cycle", shares=("transfer_graph",))
+@rule("short_cycle", shares=("transfer_graph", "counterparty_codes"))
 def short_cycle(ctx: Context) -> list[Hit]:
-    """Money that leaves an account and comes back through others within the window."""
+    """Money that leaves an account and comes back through others within the window.
+
+    Judged against the accounts' own history: a cycle whose every leg is a regular relation
+    of its payer (two accounts that pay each other back and forth all through the case) is
+    their normal exchange and does not fire; ``Hit.unusual`` counts the legs between accounts
+    that deal with each other only within the window (:func:`..peers.one_off_events`)."""
     p = ctx.params["short_cycle"]
     ev = ctx.ev
     g = ev.transfer_graph()
@@ -40,8 +46,17 @@ def short_cycle(ctx: Context) -> list[Hit]:
         MAX_CYCLE_STEPS,
     )
     hits = []
-    for s in np.flatnonzero(found):
+    fired = np.flatnonzero(found)
+    one_off = (
+        one_off_events(ev.offsets, ev.ts, ev.local_counterparty()[0], int(p["window_days"] * DAY))
+        if fired.shape[0]
+        else np.zeros(0, np.bool_)
+    )
+    for s in fired:
         edges = path[s][path[s] >= 0]
+        new_legs = int(one_off[g.events[edges]].sum())
+        if not new_legs:  # every leg a regular relation of its payer: their normal exchange
+            continue
         route = [ev.accounts[s]] + [ev.accounts[t] for t in g.targets[edges]]
         hits.append(
             Hit(
@@ -53,6 +68,8 @@ def short_cycle(ctx: Context) -> list[Hit]:
                 EventRefs(g.events[edges]),
                 f"money went round {' → '.join(route)} in {len(edges)} transfers "
                 f"within {p['window_days']:g} days",
+                # how unusual: legs between accounts that deal with each other only then
+                unusual=float(new_legs),
             )
         )
     return hits
