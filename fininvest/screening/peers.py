@@ -205,11 +205,11 @@ def peer_fan_rule(
     kept = [h for h in hits if h.observed >= thr[h.account]]
     for h in kept:
         h.threshold = float(thr[h.account])
-        if h.threshold != minimum:
-            h.detail = h.detail.split(" (thresholds")[0] + (
-                f" (threshold {h.threshold:g}: where {names[seg[h.account]]} accounts become "
-                "outliers)"
-            )
+        h.detail = h.detail.split(" (thresholds")[0] + (
+            f" (threshold {h.threshold:g}: where {names[seg[h.account]]} accounts become outliers)"
+            if h.threshold != minimum
+            else f" (threshold {h.threshold:g})"
+        )
     # bursts of one-off counterparties, judged against the segment
     burst = flag & one_off_events(ev.offsets, ev.ts, local, w)
     novel, novel_at = window_distinct_max(ev.offsets, ev.ts, burst, local, max(n_local, 1), w)

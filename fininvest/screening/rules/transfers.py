@@ -24,6 +24,7 @@ from fininvest.screening.graph_kernels import (
     source_legs,
 )
 from fininvest.screening.graph_kernels import scatter_gather as scatter_gather_pairs
+from fininvest.screening.kernels import window_distinct_max
 from fininvest.screening.peers import one_off_events
 
 
@@ -122,7 +123,13 @@ def scatter_gather(ctx: Context) -> list[Hit]:
 
 @rule("gather_scatter", shares=("counterparty_codes",))
 def gather_scatter(ctx: Context) -> list[Hit]:
-    """Many senders into one account, which then pays many payees within the window."""
+    """Many senders into one account, which then pays many payees within the window.
+
+    Judged against the account's own history: on at least one side, ``min_in`` senders or
+    ``min_out`` payees must be one-off relations (dealt with only within the window over the
+    whole case, :func:`..peers.one_off_events`); an account whose regular senders and payees
+    (wages in, rent and bills out) fill the window is doing what it always does.
+    ``Hit.unusual`` counts those one-off counterparties."""
     p = ctx.params["gather_scatter"]
     ev = ctx.ev
     w = int(p["window_days"] * DAY)
@@ -131,10 +138,22 @@ def gather_scatter(ctx: Context) -> list[Hit]:
     best, at = ev.partners(w)  # distinct senders and payees in one pass
     senders, payees, at_in, at_out = best[:, 0], best[:, 1], at[:, 0], at[:, 1]
     hits = []
-    for a in np.flatnonzero((senders >= p["min_in"]) & (payees >= p["min_out"])):
+    fired = np.flatnonzero((senders >= p["min_in"]) & (payees >= p["min_out"]))
+    if fired.shape[0]:
+        local, n_local = ev.local_counterparty()
+        one_off = one_off_events(ev.offsets, ev.ts, local, w)
+        new_in, _ = window_distinct_max(
+            ev.offsets, ev.ts, inflow & one_off, local, max(n_local, 1), w
+        )
+        new_out, _ = window_distinct_max(
+            ev.offsets, ev.ts, outflow & one_off, local, max(n_local, 1), w
+        )
+    for a in fired:
         gap = ev.ts[at_out[a]] - ev.ts[at_in[a]]
         if not 0 <= gap <= w:  # the paying out must follow the gathering
             continue
+        if new_in[a] < p["min_in"] and new_out[a] < p["min_out"]:
+            continue  # its regular counterparties: what the account always does
         refs = _window_evidence(ev, int(a), int(at_in[a]), inflow, w) + _window_evidence(
             ev, int(a), int(at_out[a]), outflow, w
         )
@@ -147,7 +166,9 @@ def gather_scatter(ctx: Context) -> list[Hit]:
                 f"{p['window_days']:g} days",
                 refs,
                 f"{senders[a]} senders gathered, then {payees[a]} payees paid, "
-                f"within {p['window_days']:g} days",
+                f"within {p['window_days']:g} days ({new_in[a]} senders and {new_out[a]} "
+                "payees it deals with only within such a window)",
+                unusual=float(new_in[a] + new_out[a]),
             )
         )
     return hits
