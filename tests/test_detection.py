@@ -12,7 +12,7 @@ import pytest
 
 from fininvest.ingest import ingest_files
 from fininvest.screening.peers import fence, one_off_events, robust_z
-from fininvest.screening.run import screen
+from fininvest.screening.run import screen, summary
 from fininvest.screening.segments import infrastructure_segments
 from fininvest.typology_check import (
     CORE,
@@ -134,6 +134,8 @@ def test_a_hub_is_infrastructure_by_its_shape_and_says_why(hub_case) -> None:  #
         (pl.col("entity_id") == "1:TAXHUB") & (pl.col("indicator") == "fan_in")
     )["detail"].to_list()
     assert said and "treated as infrastructure" in said[0]
+    listed = summary(res, 5)["infrastructure_accounts"]  # screen --format json
+    assert [a["entity_id"] for a in listed] == ["1:TAXHUB"]
 
 
 def test_a_small_burst_of_new_senders_is_found(hub_case) -> None:  # type: ignore[no-untyped-def]

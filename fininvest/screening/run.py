@@ -203,6 +203,15 @@ def summary(res: ScreenResult, top: int) -> dict[str, Any]:
         "possible_victim_accounts": victims.select(
             "rank", "entity_id", "holder_id", "indicators"
         ).to_dicts(),
+        # accounts treated as infrastructure whose only findings were set aside
+        # (docs/detection.md); their reasons are also in results/infrastructure.parquet
+        "infrastructure_accounts": res.alerts.filter(pl.col("classification") == "infrastructure")
+        .select(
+            "entity_id",
+            "holder_id",
+            *(["infrastructure"] if "infrastructure" in res.alerts.columns else []),
+        )
+        .to_dicts(),
         "indicator_status": res.status,
         "seconds": {phase: round(t, 3) for phase, t in res.seconds.items()},
         "kernels_compiled": res.compiled,
