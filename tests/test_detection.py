@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from fininvest.ingest import ingest_files
-from fininvest.screening.peers import fence, one_off_events, robust_z
+from fininvest.screening.kernels import one_off_events
+from fininvest.screening.peers import fence, robust_z
 from fininvest.screening.run import screen, summary
 from fininvest.screening.segments import infrastructure_segments
 from fininvest.typology_check import (

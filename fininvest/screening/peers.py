@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from numba import njit, prange
 
 from fininvest.screening.engine import DAY, Context, Hit, distinct_count_rule
-from fininvest.screening.kernels import window_distinct_max
 
 #: the fewest accounts a segment needs to be a peer group (the same minimum as the
 #: ``low_payroll_business`` peer quantile); smaller segments fall back to the holder kind
@@ -28,43 +26,6 @@ MAD_SCALE = 0.6745
 #: when half or more of a segment has one value the MAD is 0; Iglewicz & Hoaglin then scale
 #: the mean absolute deviation by 1.253314 (√(π/2))
 MEAN_AD_SCALE = 1.253314
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def one_off_events(
-    offsets: np.ndarray, ts: np.ndarray, local: np.ndarray, window: int
-) -> np.ndarray:  # pragma: no cover - compiled
-    """Per event, whether its counterparty deals with the account only within ``window``
-    seconds over the whole case (first to last transfer, either direction): a one-off
-    relation, not one of the account's regular counterparties (wages, rent, customers who come
-    back). The account's own history is the baseline.
-
-    ``local``: counterparties renumbered within each account, 0, 1, … (−1 none), as
-    :meth:`Events.local_counterparty` gives them. Complexity: O(events), two passes per
-    account with scratch arrays of its distinct counterparties.
-    """
-    out = np.zeros(ts.shape[0], np.bool_)
-    for a in prange(offsets.shape[0] - 1):
-        lo, hi = offsets[a], offsets[a + 1]
-        k = 0
-        for i in range(lo, hi):
-            if local[i] + 1 > k:
-                k = local[i] + 1
-        if k == 0:
-            continue
-        first = np.full(k, -1, np.int64)
-        last = np.zeros(k, np.int64)
-        for i in range(lo, hi):
-            c = local[i]
-            if c >= 0:
-                if first[c] < 0:
-                    first[c] = ts[i]
-                last[c] = ts[i]
-        for i in range(lo, hi):
-            c = local[i]
-            if c >= 0 and last[c] - first[c] <= window:
-                out[i] = True
-    return out
 
 
 def robust_z(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -211,8 +172,9 @@ def peer_fan_rule(
             else f" (threshold {h.threshold:g})"
         )
     # bursts of one-off counterparties, judged against the segment
-    burst = flag & one_off_events(ev.offsets, ev.ts, local, w)
-    novel, novel_at = window_distinct_max(ev.offsets, ev.ts, burst, local, max(n_local, 1), w)
+    burst = flag & ev.one_off(w)
+    new, new_at = ev.new_partners(w)
+    novel, novel_at = new[:, side], new_at[:, side]
     nthr, zs = peer_thresholds(seg, names, novel, floor, z)
     for h in kept:
         h.unusual = float(zs[h.account])

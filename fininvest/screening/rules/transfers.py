@@ -24,8 +24,6 @@ from fininvest.screening.graph_kernels import (
     source_legs,
 )
 from fininvest.screening.graph_kernels import scatter_gather as scatter_gather_pairs
-from fininvest.screening.kernels import window_distinct_max
-from fininvest.screening.peers import one_off_events
 
 
 @rule("short_cycle", shares=("transfer_graph", "counterparty_codes"))
@@ -35,7 +33,7 @@ def short_cycle(ctx: Context) -> list[Hit]:
     Judged against the accounts' own history: a cycle whose every leg is a regular relation
     of its payer (two accounts that pay each other back and forth all through the case) is
     their normal exchange and does not fire; ``Hit.unusual`` counts the legs between accounts
-    that deal with each other only within the window (:func:`..peers.one_off_events`)."""
+    that deal with each other only within the window (:meth:`Events.one_off`)."""
     p = ctx.params["short_cycle"]
     ev = ctx.ev
     g = ev.transfer_graph()
@@ -48,11 +46,7 @@ def short_cycle(ctx: Context) -> list[Hit]:
     )
     hits = []
     fired = np.flatnonzero(found)
-    one_off = (
-        one_off_events(ev.offsets, ev.ts, ev.local_counterparty()[0], int(p["window_days"] * DAY))
-        if fired.shape[0]
-        else np.zeros(0, np.bool_)
-    )
+    one_off = ev.one_off(int(p["window_days"] * DAY)) if fired.shape[0] else np.zeros(0, np.bool_)
     for s in fired:
         edges = path[s][path[s] >= 0]
         new_legs = int(one_off[g.events[edges]].sum())
@@ -127,7 +121,7 @@ def gather_scatter(ctx: Context) -> list[Hit]:
 
     Judged against the account's own history: on at least one side, ``min_in`` senders or
     ``min_out`` payees must be one-off relations (dealt with only within the window over the
-    whole case, :func:`..peers.one_off_events`); an account whose regular senders and payees
+    whole case, :meth:`Events.one_off`); an account whose regular senders and payees
     (wages in, rent and bills out) fill the window is doing what it always does.
     ``Hit.unusual`` counts those one-off counterparties."""
     p = ctx.params["gather_scatter"]
@@ -140,14 +134,8 @@ def gather_scatter(ctx: Context) -> list[Hit]:
     hits = []
     fired = np.flatnonzero((senders >= p["min_in"]) & (payees >= p["min_out"]))
     if fired.shape[0]:
-        local, n_local = ev.local_counterparty()
-        one_off = one_off_events(ev.offsets, ev.ts, local, w)
-        new_in, _ = window_distinct_max(
-            ev.offsets, ev.ts, inflow & one_off, local, max(n_local, 1), w
-        )
-        new_out, _ = window_distinct_max(
-            ev.offsets, ev.ts, outflow & one_off, local, max(n_local, 1), w
-        )
+        new, _ = ev.new_partners(w)  # one-off senders and payees, in one pass
+        new_in, new_out = new[:, 0], new[:, 1]
     for a in fired:
         gap = ev.ts[at_out[a]] - ev.ts[at_in[a]]
         if not 0 <= gap <= w:  # the paying out must follow the gathering
