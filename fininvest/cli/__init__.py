@@ -74,6 +74,9 @@ COMMANDS: dict[str, Entry] = {
                     "minute)."),
     "evaluate": Entry("fininvest.cli.evaluate_cmd:evaluate",
                       "Measure the last screening against a synthetic case's ground truth."),
+    "typology-check": Entry("fininvest.cli.typology_check_cmd:typology_check",
+                            "Transfer-only check of the AML typologies: main-account recall@k "
+                            "per typology."),
     "graph": Entry("fininvest.cli.graph_cmd:graph",
                    "The embedded graph store (FalkorDB on a password-protected unix socket in "
                    "the case)."),

@@ -80,13 +80,15 @@ def render_alert(a: dict[str, Any], c: Console, *, show_all: bool = False, limit
     """One alert: its header line, then each explanation and its evidence."""
     holder = a.get("holder_id")
     held = f" held by {holder}" + (f" ({a['holder_name']})" if a.get("holder_name") else "")
-    kind = "possible victim" if a["classification"] == "possible_victim" else "suspect"
+    kind = {"possible_victim": "possible victim"}.get(a["classification"], a["classification"])
     c.print(
         f"\n{a['entity_id']}{held if holder else ''} · {kind} #{a['rank']} · "
         f"score {a['score']:.2f} · families: {', '.join(a['families'])}",
         markup=False,
         style="bold",
     )
+    if a.get("infrastructure"):  # structure findings set aside (docs/detection.md)
+        c.print(f"treated as infrastructure: {a['infrastructure']}", markup=False)
     seen: dict[str, int] = {}
     for e in a["explanations"]:
         seen[e["indicator"]] = seen.get(e["indicator"], 0) + 1

@@ -146,6 +146,13 @@ def render_screen(doc: dict, c: Console) -> None:  # type: ignore[type-arg]
         c.print(keep_ids_whole(v, "account", "holder"))
     else:
         c.print("No possible victim account.")
+    if infra := doc.get("infrastructure_accounts"):
+        c.print(
+            f"{len(infra)} account(s) treated as infrastructure, their fan-in, fan-out and "
+            "scatter/gather findings set aside (why: fininvest explain CASE_DIR ACCOUNT; "
+            "results/infrastructure.parquet)",
+            markup=False,
+        )
     not_run = {k: v for k, v in doc["indicator_status"].items() if not v.startswith("evaluated")}
     c.print(
         f"{len(doc['indicator_status']) - len(not_run)} indicators evaluated; {len(not_run)} not:",

@@ -33,7 +33,8 @@ FAMILIES = {
 LEVELS = ("account", "pair", "merchant", "graph")
 SIGNALS = ("suspect", "victim", "both")
 UNITS = ("days", "hours", "hour", "months", "count", "share", "share of threshold", "amount",
-         "quantile", "multiple", "hops", "MCC list", "country list", "account list")  # fmt: skip
+         "quantile", "multiple", "hops", "MCC list", "country list", "account list",
+         "z-score")  # fmt: skip
 BASES = ("source", "proposed")
 READ = ("primary", "secondary")
 TOP_KEYS = {"id", "title", "families", "level", "signals", "weight", "description", "fields",

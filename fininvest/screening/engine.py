@@ -85,6 +85,9 @@ class Hit:
     entity: str | None = None
     entity_kind: str = "account"
     evidence_total: int = -1
+    #: how unusual the finding is for the account's peers (a modified z-score), for the
+    #: indicators judged against a peer group (:mod:`fininvest.screening.peers`); 0 otherwise
+    unusual: float = 0.0
 
 
 @dataclass

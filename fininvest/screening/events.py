@@ -19,6 +19,7 @@ from fininvest.screening.graph_kernels import transfer_csr
 from fininvest.screening.kernels import (
     fifo_pass_through,
     local_codes,
+    one_off_events,
     transfer_sides,
     window_distinct_max_sides,
 )
@@ -327,6 +328,29 @@ class Events:
             return window_distinct_max_sides(self.offsets, self.ts, side, cp, n_cp, window)
 
         made: tuple[np.ndarray, np.ndarray] = self._once(("partners", window), make)
+        return made
+
+    def one_off(self, window: int) -> np.ndarray:
+        """Per event, whether its counterparty deals with the account only within ``window``
+        seconds over the whole case (:func:`~fininvest.screening.kernels.one_off_events`):
+        the account's own history, which the peer-judged rules read (kept per window)."""
+        made: np.ndarray = self._once(
+            ("one_off", window),
+            lambda: one_off_events(self.offsets, self.ts, self.local_counterparty()[0], window),
+        )
+        return made
+
+    def new_partners(self, window: int) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`partners`, counting only one-off counterparties (:meth:`one_off`): the
+        most distinct new senders (column 0) and payees (column 1) in any ``window``."""
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            side = transfer_sides(self.counterparty, self.outflow)
+            side[~self.one_off(window)] = -1
+            cp, n_cp = self.local_counterparty()
+            return window_distinct_max_sides(self.offsets, self.ts, side, cp, n_cp, window)
+
+        made: tuple[np.ndarray, np.ndarray] = self._once(("new_partners", window), make)
         return made
 
     def passed_on(self, max_age: int) -> tuple[np.ndarray, np.ndarray]:

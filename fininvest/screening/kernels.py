@@ -489,3 +489,41 @@ def local_codes(
                 local[i] = code[c]
             most[part] = max(most[part], k)
     return local, int(max(most[0], most[1]))
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def one_off_events(
+    offsets: np.ndarray, ts: np.ndarray, local: np.ndarray, window: int
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Per event, whether its counterparty deals with the account only within ``window``
+    seconds over the whole case (first to last transfer, either direction): a one-off
+    relation, not one of the account's regular counterparties (wages, rent, customers who come
+    back). The account's own history is the baseline.
+
+    ``local``: counterparties renumbered within each account, 0, 1, … (−1 none), as
+    :meth:`~fininvest.screening.events.Events.local_counterparty` gives them.
+    Complexity: O(events), two passes per account with scratch arrays of its distinct
+    counterparties.
+    """
+    out = np.zeros(ts.shape[0], np.bool_)
+    for a in prange(offsets.shape[0] - 1):
+        lo, hi = offsets[a], offsets[a + 1]
+        k = 0
+        for i in range(lo, hi):
+            if local[i] + 1 > k:
+                k = local[i] + 1
+        if k == 0:
+            continue
+        first = np.full(k, -1, np.int64)
+        last = np.zeros(k, np.int64)
+        for i in range(lo, hi):
+            c = local[i]
+            if c >= 0:
+                if first[c] < 0:
+                    first[c] = ts[i]
+                last[c] = ts[i]
+        for i in range(lo, hi):
+            c = local[i]
+            if c >= 0 and last[c] - first[c] <= window:
+                out[i] = True
+    return out

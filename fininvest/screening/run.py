@@ -17,7 +17,9 @@ from fininvest.errors import WorkspaceError
 from fininvest.indicators.catalogue import effective_parameters, load_catalogue
 from fininvest.screening.engine import Context, evaluate
 from fininvest.screening.events import load_events
+from fininvest.screening.peers import rank_by_unusualness, unusualness
 from fininvest.screening.scoring import build_alerts
+from fininvest.screening.segments import explain_set_aside, infrastructure_table, set_aside
 from fininvest.workspace import Workspace
 
 #: the phases of a screen, in order, as :attr:`ScreenResult.seconds` names them
@@ -147,6 +149,9 @@ def _screen(ws: Workspace, say: Callable[[str], None]) -> ScreenResult:
     say(f"indicators: {len(catalogue)} in the catalogue, two at a time")
     with _timed(seconds, "indicators"):
         hits, status = evaluate(ctx, catalogue, tables)
+        # infrastructure (acquirers, tax offices, payroll bureaus, hubs) is not a suspect of
+        # fan-in, fan-out, scatter-gather or gather-scatter: those hits are set aside
+        hits, aside, infra = set_aside(ctx, hits)
     holders: dict[str, str] = (
         dict(kyc["accounts"].select("account_id", "holder_id").iter_rows())
         if "accounts" in kyc
@@ -159,9 +164,16 @@ def _screen(ws: Workspace, say: Callable[[str], None]) -> ScreenResult:
     say("alerts: scores, classification and explanations")
     with _timed(seconds, "alerts"):
         alerts, explanations = build_alerts(hits, catalogue, accounts, holders)
+        alerts, explanations = explain_set_aside(
+            alerts, explanations, aside, infra, catalogue, accounts, holders
+        )
+        alerts = rank_by_unusualness(alerts, unusualness(hits, accounts))
     say("write: results/alerts.parquet and explanations.parquet")
     with _timed(seconds, "write"):
         write_results(ws, alerts, explanations)
+        infrastructure_table(infra, accounts, aside).write_parquet(
+            ws.path("results", "infrastructure.parquet")
+        )
     return ScreenResult(alerts, explanations, status, n_events, seconds, by_indicator)
 
 
@@ -191,6 +203,15 @@ def summary(res: ScreenResult, top: int) -> dict[str, Any]:
         "possible_victim_accounts": victims.select(
             "rank", "entity_id", "holder_id", "indicators"
         ).to_dicts(),
+        # accounts treated as infrastructure whose only findings were set aside
+        # (docs/detection.md); their reasons are also in results/infrastructure.parquet
+        "infrastructure_accounts": res.alerts.filter(pl.col("classification") == "infrastructure")
+        .select(
+            "entity_id",
+            "holder_id",
+            *(["infrastructure"] if "infrastructure" in res.alerts.columns else []),
+        )
+        .to_dicts(),
         "indicator_status": res.status,
         "seconds": {phase: round(t, 3) for phase, t in res.seconds.items()},
         "kernels_compiled": res.compiled,

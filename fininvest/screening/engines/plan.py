@@ -86,7 +86,7 @@ HIT_SCHEMA = pa.schema(
 #: rules whose whole input is one account's own events (and KYC): run on the partitions
 PER_ACCOUNT = (
     "ad_micropayments", "begging_cash_aggregation", "business_sustenance", "cash_no_ach",
-    "fan_in", "fan_out", "forced_criminality_mule", "funnel_account", "gather_scatter",
+    "forced_criminality_mule", "funnel_account",
     "geo_mobility", "giftcard_round_sums", "id_threshold_avoidance", "local_transport_burst",
     "luxury_integration", "male_p2p_fan_in", "payouts_to_workers", "pooled_wages",
     "prepaid_access_use", "prepaid_phone_topups", "provisioning_food", "rapid_pass_through",
@@ -102,6 +102,9 @@ WINDOWED = (
 )  # fmt: skip
 #: rules over the whole case: the driver runs them after the partitions
 WHOLE_CASE = (
+    # fan-in, fan-out and gather-scatter compare an account with its segment's peers
+    # (fininvest.screening.peers): statistics over the whole case, not one partition
+    "fan_in", "fan_out", "gather_scatter",
     "ad_identifier_match", "after_hours_venue_card", "crypto_illicit_services",
     "front_business", "lodging_deposit_colocation", "low_payroll_business",
     "offhours_cash_business", "recruitment_fee_payments", "scatter_gather",

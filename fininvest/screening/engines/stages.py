@@ -23,7 +23,7 @@ import polars as pl
 
 from fininvest.errors import WorkspaceError
 from fininvest.indicators.catalogue import effective_parameters, load_catalogue
-from fininvest.screening.engine import Hit
+from fininvest.screening.engine import Context, Hit
 from fininvest.screening.engines import Engine
 from fininvest.screening.engines.plan import (
     EVENT_SCHEMA,
@@ -39,8 +39,10 @@ from fininvest.screening.engines.plan import (
     run_rules,
     screen_partition,
 )
+from fininvest.screening.peers import rank_by_unusualness, unusualness
 from fininvest.screening.run import ScreenResult, config_thresholds, write_results
 from fininvest.screening.scoring import build_alerts
+from fininvest.screening.segments import Infrastructure, explain_set_aside, set_aside
 from fininvest.workspace import Workspace
 
 #: events above which an account is split into time buckets (its windowed rules); its
@@ -159,14 +161,14 @@ def screen_money(
     t1 = time.perf_counter()
     status_rows = found.filter(pl.col("entity_kind") == "status")
     rows = merge_buckets(found.filter(pl.col("entity_kind") != "status"))
-    driver_hits, driver_status, subgraph = _driver_stage(
+    driver_hits, driver_status, subgraph, aside, reasons = _driver_stage(
         engine, money, plain, rows, plan, kyc, catalogue, scope, hops, n_accounts
     )
     hits = _hits(rows) + driver_hits
-    status = _status(catalogue, status_rows, driver_status, hits)
-    names = sorted({h.entity for h in hits if h.entity is not None})
+    status = _status(catalogue, status_rows, driver_status, hits + aside)
+    names = sorted({h.entity for h in hits + aside if h.entity is not None})
     code = {n: i for i, n in enumerate(names)}
-    for h in hits:
+    for h in hits + aside:
         if h.entity_kind == "account":
             h.account, h.entity = code[str(h.entity)], None
     holders: dict[str, str] = (
@@ -175,6 +177,11 @@ def screen_money(
         else {}
     )
     alerts, explanations = build_alerts(hits, catalogue, names, holders)
+    infra = Infrastructure({code[n]: r for n, r in reasons.items() if n in code})
+    alerts, explanations = explain_set_aside(
+        alerts, explanations, aside, infra, catalogue, names, holders
+    )
+    alerts = rank_by_unusualness(alerts, unusualness(hits, names))
     seconds["driver"] = time.perf_counter() - t1
     info = {
         "engine": engine.name,
@@ -229,9 +236,10 @@ def _driver_stage(
     scope: str,
     hops: int,
     n_accounts: int,
-) -> tuple[list[Hit], dict[str, str], int | None]:
+) -> tuple[list[Hit], dict[str, str], int | None, list[Hit], dict[str, tuple[str, str]]]:
     """Stage 2: the rules over the whole case, and the busy accounts' other per-account
-    rules, in the driver."""
+    rules, in the driver; then the structure hits on infrastructure set aside (returned
+    apart, with each such account's segment and reason)."""
     flagged = set(rows.filter(pl.col("entity_kind") == "account")["entity_id"].to_list())
     extra: list[str] = []
     note = ""
@@ -276,14 +284,17 @@ def _driver_stage(
         for h in hits
         if h.indicator in WHOLE_CASE or (h.entity is None and h.account in code_busy)
     ]
-    for h in kept:
+    # infrastructure is set aside as the local screen does (fininvest.screening.segments)
+    kept, aside, infra = set_aside(Context(ev, plan.params, kyc), kept)
+    reasons = {ev.accounts[a]: r for a, r in infra.accounts.items()}
+    for h in kept + aside:
         if h.entity is None:
             h.entity = ev.accounts[h.account]
     status = {
         i: (s + note if i in WHOLE_CASE and s.startswith("evaluated") else s)
         for i, s in status.items()
     }
-    return kept, status, n_accounts if accounts is None else len(accounts)
+    return kept, status, n_accounts if accounts is None else len(accounts), aside, reasons
 
 
 def _status(

@@ -24,6 +24,7 @@ from fininvest.screening.engine import (
     rule,
 )
 from fininvest.screening.kernels import outflow_after, window_distinct_max
+from fininvest.screening.peers import peer_fan_rule
 
 
 @rule("third_party_cash_multi_loc")
@@ -119,42 +120,16 @@ def funnel_account(ctx: Context) -> list[Hit]:
 
 @rule("fan_in", shares=("counterparty_codes",))
 def fan_in(ctx: Context) -> list[Hit]:
-    p = ctx.params["fan_in"]
-    ev = ctx.ev
-    flag = (~ev.outflow) & (ev.counterparty >= 0)
-    best, at = ev.partners(int(p["window_days"] * DAY))
-    return distinct_count_rule(
-        ctx,
-        "fan_in",
-        flag,
-        *ev.local_counterparty(),
-        p["window_days"],
-        p["min_senders"],
-        p["min_senders"],
-        "incoming transfers",
-        "senders",
-        known=(best[:, 0], at[:, 0]),
-    )
+    """Many distinct senders in one window, for the account's peers (:mod:`..peers`)."""
+    minimum = ctx.params["fan_in"]["min_senders"]
+    return peer_fan_rule(ctx, "fan_in", 0, minimum, "incoming transfers", "senders")
 
 
 @rule("fan_out", shares=("counterparty_codes",))
 def fan_out(ctx: Context) -> list[Hit]:
-    p = ctx.params["fan_out"]
-    ev = ctx.ev
-    flag = ev.outflow & (ev.counterparty >= 0)
-    best, at = ev.partners(int(p["window_days"] * DAY))
-    return distinct_count_rule(
-        ctx,
-        "fan_out",
-        flag,
-        *ev.local_counterparty(),
-        p["window_days"],
-        p["min_payees"],
-        p["min_payees"],
-        "outgoing transfers",
-        "payees",
-        known=(best[:, 1], at[:, 1]),
-    )
+    """Many distinct payees in one window, for the account's peers (:mod:`..peers`)."""
+    minimum = ctx.params["fan_out"]["min_payees"]
+    return peer_fan_rule(ctx, "fan_out", 1, minimum, "outgoing transfers", "payees")
 
 
 @rule("pooled_wages")

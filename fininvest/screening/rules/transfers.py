@@ -26,9 +26,14 @@ from fininvest.screening.graph_kernels import (
 from fininvest.screening.graph_kernels import scatter_gather as scatter_gather_pairs
 
 
-@rule("short_cycle", shares=("transfer_graph",))
+@rule("short_cycle", shares=("transfer_graph", "counterparty_codes"))
 def short_cycle(ctx: Context) -> list[Hit]:
-    """Money that leaves an account and comes back through others within the window."""
+    """Money that leaves an account and comes back through others within the window.
+
+    Judged against the accounts' own history: a cycle whose every leg is a regular relation
+    of its payer (two accounts that pay each other back and forth all through the case) is
+    their normal exchange and does not fire; ``Hit.unusual`` counts the legs between accounts
+    that deal with each other only within the window (:meth:`Events.one_off`)."""
     p = ctx.params["short_cycle"]
     ev = ctx.ev
     g = ev.transfer_graph()
@@ -40,8 +45,13 @@ def short_cycle(ctx: Context) -> list[Hit]:
         MAX_CYCLE_STEPS,
     )
     hits = []
-    for s in np.flatnonzero(found):
+    fired = np.flatnonzero(found)
+    one_off = ev.one_off(int(p["window_days"] * DAY)) if fired.shape[0] else np.zeros(0, np.bool_)
+    for s in fired:
         edges = path[s][path[s] >= 0]
+        new_legs = int(one_off[g.events[edges]].sum())
+        if not new_legs:  # every leg a regular relation of its payer: their normal exchange
+            continue
         route = [ev.accounts[s]] + [ev.accounts[t] for t in g.targets[edges]]
         hits.append(
             Hit(
@@ -53,6 +63,8 @@ def short_cycle(ctx: Context) -> list[Hit]:
                 EventRefs(g.events[edges]),
                 f"money went round {' → '.join(route)} in {len(edges)} transfers "
                 f"within {p['window_days']:g} days",
+                # how unusual: legs between accounts that deal with each other only then
+                unusual=float(new_legs),
             )
         )
     return hits
@@ -105,7 +117,13 @@ def scatter_gather(ctx: Context) -> list[Hit]:
 
 @rule("gather_scatter", shares=("counterparty_codes",))
 def gather_scatter(ctx: Context) -> list[Hit]:
-    """Many senders into one account, which then pays many payees within the window."""
+    """Many senders into one account, which then pays many payees within the window.
+
+    Judged against the account's own history: on at least one side, ``min_in`` senders or
+    ``min_out`` payees must be one-off relations (dealt with only within the window over the
+    whole case, :meth:`Events.one_off`); an account whose regular senders and payees
+    (wages in, rent and bills out) fill the window is doing what it always does.
+    ``Hit.unusual`` counts those one-off counterparties."""
     p = ctx.params["gather_scatter"]
     ev = ctx.ev
     w = int(p["window_days"] * DAY)
@@ -114,10 +132,16 @@ def gather_scatter(ctx: Context) -> list[Hit]:
     best, at = ev.partners(w)  # distinct senders and payees in one pass
     senders, payees, at_in, at_out = best[:, 0], best[:, 1], at[:, 0], at[:, 1]
     hits = []
-    for a in np.flatnonzero((senders >= p["min_in"]) & (payees >= p["min_out"])):
+    fired = np.flatnonzero((senders >= p["min_in"]) & (payees >= p["min_out"]))
+    if fired.shape[0]:
+        new, _ = ev.new_partners(w)  # one-off senders and payees, in one pass
+        new_in, new_out = new[:, 0], new[:, 1]
+    for a in fired:
         gap = ev.ts[at_out[a]] - ev.ts[at_in[a]]
         if not 0 <= gap <= w:  # the paying out must follow the gathering
             continue
+        if new_in[a] < p["min_in"] and new_out[a] < p["min_out"]:
+            continue  # its regular counterparties: what the account always does
         refs = _window_evidence(ev, int(a), int(at_in[a]), inflow, w) + _window_evidence(
             ev, int(a), int(at_out[a]), outflow, w
         )
@@ -130,7 +154,9 @@ def gather_scatter(ctx: Context) -> list[Hit]:
                 f"{p['window_days']:g} days",
                 refs,
                 f"{senders[a]} senders gathered, then {payees[a]} payees paid, "
-                f"within {p['window_days']:g} days",
+                f"within {p['window_days']:g} days ({new_in[a]} senders and {new_out[a]} "
+                "payees it deals with only within such a window)",
+                unusual=float(new_in[a] + new_out[a]),
             )
         )
     return hits
