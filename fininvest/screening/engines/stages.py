@@ -39,6 +39,7 @@ from fininvest.screening.engines.plan import (
     run_rules,
     screen_partition,
 )
+from fininvest.screening.roles import add_control, money_from_engine
 from fininvest.screening.run import ScreenResult, config_thresholds, write_results
 from fininvest.screening.scoring import build_alerts
 from fininvest.workspace import Workspace
@@ -174,6 +175,8 @@ def screen_money(
         if "accounts" in kyc
         else {}
     )
+    touching = partial(engine.touching, money)  # the controllers of possible victims
+    add_control(hits, catalogue, names, kyc, money_from_engine(touching), params, status)
     alerts, explanations = build_alerts(hits, catalogue, names, holders)
     seconds["driver"] = time.perf_counter() - t1
     info = {
