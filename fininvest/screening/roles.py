@@ -110,14 +110,14 @@ def money_from_events(ev: Events) -> MoneyOf:
         idx = idx[ev.counterparty[idx] >= 0]
         out = ev.outflow[idx]
         own, other = ev.account[idx], ev.counterparty[idx]
-        names = pl.Series(ev.accounts, dtype=pl.String)
+        name = ev.accounts
         return (
             pl.DataFrame(
                 {
                     "ref": ev.text_at("ref", idx).cast(pl.String),
                     "ts": ev.ts[idx].astype(np.int64),
-                    "payer": names.gather(np.where(out, own, other)),
-                    "payee": names.gather(np.where(out, other, own)),
+                    "payer": [name[i] for i in np.where(out, own, other).tolist()],
+                    "payee": [name[i] for i in np.where(out, other, own).tolist()],
                     "amount": ev.amount[idx].astype(np.float64),
                     "channel": ev.text_at("channel", idx).cast(pl.String),
                 }
