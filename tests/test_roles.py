@@ -210,3 +210,22 @@ def test_equal_scores_are_ordered_by_findings_and_evidence_not_by_id() -> None:
     alerts, _ = build_alerts(hits, cat, ["A", "B"], {})
     assert alerts["score"].n_unique() == 1
     assert alerts["entity_id"].to_list() == ["B", "A"]
+
+
+def test_explain_shows_three_findings_of_an_indicator_then_counts_the_rest() -> None:
+    from rich.console import Console
+
+    from fininvest.cli.explain_cmd import render_alert
+
+    cat = load_catalogue()
+    _, expl = build_alerts(repeats(5), cat, ["A"], {})
+    e = {**expl.drop("entity_id").row(0, named=True), "transactions": []}
+    alert = {"entity_id": "A", "holder_id": None, "classification": "suspect", "rank": 1,
+             "score": 1.0, "families": ["laundering_mechanics"], "explanations": [e]}  # fmt: skip
+    short, full = Console(record=True, width=200), Console(record=True, width=200)
+    render_alert(alert, short)
+    render_alert(alert, full, show_all=True)
+    said = short.export_text()
+    assert "5 findings of this kind" in said
+    assert said.count("  – pair ") == 3 and "2 more scatter_gather finding(s)" in said
+    assert full.export_text().count("  – pair ") == 5
