@@ -14,8 +14,9 @@ of families, then of findings (repeats included), then of evidence items; the ac
 only orders what is equal in all of them.
 
 Victim safeguard: an account is a *possible victim* when an indicator whose signal is "victim"
-fires (its account was opened by a third party who opened others too; or its inflows are swept
-to one counterparty) and it shows no suspect indicator of two or more other families. An
+fires (its account was opened by a third party who opened others too; its inflows are swept
+to one counterparty; its wages leave as soon as they arrive, unless it pools several payees'
+wages) and it shows no suspect indicator of two or more other families. An
 account held by a controller of possible victims (``victim_control``,
 :mod:`fininvest.screening.roles`) is never a possible victim. Possible victims get their own
 list and are never ranked among suspects.
@@ -36,6 +37,9 @@ from fininvest.indicators.catalogue import Indicator
 from fininvest.screening.engine import EVIDENCE_LIMIT, Hit
 
 CONTROLLER = "victim_control"
+#: a victim's sign that another indicator on the same account contradicts: wages that leave
+#: at once are a worker's taken wage, unless the account receives several payees' wages
+CONTRADICTED_BY = {"wage_in_fast_out": {"pooled_wages"}}
 SECONDARY_SHARE = 0.25
 OTHER_FAMILY_FACTOR = 1.5
 
@@ -62,7 +66,11 @@ def classify(hits: list[Hit], catalogue: dict[str, Indicator]) -> str:
     """``possible_victim`` or ``suspect`` (the victim safeguard, see the module)."""
     if any(h.indicator == CONTROLLER for h in hits):
         return "suspect"  # a controller's own accounts are not its victims
-    victim = any(catalogue[h.indicator].signals == "victim" for h in hits)
+    fired = {h.indicator for h in hits}
+    victim = any(
+        catalogue[i].signals == "victim" and not fired & CONTRADICTED_BY.get(i, set())
+        for i in fired
+    )
     suspect_families = {
         catalogue[h.indicator].families[0]
         for h in hits
