@@ -89,15 +89,22 @@ def render_alert(a: dict[str, Any], c: Console, *, show_all: bool = False, limit
     )
     if a.get("infrastructure"):  # structure findings set aside (docs/detection.md)
         c.print(f"treated as infrastructure: {a['infrastructure']}", markup=False)
-    seen: dict[str, int] = {}
     for e in a["explanations"]:
-        seen[e["indicator"]] = seen.get(e["indicator"], 0) + 1
-        if seen[e["indicator"]] > REPEATS_SHOWN and not show_all:
-            continue
         c.print(
             f"• {e['indicator']} ({e['family']}, weight {e['weight']:g}): {e['detail']}",
             markup=False,
         )
+        findings = e.get("details") or []  # one explanation per indicator: its repeats
+        if len(findings) > 1:
+            shown_findings = findings if show_all else findings[:REPEATS_SHOWN]
+            for sentence in shown_findings:
+                c.print(f"  – {sentence}", markup=False)
+            if len(findings) > len(shown_findings):
+                c.print(
+                    f"  … and {len(findings) - len(shown_findings)} more {e['indicator']} "
+                    "finding(s) like these (--all shows them)",
+                    markup=False,
+                )
         more = (
             f", {e['evidence_total']:,} in all" if e["evidence_total"] > len(e["evidence"]) else ""
         )
@@ -123,13 +130,6 @@ def render_alert(a: dict[str, Any], c: Console, *, show_all: bool = False, limit
                 "(--evidence N shows more; --format csv lists every id)",
                 markup=False,
                 style="dim",
-            )
-    for ind, n in seen.items():
-        if n > REPEATS_SHOWN and not show_all:
-            c.print(
-                f"  … and {n - REPEATS_SHOWN} more {ind} explanation(s) like these "
-                "(--all shows them)",
-                markup=False,
             )
 
 

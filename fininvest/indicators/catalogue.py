@@ -29,6 +29,7 @@ FAMILIES = {
     "technology_facilitated": "Technology-facilitated",
     "travel_logistics": "Travel and logistics",
     "identity_shared_identifiers": "Identity and shared identifiers",
+    "victim_control": "Control of victims",
 }
 LEVELS = ("account", "pair", "merchant", "graph")
 SIGNALS = ("suspect", "victim", "both")

@@ -199,19 +199,26 @@ def peer_fan_rule(
 
 
 def rank_by_unusualness(alerts: pl.DataFrame, unusual: dict[str, float]) -> pl.DataFrame:
-    """Re-number each classification's ranks so that accounts of equal score are ordered by
-    how unusual their strongest finding is for their segment (then by id, as before)."""
+    """Re-number each classification's ranks so that, among accounts of equal score and
+    number of families, the one whose strongest finding is more unusual for its segment
+    ranks higher (then more findings, more evidence, and the id)."""
     if alerts.is_empty():
         return alerts.with_columns(pl.lit(None, pl.Float64).alias("unusual"))
     u = pl.DataFrame(
         {"entity_id": list(unusual), "unusual": list(unusual.values())},
         schema={"entity_id": pl.String, "unusual": pl.Float64},
     )
-    out = alerts.join(u, on="entity_id", how="left")
+    out = alerts.join(u, on="entity_id", how="left").with_columns(
+        pl.col("families").list.len().alias("_families")
+    )
+    # equal scores: more families first (docs/detection.md, "One finding, one explanation"),
+    # then the more unusual finding, then more findings and more evidence; the id last
+    order = ["score", "_families", "unusual", "findings", "evidence_items", "entity_id"]
+    order = [c for c in order if c in out.columns]
     parts = []
     for cls in out["classification"].unique(maintain_order=True).to_list():
         part = out.filter(pl.col("classification") == cls).sort(
-            ["score", "unusual", "entity_id"], descending=[True, True, False], nulls_last=True
+            order, descending=[c != "entity_id" for c in order], nulls_last=True
         )
         parts.append(part.with_columns(pl.int_range(1, pl.len() + 1).alias("rank")))
     return pl.concat(parts).select(alerts.columns)

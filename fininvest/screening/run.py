@@ -18,6 +18,7 @@ from fininvest.indicators.catalogue import effective_parameters, load_catalogue
 from fininvest.screening.engine import Context, evaluate
 from fininvest.screening.events import load_events
 from fininvest.screening.peers import rank_by_unusualness, unusualness
+from fininvest.screening.roles import add_control, money_from_events
 from fininvest.screening.scoring import build_alerts
 from fininvest.screening.segments import explain_set_aside, infrastructure_table, set_aside
 from fininvest.workspace import Workspace
@@ -157,17 +158,23 @@ def _screen(ws: Workspace, say: Callable[[str], None]) -> ScreenResult:
         if "accounts" in kyc
         else {}
     )
+    say("alerts: controllers of possible victims, scores, classification and explanations")
+    with _timed(seconds, "alerts"):  # the roles stage reads the victims' events
+        add_control(
+            hits, catalogue, ev.accounts, kyc, money_from_events(ev), params, status, ctx.seconds
+        )
+    roles_seconds = seconds["alerts"]
     # the hits now hold transaction ids, not event indices: the event arrays (0.57 GB at 10M
     # rows) go before the alerts are built, which only need the account names
     accounts, n_events, by_indicator = ev.accounts, len(ev), ctx.seconds
     del ctx, ev
-    say("alerts: scores, classification and explanations")
     with _timed(seconds, "alerts"):
         alerts, explanations = build_alerts(hits, catalogue, accounts, holders)
         alerts, explanations = explain_set_aside(
             alerts, explanations, aside, infra, catalogue, accounts, holders
         )
         alerts = rank_by_unusualness(alerts, unusualness(hits, accounts))
+    seconds["alerts"] += roles_seconds
     say("write: results/alerts.parquet and explanations.parquet")
     with _timed(seconds, "write"):
         write_results(ws, alerts, explanations)

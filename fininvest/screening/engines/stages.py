@@ -40,6 +40,7 @@ from fininvest.screening.engines.plan import (
     screen_partition,
 )
 from fininvest.screening.peers import rank_by_unusualness, unusualness
+from fininvest.screening.roles import add_control, money_from_engine
 from fininvest.screening.run import ScreenResult, config_thresholds, write_results
 from fininvest.screening.scoring import build_alerts
 from fininvest.screening.segments import Infrastructure, explain_set_aside, set_aside
@@ -176,6 +177,8 @@ def screen_money(
         if "accounts" in kyc
         else {}
     )
+    touching = partial(engine.touching, money)  # the controllers of possible victims
+    add_control(hits, catalogue, names, kyc, money_from_engine(touching), params, status)
     alerts, explanations = build_alerts(hits, catalogue, names, holders)
     infra = Infrastructure({code[n]: r for n, r in reasons.items() if n in code})
     alerts, explanations = explain_set_aside(

@@ -50,7 +50,9 @@ def third_party_control(ctx: Context) -> list[Hit]:
 
 @rule("swept_to_third_party", shares=("pass_through",))
 def swept_to_third_party(ctx: Context) -> list[Hit]:
-    """Most inflows passed on to one counterparty soon after (an account run by someone else)."""
+    """Most inflows passed on to one counterparty soon after (an account run by someone else).
+    A counterparty held by the account's own holder (KYC) is no third party: a controller's
+    funnel swept to its owner's account is not a victim's account."""
     p = ctx.params["swept_to_third_party"]
     ev = ctx.ev
     ratio, _ = _pass_through(ev, p["within_hours"])
@@ -60,6 +62,26 @@ def swept_to_third_party(ctx: Context) -> list[Hit]:
         ev.offsets, ev.outflow & swept[ev.account], ev.counterparty, ev.amount,
         max(len(ev.accounts), 1),
     )  # fmt: skip
+    fired = np.flatnonzero(
+        swept & (top >= 0) & (all_amt > 0) & (top_amt >= p["min_share"] * all_amt)
+    )
+    if "accounts" in ctx.kyc:  # swept to an account of its own holder: no third party
+        name = ev.accounts
+        wanted = {name[a] for a in fired.tolist()} | {name[top[a]] for a in fired.tolist()}
+        holder = dict(
+            ctx.kyc["accounts"]
+            .filter(pl.col("account_id").is_in(sorted(wanted)))
+            .select("account_id", "holder_id")
+            .iter_rows()
+        )
+        fired = np.array(
+            [
+                a
+                for a in fired.tolist()
+                if holder.get(name[a]) is None or holder.get(name[a]) != holder.get(name[top[a]])
+            ],
+            np.int64,
+        )
     return [
         Hit(
             int(a),
@@ -71,9 +93,7 @@ def swept_to_third_party(ctx: Context) -> list[Hit]:
             f"{ratio[a]:.0%} of inflows passed on within {p['within_hours']:g} "
             f"hours, {top_amt[a] / all_amt[a]:.0%} of outflows to {ev.accounts[top[a]]}",
         )
-        for a in np.flatnonzero(
-            swept & (top >= 0) & (all_amt > 0) & (top_amt >= p["min_share"] * all_amt)
-        )
+        for a in fired
     ]
 
 
