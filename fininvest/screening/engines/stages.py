@@ -46,6 +46,11 @@ from fininvest.workspace import Workspace
 #: events above which an account is split into time buckets (its windowed rules); its
 #: other per-account rules run in the driver on its whole history
 MAX_GROUP_EVENTS = 200_000
+#: events per partition when the number of partitions is not given (about 0.7 GB of a
+#: worker's memory while the rules run on it: docs/scale-out.md)
+EVENTS_PER_PARTITION = 1_000_000
+#: the fewest partitions when their number is not given
+MIN_PARTITIONS = 8
 SCOPES = ("flagged", "all")
 
 
@@ -96,7 +101,7 @@ def screen_money(
     kyc: dict[str, pl.DataFrame],
     tables: set[str],
     config: dict[str, Any] | None = None,
-    partitions: int = 8,
+    partitions: int | None = None,
     max_group_events: int = MAX_GROUP_EVENTS,
     scope: str = "flagged",
     hops: int = 2,
@@ -105,7 +110,7 @@ def screen_money(
 
     Parameters
     ----------
-    partitions : partitions of the shuffle by account.
+    partitions : partitions of the shuffle by account; None: :func:`auto_partitions`.
     max_group_events : accounts with more events are split into time buckets.
     scope : "flagged" (stage 2 on the subgraph around stage 1's accounts) or "all".
     hops : how many transfers out from the flagged accounts the subgraph reaches.
@@ -119,7 +124,7 @@ def screen_money(
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}: one of {', '.join(SCOPES)}")
-    if partitions < 1 or max_group_events < 1:
+    if (partitions is not None and partitions < 1) or max_group_events < 1:
         raise ValueError("partitions and max_group_events must be at least 1")
     config = config or {}
     catalogue = load_catalogue()
@@ -129,6 +134,7 @@ def screen_money(
     window = longest_window(params)
     plain = engine.map_batches(money, partial(double_edges, busy={}, window=0), EVENT_SCHEMA)
     n_events, n_accounts, first, heavy = engine.account_counts(plain, max_group_events + 1)
+    partitions = partitions or auto_partitions(n_events)
     busy = {
         str(r["owner"]): (
             int(r["first"]),
@@ -185,6 +191,16 @@ def screen_money(
         "driver_accounts": subgraph,
     }
     return ScreenResult(alerts, explanations, status, n_events, seconds, engine=info)
+
+
+def auto_partitions(events: int) -> int:
+    """Partitions of the shuffle when none is given: one per :data:`EVENTS_PER_PARTITION`
+    events, at least :data:`MIN_PARTITIONS`.
+
+    >>> auto_partitions(2_000_000), auto_partitions(24_207_557)
+    (8, 25)
+    """
+    return max(MIN_PARTITIONS, -(-events // EVENTS_PER_PARTITION))
 
 
 def merge_buckets(rows: pl.DataFrame) -> pl.DataFrame:
