@@ -36,7 +36,7 @@ from fininvest.workspace import Workspace, scan_parts
 ROWS_PER_TASK = 500_000
 #: memory of each worker of the default LocalCluster (two of them): Dask spills to disk at
 #: 70 % of it, pauses at 80 % and restarts the worker at 95 %
-LOCAL_WORKER_MEMORY = "4.5GB"
+LOCAL_WORKER_MEMORY = "5GB"
 
 
 def start_client(

@@ -333,12 +333,20 @@ def screen_partition(table: pa.Table, plan: Plan) -> pa.Table:
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     parts: list[dict[str, list[Any]]] = []
-    whole = df.filter(pl.col("bucket") < 0)
-    if whole.height:
+    n_whole = int((df["bucket"] < 0).sum())
+    # no copy of the rows when the partition holds only whole accounts, or only buckets
+    whole = df if n_whole == df.height else df.filter(pl.col("bucket") < 0)
+    if n_whole:
         ev = events_of(whole, plan.start)
         hits, status = run_rules(ev, plan, PER_ACCOUNT, catalogue)
         parts += [hit_rows(hits, ev.accounts, -1), status_rows(status)]
-    for (bucket,), rows in df.filter(pl.col("bucket") >= 0).group_by("bucket"):
+        del ev, whole
+    buckets = df if n_whole == 0 else df.filter(pl.col("bucket") >= 0)
+    numbers = buckets["bucket"].unique()
+    groups = [(numbers[0], buckets)] if len(numbers) == 1 else buckets.group_by("bucket")
+    for bucket, rows in groups:
+        if isinstance(bucket, tuple):
+            (bucket,) = bucket
         ev = events_of(rows, plan.start)
         hits, status = run_rules(ev, plan, WINDOWED, catalogue)
         parts += [hit_rows(hits, ev.accounts, int(str(bucket))), status_rows(status)]
