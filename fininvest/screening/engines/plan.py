@@ -13,13 +13,14 @@ Which rules run where (:data:`PER_ACCOUNT`, :data:`WINDOWED`, :data:`WHOLE_CASE`
 * per-account rules read one account's own events (and the KYC of it and its
   counterparties): they run on the partitions, each account whole in one partition;
 * of those, the windowed rules (:data:`WINDOWED`: "at least k flagged events, or this much
-  money, in one window") also run on time buckets of a busy account that overlap by the
-  rule's window: the best window lies whole in one bucket, so the best over the buckets
-  (the earliest on a tie, as the kernel picks) is the account's best;
+  money, in one window") whose window is at most a month (:func:`bucketed_rules`) also run
+  on time buckets of a busy account that overlap by the longest such window: the best
+  window lies whole in one bucket, so the best over the buckets (the earliest on a tie, as
+  the kernel picks) is the account's best;
 * rules over the whole case (:data:`WHOLE_CASE`: cycles, scatter-gather, kick-backs through
   employers, peer quantiles, shared identifiers, KYC-only rules) run once, in the driver, on
   the transactions around the accounts the first stage flagged (or on all: ``scope="all"``);
-  so do the per-account rules that are not windowed for the busy accounts.
+  so do the other per-account rules for the busy accounts, on their whole history.
 """
 
 from __future__ import annotations
@@ -129,9 +130,27 @@ class Plan:
     busy: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
+#: the longest window (seconds) of a rule run on time buckets: a bucket holds up to two such
+#: windows of a busy account's events; a rule with a longer window (``luxury_integration``,
+#: 90 days) runs for the busy accounts in the driver, on their whole history
+MAX_BUCKET_WINDOW = 31 * DAY
+
+
+def bucketed_rules(params: dict[str, Any]) -> tuple[str, ...]:
+    """The windowed rules run on time buckets: those whose window (with the case's
+    parameters) is at most :data:`MAX_BUCKET_WINDOW`.
+
+    >>> from fininvest.indicators.catalogue import effective_parameters, load_catalogue
+    >>> "luxury_integration" in bucketed_rules(effective_parameters(load_catalogue(), {}))
+    False
+    """
+    return tuple(i for i in WINDOWED if params[i]["window_days"] * DAY <= MAX_BUCKET_WINDOW)
+
+
 def longest_window(params: dict[str, Any]) -> int:
-    """The longest window of the windowed rules, in seconds: how much buckets overlap."""
-    return max(int(math.ceil(params[i]["window_days"] * DAY)) for i in WINDOWED)
+    """The longest window of the rules run on buckets, in seconds: how much buckets overlap."""
+    return max((int(math.ceil(params[i]["window_days"] * DAY)) for i in bucketed_rules(params)),
+               default=0)  # fmt: skip
 
 
 def bucket_length(first: int, last: int, events: int, max_events: int, window: int) -> int:
@@ -348,7 +367,7 @@ def screen_partition(table: pa.Table, plan: Plan) -> pa.Table:
         if isinstance(bucket, tuple):
             (bucket,) = bucket
         ev = events_of(rows, plan.start)
-        hits, status = run_rules(ev, plan, WINDOWED, catalogue)
+        hits, status = run_rules(ev, plan, bucketed_rules(plan.params), catalogue)
         parts += [hit_rows(hits, ev.accounts, int(str(bucket))), status_rows(status)]
     return pa.Table.from_pylist(
         [dict(zip(p, row, strict=True)) for p in parts for row in zip(*p.values(), strict=True)],

@@ -30,9 +30,9 @@ from fininvest.screening.engines.plan import (
     PARTITION_KYC,
     PER_ACCOUNT,
     WHOLE_CASE,
-    WINDOWED,
     Plan,
     bucket_length,
+    bucketed_rules,
     double_edges,
     events_of,
     longest_window,
@@ -284,7 +284,8 @@ def _driver_stage(
     whole_plan = Plan(
         plan.params, kyc, plan.tables, plan.thresholds, plan.id_thresholds, plan.start
     )
-    busy_rules = tuple(i for i in PER_ACCOUNT if i not in WINDOWED) if plan.busy else ()
+    bucketed = bucketed_rules(plan.params)
+    busy_rules = tuple(i for i in PER_ACCOUNT if i not in bucketed) if plan.busy else ()
     hits, status = run_rules(ev, whole_plan, WHOLE_CASE + busy_rules, catalogue)
     code_busy = {i for i, a in enumerate(ev.accounts) if a in plan.busy}
     kept = [
