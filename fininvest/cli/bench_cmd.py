@@ -146,8 +146,10 @@ def bench_screen_cmd(
     were set on: figures from different hosts compare only through it.
 
     With --engine spark or dask it times that engine instead (its start and warm-up apart)
-    against the local screen in the same run and checks both wrote the same alerts and
-    explanations, e.g. fininvest bench screen --engine dask --rows 1000000.
+    against the local screen in the same run, checks both wrote the same alerts and
+    explanations (the SHA-256 of each, printed) and reports the peak memory of the driver
+    and of the engine's processes (Dask workers; Spark's JVM and Python workers), e.g.
+    fininvest bench screen --engine dask --rows 1000000 --files 20.
     """
     if engine["engine"] != "local":
         _bench_engine(rows, files, workdir, fmt, engine)
