@@ -118,7 +118,7 @@ class Plan:
     """Everything a partition needs, shipped to the workers with the function.
 
     ``busy``: per busy account, (first time, bucket length in seconds); ``window``: the
-    overlap of the buckets (the longest window of :data:`WINDOWED`)."""
+    overlap of the buckets (the longest window of :func:`bucketed_rules`)."""
 
     params: dict[str, Any]
     kyc: dict[str, pl.DataFrame]

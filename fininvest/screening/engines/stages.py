@@ -8,9 +8,9 @@
    transactions around the accounts stage 1 flagged (``scope="flagged"``: those accounts,
    the busy ones, the company accounts the peer rules compare, tagged services, then
    ``hops`` transfers out from them) or on every transaction (``scope="all"``: exactly the
-   local screen's input, in the driver's memory). The busy accounts' non-windowed
-   per-account rules run here too, on their whole history. Each such rule's status says on
-   what it ran.
+   local screen's input, in the driver's memory). The busy accounts' per-account rules
+   that do not run on buckets (:func:`.plan.bucketed_rules`) run here too, on their whole
+   history. Each such rule's status says on what it ran.
 """
 
 from __future__ import annotations
