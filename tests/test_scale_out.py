@@ -90,6 +90,24 @@ def test_edges_doubled_and_busy_accounts_bucketed_with_overlap() -> None:
     assert busy.filter(pl.col("owner") != "H")["bucket"].to_list() == [-1] * 6
 
 
+def test_dask_reads_a_part_in_slices_of_bounded_rows(
+    sample_ws: Workspace, engines: dict[str, Engine]
+) -> None:
+    """A read task holds at most ``rows_per_task`` rows of a part, and the rows with their
+    places in the case are those the local engine reads."""
+    from fininvest.screening.engines.dask import DaskEngine, read_slices
+    from fininvest.screening.engines.local import LocalEngine
+
+    slices = read_slices(sample_ws, 700)
+    assert any(start > 0 for *_, start, _ in slices)  # some part is cut
+    assert max(n for *_, n in slices) <= 700
+    dask = DaskEngine(client=engines["dask"].client, rows_per_task=700)  # type: ignore[attr-defined]
+    got = pl.from_arrow(dask.touching(dask.read_workspace(sample_ws), None))
+    want = pl.from_arrow(LocalEngine().touching(LocalEngine().read_workspace(sample_ws), None))
+    assert isinstance(got, pl.DataFrame) and isinstance(want, pl.DataFrame)
+    assert got.sort("row").equals(want.sort("row"))
+
+
 @pytest.fixture(scope="module")
 def medium_local(medium_ws: Workspace) -> tuple[str, str]:
     return digests(screen(medium_ws))
@@ -220,3 +238,7 @@ def test_bench_screen_on_dask_reports_the_ratio_to_local(runner: CliRunner) -> N
     assert doc["ratio"] == round(doc["seconds"] / doc["local_seconds"], 2)
     assert doc["rows_per_s"] == round(5000 / doc["seconds"])
     assert doc["start_seconds"] > 0 and doc["alerts"] > 0
+    assert doc["digests"] == doc["local_digests"]
+    # the driver and the two workers of the LocalCluster (nannies too) were measured
+    assert doc["worker_processes"] >= 2 and doc["worker_peak_rss_mb"] > 0
+    assert doc["partitions"] == 8  # the fewest when not given

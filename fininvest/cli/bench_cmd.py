@@ -146,11 +146,13 @@ def bench_screen_cmd(
     were set on: figures from different hosts compare only through it.
 
     With --engine spark or dask it times that engine instead (its start and warm-up apart)
-    against the local screen in the same run and checks both wrote the same alerts and
-    explanations, e.g. fininvest bench screen --engine dask --rows 1000000.
+    against the local screen in the same run, checks both wrote the same alerts and
+    explanations (the SHA-256 of each, printed) and reports the peak memory of the driver
+    and of the engine's processes (Dask workers; Spark's JVM and Python workers), e.g.
+    fininvest bench screen --engine dask --rows 1000000 --files 20.
     """
     if engine["engine"] != "local":
-        _bench_engine(rows, workdir, fmt, engine)
+        _bench_engine(rows, files, workdir, fmt, engine)
         return
     from fininvest.bench.screen import bench_screen
     from fininvest.errors import require
@@ -186,25 +188,41 @@ def bench_screen_cmd(
     emit(fmt, res, render)
 
 
-def _bench_engine(rows: int, workdir: Path | None, fmt: str, engine: dict[str, Any]) -> None:
+def _bench_engine(
+    rows: int, files: int, workdir: Path | None, fmt: str, engine: dict[str, Any]
+) -> None:
     from fininvest.bench.scale_out import bench_engine
 
     with stages(3) as say:
-        res = bench_engine(rows, progress=say, workdir=workdir, **engine)
+        res = bench_engine(rows, files=files, progress=say, workdir=workdir, **engine)
 
     def render(c: Console) -> None:
         c.print(
             f"screen {res['rows']:,} transactions on {res['engine']} ({res['partitions']} "
             f"partitions): {res['seconds']} s, {res['rows_per_s']:,} rows/s; local in the same "
             f"run {res['local_seconds']} s ({res['local_rows_per_s']:,} rows/s) → ratio "
-            f"{res['ratio']}× the local time; "
-            + ("same alerts and explanations" if res["same_results"] else "RESULTS DIFFER")
+            f"{res['ratio']}× the local time"
+        )
+        c.print(
+            "SHA-256 of the alerts and of the explanations "
+            + (
+                "identical to the local screen's"
+                if res["same_results"]
+                else "DIFFER from the local screen's: RESULTS DIFFER"
+            )
+            + f" (alerts {res['digests']['alerts'][:12]}…, explanations "
+            f"{res['digests']['explanations'][:12]}…)"
         )
         c.print(
             f"{res['engine']} start {res['start_seconds']} s, warm-up on 1,000 rows "
             f"{res['warmup_seconds']} s (not in the timed run); timed run by stage: "
             + ", ".join(f"{p} {t} s" for p, t in res["phase_seconds"].items())
-            + f"; driver peak RSS {res['peak_rss_mb']} MB"
+        )
+        c.print(
+            f"peak RSS: driver {res['peak_rss_mb']:,} MB; {res['worker_processes']} "
+            f"{res['engine']} process(es) it started (workers; Spark's JVM and Python "
+            f"workers), largest {res['worker_peak_rss_mb']:,} MB, sum of their peaks "
+            f"{res['workers_peak_rss_sum_mb']:,} MB"
         )
         c.print(_host_line(res))
 

@@ -31,10 +31,20 @@ from fininvest.screening.engines.plan import (
 from fininvest.screening.events import MONEY_TABLES
 from fininvest.workspace import Workspace, scan_parts
 
+#: money rows read by one task: a slice of a Parquet part (whole row groups are decoded, so a
+#: task holds this many rows whatever the size of the part)
+ROWS_PER_TASK = 500_000
+#: memory of each worker of the default LocalCluster (two of them): Dask spills to disk at
+#: 70 % of it, pauses at 80 % and restarts the worker at 95 %
+LOCAL_WORKER_MEMORY = "5GB"
 
-def start_client(scheduler: str | None = None, workers: int = 2) -> Any:
+
+def start_client(
+    scheduler: str | None = None, workers: int = 2, memory_limit: str = LOCAL_WORKER_MEMORY
+) -> Any:
     """A Dask client of ``scheduler``, or of a new LocalCluster of ``workers`` processes on
-    127.0.0.1 (one thread each: the numba kernels use the cores)."""
+    127.0.0.1 (one thread each: the numba kernels use the cores) of ``memory_limit`` each
+    (not Dask's default, the machine's memory shared out: the machine is not ours alone)."""
     try:
         from distributed import Client, LocalCluster
     except ImportError as e:
@@ -46,7 +56,7 @@ def start_client(scheduler: str | None = None, workers: int = 2) -> Any:
             return Client(scheduler, timeout="20s")
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, host="127.0.0.1",
-            dashboard_address=None, processes=True,
+            dashboard_address=None, processes=True, memory_limit=memory_limit,
         )  # fmt: skip
         return Client(cluster)
     except OSError as e:
@@ -69,22 +79,48 @@ def _on_pandas(
     return to_pandas(fn(table).cast(schema))
 
 
-def _read_part(item: tuple[int, int, str, str]) -> pd.DataFrame:
-    """One Parquet part as money rows (``row``: table, part and row number)."""
-    t, f, table, path = item
-    df = scan_parts(table, [Path(path)]).select(
-        *source_columns(table),
-        row_key(t, pl.lit(f), pl.int_range(pl.len(), dtype=pl.Int64)).alias("_row"),
+def _read_slice(item: tuple[int, int, str, str, int, int]) -> pd.DataFrame:
+    """Rows ``start`` to ``start + length`` of one Parquet part as money rows (``row``:
+    table, part and row number). Polars reads only the row groups the slice covers."""
+    t, f, table, path, start, length = item
+    df = (
+        scan_parts(table, [Path(path)])
+        .slice(start, length)
+        .select(
+            *source_columns(table),
+            row_key(t, pl.lit(f), pl.int_range(start, start + pl.len(), dtype=pl.Int64)).alias(
+                "_row"
+            ),
+        )
     )
     return to_pandas(money_rows(df.collect().to_arrow(), table))
+
+
+def read_slices(
+    ws: Workspace, rows_per_task: int = ROWS_PER_TASK
+) -> list[tuple[int, int, str, str, int, int]]:
+    """The read tasks of a workspace's money tables: (table number, part number, table,
+    path, first row, rows), at most ``rows_per_task`` rows each."""
+    items = []
+    for t, table in enumerate(MONEY_TABLES):
+        for f, path in enumerate(ws.table_parts(table)):
+            n = pl.scan_parquet(path).select(pl.len()).collect().item()
+            items += [
+                (t, f, table, str(path), s, min(rows_per_task, n - s))
+                for s in range(0, n, rows_per_task)
+            ]
+    return items
 
 
 class DaskEngine:
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, client: Any = None) -> None:
+    def __init__(
+        self, scheduler: str | None = None, client: Any = None, rows_per_task: int = ROWS_PER_TASK
+    ) -> None:
         self.owned = client is None
         self.client = client or start_client(scheduler)
+        self.rows_per_task = rows_per_task
 
     def close(self) -> None:
         if self.owned:
@@ -96,13 +132,11 @@ class DaskEngine:
     def read_workspace(self, ws: Workspace) -> Any:
         import dask.dataframe as dd
 
-        items = [
-            (t, f, table, str(path))
-            for t, table in enumerate(MONEY_TABLES)
-            for f, path in enumerate(ws.table_parts(table))
-        ]
-        # kept on the workers: the counts, the partitions and the driver read them
-        return dd.from_map(_read_part, items, meta=_meta(MONEY_SCHEMA)).persist()
+        # kept on the workers (spilled to disk past their memory): the counts, the
+        # partitions and the driver read them
+        return dd.from_map(
+            _read_slice, read_slices(ws, self.rows_per_task), meta=_meta(MONEY_SCHEMA)
+        ).persist()
 
     def from_transactions(self, frame: Any) -> Any:
         cols = [c for c in source_columns("transactions") if c in frame.columns]

@@ -42,9 +42,9 @@ def engine_options(fn: F) -> F:
             click.option(
                 "--partitions",
                 type=click.IntRange(min=1),
-                default=8,
-                show_default=True,
-                help="Partitions of the shuffle by account (spark, dask).",
+                help="Partitions of the shuffle by account (spark, dask); default one per "
+                "million events (each transaction is two), at least 8, so that a task holds "
+                "about a million events (docs/scale-out.md).",
             ),
             click.option(
                 "--scope",
@@ -96,7 +96,7 @@ def screen_on(
     engine: str = "local",
     master: str | None = None,
     scheduler: str | None = None,
-    partitions: int = 8,
+    partitions: int | None = None,
     scope: str = "flagged",
     progress: Callable[[str], None] | None = None,
 ) -> ScreenResult:

@@ -13,13 +13,14 @@ Which rules run where (:data:`PER_ACCOUNT`, :data:`WINDOWED`, :data:`WHOLE_CASE`
 * per-account rules read one account's own events (and the KYC of it and its
   counterparties): they run on the partitions, each account whole in one partition;
 * of those, the windowed rules (:data:`WINDOWED`: "at least k flagged events, or this much
-  money, in one window") also run on time buckets of a busy account that overlap by the
-  rule's window: the best window lies whole in one bucket, so the best over the buckets
-  (the earliest on a tie, as the kernel picks) is the account's best;
+  money, in one window") whose window is at most a month (:func:`bucketed_rules`) also run
+  on time buckets of a busy account that overlap by the longest such window: the best
+  window lies whole in one bucket, so the best over the buckets (the earliest on a tie, as
+  the kernel picks) is the account's best;
 * rules over the whole case (:data:`WHOLE_CASE`: cycles, scatter-gather, kick-backs through
   employers, peer quantiles, shared identifiers, KYC-only rules) run once, in the driver, on
   the transactions around the accounts the first stage flagged (or on all: ``scope="all"``);
-  so do the per-account rules that are not windowed for the busy accounts.
+  so do the other per-account rules for the busy accounts, on their whole history.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ class Plan:
     """Everything a partition needs, shipped to the workers with the function.
 
     ``busy``: per busy account, (first time, bucket length in seconds); ``window``: the
-    overlap of the buckets (the longest window of :data:`WINDOWED`)."""
+    overlap of the buckets (the longest window of :func:`bucketed_rules`)."""
 
     params: dict[str, Any]
     kyc: dict[str, pl.DataFrame]
@@ -132,9 +133,27 @@ class Plan:
     busy: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
+#: the longest window (seconds) of a rule run on time buckets: a bucket holds up to two such
+#: windows of a busy account's events; a rule with a longer window (``luxury_integration``,
+#: 90 days) runs for the busy accounts in the driver, on their whole history
+MAX_BUCKET_WINDOW = 31 * DAY
+
+
+def bucketed_rules(params: dict[str, Any]) -> tuple[str, ...]:
+    """The windowed rules run on time buckets: those whose window (with the case's
+    parameters) is at most :data:`MAX_BUCKET_WINDOW`.
+
+    >>> from fininvest.indicators.catalogue import effective_parameters, load_catalogue
+    >>> "luxury_integration" in bucketed_rules(effective_parameters(load_catalogue(), {}))
+    False
+    """
+    return tuple(i for i in WINDOWED if params[i]["window_days"] * DAY <= MAX_BUCKET_WINDOW)
+
+
 def longest_window(params: dict[str, Any]) -> int:
-    """The longest window of the windowed rules, in seconds: how much buckets overlap."""
-    return max(int(math.ceil(params[i]["window_days"] * DAY)) for i in WINDOWED)
+    """The longest window of the rules run on buckets, in seconds: how much buckets overlap."""
+    return max((int(math.ceil(params[i]["window_days"] * DAY)) for i in bucketed_rules(params)),
+               default=0)  # fmt: skip
 
 
 def bucket_length(first: int, last: int, events: int, max_events: int, window: int) -> int:
@@ -336,14 +355,22 @@ def screen_partition(table: pa.Table, plan: Plan) -> pa.Table:
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     parts: list[dict[str, list[Any]]] = []
-    whole = df.filter(pl.col("bucket") < 0)
-    if whole.height:
+    n_whole = int((df["bucket"] < 0).sum())
+    # no copy of the rows when the partition holds only whole accounts, or only buckets
+    whole = df if n_whole == df.height else df.filter(pl.col("bucket") < 0)
+    if n_whole:
         ev = events_of(whole, plan.start)
         hits, status = run_rules(ev, plan, PER_ACCOUNT, catalogue)
         parts += [hit_rows(hits, ev.accounts, -1), status_rows(status)]
-    for (bucket,), rows in df.filter(pl.col("bucket") >= 0).group_by("bucket"):
+        del ev, whole
+    buckets = df if n_whole == 0 else df.filter(pl.col("bucket") >= 0)
+    numbers = buckets["bucket"].unique()
+    groups = [(numbers[0], buckets)] if len(numbers) == 1 else buckets.group_by("bucket")
+    for bucket, rows in groups:
+        if isinstance(bucket, tuple):
+            (bucket,) = bucket
         ev = events_of(rows, plan.start)
-        hits, status = run_rules(ev, plan, WINDOWED, catalogue)
+        hits, status = run_rules(ev, plan, bucketed_rules(plan.params), catalogue)
         parts += [hit_rows(hits, ev.accounts, int(str(bucket))), status_rows(status)]
     return pa.Table.from_pylist(
         [dict(zip(p, row, strict=True)) for p in parts for row in zip(*p.values(), strict=True)],

@@ -49,6 +49,12 @@ _SQL = {
 }
 
 
+#: settings of a Spark we start on this machine (``local[…]``): the executors run in the
+#: driver's JVM, which also collects the driver stage's rows (Spark's default heap of 1 GB
+#: and result limit of 1 GB stop a 10M-row screen); on a cluster they are the user's own
+LOCAL_CONF = {"spark.driver.memory": "3g", "spark.driver.maxResultSize": "3g"}
+
+
 def ddl(schema: pa.Schema) -> str:
     """A Spark DDL schema string for an Arrow schema of the plan.
 
@@ -87,6 +93,8 @@ def start_session(master: str = "local[2]", app: str = "fininvest-screen") -> An
             builder = builder.config("spark.driver.host", "127.0.0.1").config(
                 "spark.driver.bindAddress", "127.0.0.1"
             )
+            for key, value in LOCAL_CONF.items():  # the JVM we start: its executors are in it
+                builder = builder.config(key, value)
         session = (
             builder.appName(app)
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")

@@ -8,9 +8,9 @@
    transactions around the accounts stage 1 flagged (``scope="flagged"``: those accounts,
    the busy ones, the company accounts the peer rules compare, tagged services, then
    ``hops`` transfers out from them) or on every transaction (``scope="all"``: exactly the
-   local screen's input, in the driver's memory). The busy accounts' non-windowed
-   per-account rules run here too, on their whole history. Each such rule's status says on
-   what it ran.
+   local screen's input, in the driver's memory). The busy accounts' per-account rules
+   that do not run on buckets (:func:`.plan.bucketed_rules`) run here too, on their whole
+   history. Each such rule's status says on what it ran.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from fininvest.screening.engines.plan import (
     PARTITION_KYC,
     PER_ACCOUNT,
     WHOLE_CASE,
-    WINDOWED,
     Plan,
     bucket_length,
+    bucketed_rules,
     double_edges,
     events_of,
     longest_window,
@@ -49,6 +49,11 @@ from fininvest.workspace import Workspace
 #: events above which an account is split into time buckets (its windowed rules); its
 #: other per-account rules run in the driver on its whole history
 MAX_GROUP_EVENTS = 200_000
+#: events per partition when the number of partitions is not given (about 0.7 GB of a
+#: worker's memory while the rules run on it: docs/scale-out.md)
+EVENTS_PER_PARTITION = 1_000_000
+#: the fewest partitions when their number is not given
+MIN_PARTITIONS = 8
 SCOPES = ("flagged", "all")
 
 
@@ -99,7 +104,7 @@ def screen_money(
     kyc: dict[str, pl.DataFrame],
     tables: set[str],
     config: dict[str, Any] | None = None,
-    partitions: int = 8,
+    partitions: int | None = None,
     max_group_events: int = MAX_GROUP_EVENTS,
     scope: str = "flagged",
     hops: int = 2,
@@ -108,7 +113,7 @@ def screen_money(
 
     Parameters
     ----------
-    partitions : partitions of the shuffle by account.
+    partitions : partitions of the shuffle by account; None: :func:`auto_partitions`.
     max_group_events : accounts with more events are split into time buckets.
     scope : "flagged" (stage 2 on the subgraph around stage 1's accounts) or "all".
     hops : how many transfers out from the flagged accounts the subgraph reaches.
@@ -122,7 +127,7 @@ def screen_money(
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}: one of {', '.join(SCOPES)}")
-    if partitions < 1 or max_group_events < 1:
+    if (partitions is not None and partitions < 1) or max_group_events < 1:
         raise ValueError("partitions and max_group_events must be at least 1")
     config = config or {}
     catalogue = load_catalogue()
@@ -132,6 +137,7 @@ def screen_money(
     window = longest_window(params)
     plain = engine.map_batches(money, partial(double_edges, busy={}, window=0), EVENT_SCHEMA)
     n_events, n_accounts, first, heavy = engine.account_counts(plain, max_group_events + 1)
+    partitions = partitions or auto_partitions(n_events)
     busy = {
         str(r["owner"]): (
             int(r["first"]),
@@ -195,6 +201,16 @@ def screen_money(
         "driver_accounts": subgraph,
     }
     return ScreenResult(alerts, explanations, status, n_events, seconds, engine=info)
+
+
+def auto_partitions(events: int) -> int:
+    """Partitions of the shuffle when none is given: one per :data:`EVENTS_PER_PARTITION`
+    events, at least :data:`MIN_PARTITIONS`.
+
+    >>> auto_partitions(2_000_000), auto_partitions(24_207_557)
+    (8, 25)
+    """
+    return max(MIN_PARTITIONS, -(-events // EVENTS_PER_PARTITION))
 
 
 def merge_buckets(rows: pl.DataFrame) -> pl.DataFrame:
@@ -279,7 +295,8 @@ def _driver_stage(
     whole_plan = Plan(
         plan.params, kyc, plan.tables, plan.thresholds, plan.id_thresholds, plan.start
     )
-    busy_rules = tuple(i for i in PER_ACCOUNT if i not in WINDOWED) if plan.busy else ()
+    bucketed = bucketed_rules(plan.params)
+    busy_rules = tuple(i for i in PER_ACCOUNT if i not in bucketed) if plan.busy else ()
     hits, status = run_rules(ev, whole_plan, WHOLE_CASE + busy_rules, catalogue)
     code_busy = {i for i, a in enumerate(ev.accounts) if a in plan.busy}
     kept = [
