@@ -60,7 +60,8 @@ EDGE_CLASS = {
     "USES": "uses",
     "FLAGGED_BY": "flagged",
 }
-NODE_FLAGS = ("alerted", "focus", "more")
+NODE_FLAGS = ("alerted", "focus", "more", "group")
+GROUP = "jur|"
 EDGE_FLAGS = ("intel", "cross-border", "more", "handling-restricted", "link")
 MORE = "more|"
 
@@ -256,6 +257,21 @@ def ring(
         )
         for i in range(n)
     ]
+
+
+def group_of(node: dict[str, Any]) -> str:
+    """The id of the compound node of a node's jurisdiction (``jur|DE``; ``jur|?`` unknown)."""
+    return GROUP + (node["data"].get("country") or "?")
+
+
+def group_node(group_id: str) -> dict[str, Any]:
+    """The compound (parent) node of one jurisdiction; cytoscape draws it around its members."""
+    code = group_id[len(GROUP) :]
+    label = code if code != "?" else "jurisdiction unknown"
+    return {
+        "data": {"id": group_id, "label": label, "kind": "group", "country": code},
+        "classes": f"group {jurisdiction_class(code)}",
+    }
 
 
 def more_stub(node: str, remaining: int, position: tuple[float, float]) -> list[dict[str, Any]]:
