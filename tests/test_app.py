@@ -103,6 +103,9 @@ def test_links_aggregate_money_per_pair_and_direction() -> None:
     assert b["PAID|A|B"]["count"] == 5 and b["PAID|A|B"]["total"] == 150.5
     assert (b["PAID|A|B"]["first_ms"], b["PAID|A|B"]["last_ms"]) == (10, 40)
     assert b["PAID|B|A"]["total"] == 7.0 and b["PAID|B|A"]["source"] == "B"
+    classes = {e["data"]["id"]: e["classes"] for x in found for e in x.edges}
+    assert classes["PAID|A|B"] == classes["PAID|B|A"] == "money two-way"  # curved, apart
+    assert classes["PAID|A|C"] == "money"  # one way: a straight arrow
     intel = found[0].edges[0]
     assert intel["data"]["badge"] == "B2 C" and intel["data"]["source"] == "P"
     assert set(intel["classes"].split()) == {

@@ -62,7 +62,7 @@ EDGE_CLASS = {
 }
 NODE_FLAGS = ("alerted", "focus", "more", "group")
 GROUP = "jur|"
-EDGE_FLAGS = ("intel", "cross-border", "more", "handling-restricted", "link")
+EDGE_FLAGS = ("intel", "cross-border", "more", "handling-restricted", "link", "two-way")
 MORE = "more|"
 
 
@@ -240,7 +240,10 @@ def links(
                 )
     for (rel, src, dst), a in sorted(money.items()):
         x = out[dst if src == focus else src]
-        x.edges.append(_money_edge(rel, src, dst, a))
+        edge = _money_edge(rel, src, dst, a)
+        if (rel, dst, src) in money:  # drawn curved, so that the two arrows do not overlap
+            edge["classes"] += " two-way"
+        x.edges.append(edge)
         x.weight += a["total"]
     return sorted(out.values(), key=lambda x: (-x.weight, x.kind, x.other))
 

@@ -154,6 +154,10 @@ def layout(ctx: AppContext, item: str | None, query: dict[str, str]) -> html.Div
     )
 
 
+#: pseudonymised ids listed in the preview (the rest are counted)
+LISTED = 1_000
+
+
 def share_form(ctx: AppContext) -> html.Div:
     """Choose a JIT agreement and a partner; "Preview the share" shows what will be shared,
     pseudonymised and withheld; only then "Write the share" writes the package."""
@@ -231,10 +235,16 @@ def share_preview(ctx: AppContext, jit_id: str | None, partner: str | None) -> h
             table(["records", "shared"], list(s["shared"].items()), table_id="share-shared"),
             html.H5(f"Pseudonymised ({len(pseudo)}): out of scope, replaced by keyed pseudonyms"),
             html.Ul(
-                [html.Li(f"{p['id']} ({p['kind']}) → {p['pseudonym']}") for p in pseudo],
+                [html.Li(f"{p['id']} ({p['kind']}) → {p['pseudonym']}") for p in pseudo[:LISTED]],
                 id="share-pseudonymised",
                 className="fi-scroll",
             ),
+            note(
+                f"… and {len(pseudo) - LISTED} more (fininvest share --preview --format json "
+                "lists them all)."
+            )
+            if len(pseudo) > LISTED
+            else html.Span(),  # fmt: skip
             html.H5(f"Withheld ({len(s['withheld'])})"),
             table(
                 ["reason", "records"],
