@@ -183,3 +183,28 @@ def app_case(sample_ws: Workspace, sample_server: None) -> Iterator[tuple[Worksp
     yield sample_ws, store
     store.delete()
     store.close()
+
+
+APP_JIT = "JIT-2026-APP-NL-BG"
+
+
+@pytest.fixture(scope="session")
+def app_agreement(app_case: tuple[Workspace, GraphStore]) -> tuple[str, str]:
+    """A JIT agreement (NL with partner BG) in the app's case, for the share button: (id,
+    partner)."""
+    from datetime import date
+
+    from fininvest.jit.agreement import create_agreement, list_agreements
+
+    ws, _store = app_case
+    if APP_JIT not in {a.id for a in list_agreements(ws)}:
+        create_agreement(
+            ws,
+            jit_id=APP_JIT,
+            partners={"BG": "GDNP Sofia"},
+            start=date(2026, 1, 1),
+            until=date(2030, 12, 31),
+            purpose="the web app's share button",
+            home="NL",
+        )
+    return APP_JIT, "BG"

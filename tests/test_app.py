@@ -103,6 +103,9 @@ def test_links_aggregate_money_per_pair_and_direction() -> None:
     assert b["PAID|A|B"]["count"] == 5 and b["PAID|A|B"]["total"] == 150.5
     assert (b["PAID|A|B"]["first_ms"], b["PAID|A|B"]["last_ms"]) == (10, 40)
     assert b["PAID|B|A"]["total"] == 7.0 and b["PAID|B|A"]["source"] == "B"
+    classes = {e["data"]["id"]: e["classes"] for x in found for e in x.edges}
+    assert classes["PAID|A|B"] == classes["PAID|B|A"] == "money two-way"  # curved, apart
+    assert classes["PAID|A|C"] == "money"  # one way: a straight arrow
     intel = found[0].edges[0]
     assert intel["data"]["badge"] == "B2 C" and intel["data"]["source"] == "P"
     assert set(intel["classes"].split()) == {
@@ -352,3 +355,234 @@ def test_cli_refuses_a_public_address_without_users(runner, ws) -> None:  # type
         cli, ["app-user", "add", str(ws.root), "bob", "--password-stdin"], input="short\n"
     )
     assert res.exit_code == 3 and "12 characters" in res.output
+
+
+# ----- a user limited to jurisdictions -------------------------------------------------------
+def _json(obj: object) -> str:
+    import plotly.utils
+
+    return json.dumps(obj, cls=plotly.utils.PlotlyJSONEncoder)
+
+
+def _everything_shown(c: AppContext) -> str:
+    """The output of every page and callback a user can reach, as one JSON text."""
+    from fininvest.app.pages import assets
+
+    out: list[object] = []
+    data = c.data
+    for name in ("alerts", "explorer", "chains", "flow", "timeline", "jurisdictions", "assets"):
+        out.append(page_for(c, f"/{name}"))
+    top = data.alerts()
+    for entity in top["entity_id"].head(3).to_list() if top.height else []:
+        out += [alerts.detail(c, entity), page_for(c, f"/alert/{entity}")]
+    out.append(alerts.filtered_tables(c, None, None, None, None))
+    for ch in data.chains():
+        out += [chains.chain_view(c, ch["id"]), flow.flow_view(c, ch["id"])]
+        out.append(page_for(c, "/timeline", f"?chain={ch['id']}"))
+        for member in list(ch["members"].values())[:3]:
+            if data.node(member) is None:
+                continue
+            elements, state = explorer.neighbourhood(c, member, hops=2)
+            out += [elements, explorer.side_panel(c, member)]
+            out.append(explorer.regroup(c, state, True)[0])
+            for e in elements[:6]:
+                if "source" not in e["data"]:
+                    out.append(explorer.expand(c, e["data"]["id"], state)[0])
+                    out.append(explorer.side_panel(c, e["data"]["id"]))
+    register, _events = data.asset_register()
+    for asset in register["asset_id"].head(3).to_list() if register.height else []:
+        out.append(assets.history(c, asset))
+    for q in ("a", "an", "ion", "NL", "BG", "+3", "@"):
+        out.append(explorer.search_results(c, q))
+    return _json(out)
+
+
+WORD = re.compile(r"[\w\-+@.:]+")
+
+
+def test_limited_user_never_receives_an_out_of_scope_id(ctx: AppContext) -> None:
+    limited = ctx.limited_to(["BG"])
+    cut = limited.data.cut  # type: ignore[attr-defined]
+    hidden = sorted(i for i, t in cut.tokens.items() if t.startswith("withheld-"))
+    assert hidden and cut.allowed, "the sample case has entities on both sides of the limit"
+
+    def leaks(text: str) -> set[str]:
+        """The hidden ids in a text: as whole words, or (ids with spaces) as substrings."""
+        words = set(WORD.findall(text))
+        words |= {w.rstrip(".:") for w in words}
+        return {i for i in hidden if i in words or (not WORD.fullmatch(i) and i in text)}
+
+    # an out-of-scope id asked for directly is not there
+    for i in hidden[:5]:
+        assert limited.data.node(i) is None and limited.data.neighbours(i) == []
+        assert "not in the graph" in _json(page_for(limited, f"/entity/{i}"))
+    shown = _everything_shown(limited)
+    assert sorted(leaks(shown)) == []
+    assert "withheld-" in shown  # what was cut is marked, not silently gone
+    assert any(i in shown for i in sorted(cut.allowed)[:200])
+    # the same pages for the whole case do show those ids: the check above can fail
+    assert leaks(_json(page_for(ctx, "/alerts")))
+
+
+def test_limited_users_get_their_scope_from_the_login(app_case) -> None:  # type: ignore[no-untyped-def]
+    ws, store = app_case
+    auth.add_user(ws, "bg-officer", "a long enough password", ["bg"])
+    try:
+        app = create_app(ws, store, AppSettings(login=True))
+        client = app.server.test_client()
+        r = client.post("/login", data={"user": "bg-officer", "password": "a long enough password"})
+        assert r.status_code == 302
+        c: AppContext = app.server.config["FININVEST_CONTEXT"]
+        with app.server.test_request_context("/"):
+            import flask
+
+            flask.session.update(user="bg-officer", jurisdictions=["BG"])
+            assert c.jurisdictions() == frozenset({"BG"})
+            assert c.data is not c.case and c.data.cut.jurisdictions == {"BG"}  # type: ignore[attr-defined]
+        with client.session_transaction() as s:
+            assert s["jurisdictions"] == ["BG"]
+    finally:
+        users = auth.users(ws)
+        users.pop("bg-officer", None)
+        path = ws.path("secrets", auth.USERS_NAME)
+        if users:
+            path.write_text(json.dumps(users), "utf-8")
+        else:
+            path.unlink()
+
+
+# ----- chain view: evidence pack, images -------------------------------------------------------
+def test_chain_pack_button_writes_a_verified_pack_and_says_where(ctx: AppContext) -> None:
+    from pathlib import Path
+
+    from fininvest.evidence.verify import verify_pack
+
+    chain = ctx.data.chains()[0]["id"]
+    before = len(ctx.ws.audit_entries())
+    shown = _json(chains.build_pack(ctx, chain))
+    where = re.search(r'"id": "chain-pack-path"', shown)
+    assert where is not None
+    path = Path(re.findall(r'"children": "([^"]+\.zip)"', shown)[0])
+    assert path.parent == ctx.ws.path("evidence") and path.is_file()
+    assert verify_pack(path).ok
+    entries = ctx.ws.audit_entries()[before:]
+    assert [e for e in entries if e["command"] == "evidence export"][0]["params"]["chains"] == [
+        chain
+    ]
+    assert any(e["command"] == "app export" and e["params"]["item"] == chain for e in entries)
+    refused = _json(chains.build_pack(ctx.limited_to(["BG"]), chain))
+    assert "chain-pack-refused" in refused
+
+
+def test_concurrent_exports_neither_corrupt_each_other_nor_move_the_cwd(
+    ctx: AppContext, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from fininvest.evidence.export import export_pack
+    from fininvest.evidence.verify import verify_pack
+
+    ids = [c["id"] for c in ctx.data.chains()][:2] * 2
+    cwd = os.getcwd()
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    outs = [tmp_path / f"{i}-{n}" for n, i in enumerate(ids)]
+    with ThreadPoolExecutor(len(outs)) as pool:
+        results = list(
+            pool.map(lambda a: export_pack(ctx.ws, [a[0]], a[1], at=at, sign_key=None)[0],
+                     zip(ids, outs, strict=True))
+        )  # fmt: skip
+    assert os.getcwd() == cwd
+    for res, out, chain in zip(results, outs, ids, strict=True):
+        report = verify_pack(out)
+        assert report.ok, report.problems
+        assert chain in (out / "bag-info.txt").read_text()
+        assert res.files == sorted(
+            p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+        )
+    # the same chain at the same time gives the same bag: nothing of another leaked in
+    assert results[0].tagmanifest_sha256 == results[2].tagmanifest_sha256
+
+
+def test_image_exports_are_audited(ctx: AppContext) -> None:
+    from fininvest.app.components import image_export
+
+    before = len(ctx.ws.audit_entries())
+    req = image_export(ctx, "chain", True, "CH-1/x")
+    assert req == {"type": "svg", "action": "download", "filename": "fininvest-chain-CH-1_x"}
+    entry = ctx.ws.audit_entries()[before:][-1]
+    assert entry["command"] == "app export" and entry["params"]["format"] == "svg"
+
+
+# ----- jurisdictions: a partner share, previewed first ---------------------------------------
+def test_share_preview_first_then_written_on_confirmation(
+    ctx: AppContext, app_agreement: tuple[str, str]
+) -> None:
+    from pathlib import Path
+
+    from fininvest.evidence.verify import verify_pack
+    from fininvest.jit.agreement import load_agreement
+    from fininvest.jit.share import share_content
+
+    jit, partner = app_agreement
+    before = len(ctx.ws.audit_entries())
+    shares = set(ctx.ws.path("evidence").glob("share-*"))
+    shown = _json(jurisdictions.share_preview(ctx, jit, partner))
+    expect = share_content(ctx.ws, load_agreement(ctx.ws, jit), partner).summary["pseudonymised"]
+    assert expect, "the sample chains mention people outside BG"
+    for p in expect[:50]:
+        assert f"{p['id']} ({p['kind']}) \\u2192 {p['pseudonym']}" in shown
+    assert "share-write" in shown
+    assert set(ctx.ws.path("evidence").glob("share-*")) == shares  # a preview writes nothing
+    entries = ctx.ws.audit_entries()[before:]
+    assert [e["command"] for e in entries] == ["share preview"]
+    written = _json(jurisdictions.share_write(ctx, jit, partner))
+    path = Path(re.findall(r'"children": "([^"]+\.zip)"', written)[0])
+    assert path.is_file() and verify_pack(path).ok
+    assert ctx.ws.audit_entries()[-1]["command"] == "share"
+    assert "share-refused" in _json(jurisdictions.share_preview(ctx, jit, "XX"))
+    assert "share-refused" in _json(jurisdictions.share_preview(ctx.limited_to(["BG"]), jit, "BG"))
+
+
+# ----- explorer: grouping by jurisdiction ----------------------------------------------------
+def test_grouping_puts_every_node_in_its_jurisdiction(ctx: AppContext) -> None:
+    from fininvest.app.elements import GROUP
+
+    focus = ctx.data.chains()[0]["members"]["controller"]
+    plain, state = explorer.neighbourhood(ctx, focus)
+    target = next(i for i in state["ids"][1:] if not i.startswith(MORE) and "|" not in i)
+    _new, _removed, state = explorer.expand(ctx, target, state)
+    elements, after = explorer.regroup(ctx, state, True)
+    nodes = [e for e in elements if "source" not in e["data"]]
+    groups = [n for n in nodes if n["data"]["id"].startswith(GROUP)]
+    members = [n for n in nodes if not n["data"]["id"].startswith(GROUP)]
+    assert groups and all("group" in g["classes"].split() for g in groups)
+    ids = [e["data"]["id"] for e in elements]
+    for n in members:
+        parent = n["data"]["parent"]
+        assert parent == GROUP + (n["data"]["country"] or "?")
+        assert ids.index(parent) < ids.index(n["data"]["id"])  # a parent comes first
+    # the same view, grouped: the same nodes and edges, each country's side by side
+    assert set(ids) - {g["data"]["id"] for g in groups} == set(state["ids"])
+    assert set(after["ids"]) == set(ids)
+    back, _ = explorer.regroup(ctx, after, False)
+    assert sorted(e["data"]["id"] for e in back) == sorted(state["ids"])
+    assert "group" in selector_classes(stylesheet("explorer"))
+
+
+# ----- money flow: traced paths over time, cash as its own sink ------------------------------
+def test_traced_paths_over_time_with_cash_as_its_own_sink(ctx: AppContext) -> None:
+    chain = ctx.data.chains()[0]
+    res = flow.traced(ctx, chain)
+    assert res["paths"], "the controller's money goes somewhere"
+    fig = flow.trace_figure(ctx, res)
+    lines = [t for t in fig.data if t.type == "scatter"]
+    assert len(lines) == len([p for p in res["paths"] if p["hops"]])
+    first = res["paths"][0]
+    assert list(lines[0].y) == [round(h["amount"], 2) for h in first["hops"]]
+    cash = flow.cash_out(ctx, res)
+    sinks = [t for t in fig.data if t.name == flow.CASH]
+    assert (len(sinks) == 1) == (cash.height > 0)
+    if cash.height:
+        assert sum(sinks[0].y) == pytest.approx(cash["total"].sum())

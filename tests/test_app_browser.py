@@ -19,7 +19,7 @@ import pytest
 from fininvest.app import AppContext, AppSettings, create_app
 from fininvest.app.components import href
 from fininvest.app.elements import MORE
-from fininvest.app.pages import alerts, explorer
+from fininvest.app.pages import alerts, explorer, jurisdictions
 from fininvest.app.server import background
 from fininvest.graph import embedded
 from fininvest.graph.store import FalkorStore
@@ -325,3 +325,60 @@ def test_cli_serves_and_stops_the_graph_it_started(tmp_path: Path) -> None:
         proc.wait(timeout=60)
     assert embedded.running(ws) is None
     assert any(e["command"] == "app" for e in ws.audit_entries())
+
+
+# ----- exports and shares ---------------------------------------------------------------------
+def test_png_and_svg_of_the_explorer_and_the_chain_download_and_are_audited(
+    tab: Page, served: tuple[str, AppContext]
+) -> None:
+    _url, ctx = served
+    chain = _chain(ctx)
+    before = len(ctx.ws.audit_entries())
+    views = [
+        (href("entity", chain["members"]["controller"]), "#side-title", "explorer"),
+        (href("chain", chain["id"]), "#chain-links tbody tr", "chain"),
+    ]
+    for path, ready, view in views:
+        page = tab.open(path, ready)
+        page.wait_for_timeout(300)
+        for kind in ("png", "svg"):
+            with page.expect_download(timeout=60_000) as got:
+                page.click(f"#{view}-{kind}")
+            download = got.value
+            assert download.suggested_filename.endswith(f".{kind}")
+            head = Path(download.path()).read_bytes()[:200]
+            assert head.startswith(b"\x89PNG") if kind == "png" else b"<svg" in head
+    exports = [e["params"] for e in ctx.ws.audit_entries()[before:] if e["command"] == "app export"]
+    assert sorted((e["page"], e["format"]) for e in exports) == [
+        ("chain", "png"),
+        ("chain", "svg"),
+        ("explorer", "png"),
+        ("explorer", "svg"),
+    ]
+    assert tab.errors == []
+
+
+def test_a_share_preview_lists_what_is_pseudonymised(
+    tab: Page, served: tuple[str, AppContext], app_agreement: tuple[str, str], shots: Path
+) -> None:
+    from fininvest.jit.agreement import load_agreement
+    from fininvest.jit.share import share_content
+
+    _url, ctx = served
+    jit, partner = app_agreement
+    expect = share_content(ctx.ws, load_agreement(ctx.ws, jit), partner).summary
+    page = tab.open("/jurisdictions", "#share-jit")
+    page.click("#share-partner")
+    page.get_by_text(f"{partner} (", exact=False).first.click()
+    page.click("#share-preview-button")
+    items = "#share-pseudonymised li"
+    page.wait_for_selector(items, timeout=60_000)
+    got = [li.inner_text() for li in page.locator(items).all()]
+    listed = expect["pseudonymised"][: jurisdictions.LISTED]
+    assert got == [f"{p['id']} ({p['kind']}) → {p['pseudonym']}" for p in listed]
+    assert page.locator("#share-path").count() == 0  # nothing written before confirmation
+    page.screenshot(path=str(shots / "share-preview.png"))
+    page.click("#share-write")
+    page.wait_for_selector("#share-path", timeout=120_000)
+    assert Path(page.inner_text("#share-path")).is_file()
+    assert tab.errors == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html as html_text
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from dash import dcc, html
@@ -151,3 +151,17 @@ def shell(case_name: str) -> html.Div:
             html.Div(id="page", className="fi-page"),
         ]
     )
+
+
+class Auditor(Protocol):
+    def audit(self, what: str, params: dict[str, Any]) -> None: ...
+
+
+def image_export(ctx: Auditor, view: str, svg: bool, item: str | None) -> dict[str, str]:
+    """The ``generateImage`` request of a graph view's PNG/SVG button (what is on screen, as a
+    download named ``fininvest-<view>-<item>``), audited as an export."""
+    kind = "svg" if svg else "png"
+    ctx.audit("export", {"page": view, "format": kind, "item": item})
+    name = "-".join(x for x in ("fininvest", view, item) if x)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return {"type": kind, "action": "download", "filename": safe}

@@ -16,7 +16,9 @@ from typing import Any
 
 import polars as pl
 
+from fininvest.app.elements import Link, links
 from fininvest.graph.store import GraphStore
+from fininvest.graph.trace import TraceParams, trace_money
 from fininvest.workspace import Workspace
 
 PROVENANCE = ("source_file", "record_no", "source_line", "source_sha256")
@@ -62,6 +64,7 @@ class CaseData:
         self._tables: dict[str, pl.DataFrame] = {}
         self._lock = Lock()
         self._neighbours: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self._links: OrderedDict[tuple[str, int | None, int | None], list[Link]] = OrderedDict()
         self._cache_size = cache_size
 
     # ----- tables -------------------------------------------------------------------------
@@ -182,6 +185,26 @@ class CaseData:
             while len(self._neighbours) > self._cache_size:
                 self._neighbours.popitem(last=False)
         return rows
+
+    def links(self, node_id: str, since: int | None = None, until: int | None = None) -> list[Link]:
+        """The aggregated neighbours of a node (:func:`fininvest.app.elements.links` over
+        :meth:`neighbours`), kept per node and date range (LRU): paging, expanding and
+        re-rendering a view aggregate each node once."""
+        key = (node_id, since, until)
+        with self._lock:
+            if key in self._links:
+                self._links.move_to_end(key)
+                return self._links[key]
+        found = links(node_id, self.neighbours(node_id), since, until)
+        with self._lock:
+            self._links[key] = found
+            while len(self._links) > self._cache_size:
+                self._links.popitem(last=False)
+        return found
+
+    def trace(self, sources: list[str], params: TraceParams) -> dict[str, Any]:
+        """``fininvest trace`` from ``sources`` (see :func:`fininvest.graph.trace.trace_money`)."""
+        return trace_money(self.store, sources, params)
 
     def node(self, node_id: str) -> dict[str, Any] | None:
         """Kind and properties of a node, or None if the graph has no such node."""

@@ -60,8 +60,9 @@ EDGE_CLASS = {
     "USES": "uses",
     "FLAGGED_BY": "flagged",
 }
-NODE_FLAGS = ("alerted", "focus", "more")
-EDGE_FLAGS = ("intel", "cross-border", "more", "handling-restricted", "link")
+NODE_FLAGS = ("alerted", "focus", "more", "group")
+GROUP = "jur|"
+EDGE_FLAGS = ("intel", "cross-border", "more", "handling-restricted", "link", "two-way")
 MORE = "more|"
 
 
@@ -239,7 +240,10 @@ def links(
                 )
     for (rel, src, dst), a in sorted(money.items()):
         x = out[dst if src == focus else src]
-        x.edges.append(_money_edge(rel, src, dst, a))
+        edge = _money_edge(rel, src, dst, a)
+        if (rel, dst, src) in money:  # drawn curved, so that the two arrows do not overlap
+            edge["classes"] += " two-way"
+        x.edges.append(edge)
         x.weight += a["total"]
     return sorted(out.values(), key=lambda x: (-x.weight, x.kind, x.other))
 
@@ -256,6 +260,21 @@ def ring(
         )
         for i in range(n)
     ]
+
+
+def group_of(node: dict[str, Any]) -> str:
+    """The id of the compound node of a node's jurisdiction (``jur|DE``; ``jur|?`` unknown)."""
+    return GROUP + (node["data"].get("country") or "?")
+
+
+def group_node(group_id: str) -> dict[str, Any]:
+    """The compound (parent) node of one jurisdiction; cytoscape draws it around its members."""
+    code = group_id[len(GROUP) :]
+    label = code if code != "?" else "jurisdiction unknown"
+    return {
+        "data": {"id": group_id, "label": label, "kind": "group", "country": code},
+        "classes": f"group {jurisdiction_class(code)}",
+    }
 
 
 def more_stub(node: str, remaining: int, position: tuple[float, float]) -> list[dict[str, Any]]:

@@ -10,8 +10,9 @@ the page and the item shown.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from threading import Lock
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -24,6 +25,8 @@ from fininvest.app.data import CaseData
 from fininvest.graph.store import GraphStore
 from fininvest.resources import resource_dir
 from fininvest.workspace import Workspace
+
+SCOPE_LOCK = Lock()
 
 
 @dataclass(frozen=True)
@@ -46,21 +49,56 @@ class AppSettings:
 
 @dataclass
 class AppContext:
-    """What the callbacks of every page share."""
+    """What the callbacks of every page share.
 
-    data: CaseData
+    ``data`` is the case as the current user may see it: the whole case, or, for a user limited
+    to jurisdictions (``limit``, or the signed-in user's), the case cut to that scope
+    (:class:`fininvest.app.scope.ScopedCaseData`, built once per set of jurisdictions).
+    """
+
+    case: CaseData
     settings: AppSettings
+    limit: frozenset[str] | None = None
+    scoped: dict[frozenset[str], CaseData] = field(default_factory=dict)
 
     @property
     def ws(self) -> Workspace:
-        return self.data.ws
+        return self.case.ws
+
+    def jurisdictions(self) -> frozenset[str]:
+        """The jurisdictions the current user is limited to (empty: the whole case)."""
+        if self.limit is not None:
+            return self.limit
+        if flask.has_request_context():
+            return frozenset(flask.session.get("jurisdictions") or ())
+        return frozenset()
+
+    @property
+    def data(self) -> CaseData:
+        jur = self.jurisdictions()
+        if not jur:
+            return self.case
+        with SCOPE_LOCK:
+            if jur not in self.scoped:
+                from fininvest.app.scope import ScopedCaseData
+
+                self.scoped[jur] = ScopedCaseData(self.case, jur)
+            return self.scoped[jur]
+
+    def limited_to(self, jurisdictions: list[str]) -> AppContext:
+        """The same app as seen by a user limited to ``jurisdictions`` (tests, the CLI)."""
+        return replace(self, limit=frozenset(j.upper() for j in jurisdictions))
+
+    def user(self) -> str | None:
+        """The signed-in app user (None without login)."""
+        return flask.session.get("user") if flask.has_request_context() else None
 
     def audit(self, what: str, params: dict[str, Any]) -> None:
         """One audit entry for a page view or an export, with the app user if logged in."""
-        user = None
-        if flask.has_request_context():
-            user = flask.session.get("user")
-        self.ws.audit(f"app {what}", {**params, "app_user": user})
+        user = self.user()
+        jur = self.jurisdictions()
+        scope = {"jurisdictions": sorted(jur)} if jur else {}
+        self.ws.audit(f"app {what}", {**params, "app_user": user, **scope})
 
 
 def route(pathname: str | None) -> tuple[str, str | None]:
@@ -95,8 +133,13 @@ def create_app(
     dash.Dash
         Serve it with :func:`fininvest.app.server.serve` (or ``app.run``).
     """
+    import dash_cytoscape as cyto
+
     from fininvest.app.pages import PAGES
 
+    # the extra bundle of dash-cytoscape carries cytoscape-svg (the SVG export of the graph
+    # views) and the dagre/klay layouts
+    cyto.load_extra_layouts()
     settings = settings or AppSettings()
     ctx = AppContext(CaseData(workspace, store), settings)
     app = Dash(
@@ -173,6 +216,8 @@ def _install_login(app: Dash, ctx: AppContext) -> None:
                 flask.session.clear()
                 flask.session.permanent = True
                 flask.session["user"] = user
+                limit = auth.users(ctx.ws).get(user, {}).get("jurisdictions") or []
+                flask.session["jurisdictions"] = list(limit)
                 flask.session["expires"] = time.time() + 60 * ctx.settings.session_minutes
                 ctx.ws.audit("app login", {"app_user": user})
                 return flask.redirect("/")

@@ -98,8 +98,9 @@ def app_user() -> None:
     "--jurisdiction",
     "jurisdictions",
     multiple=True,
-    help="Countries the user works for (ISO 3166 alpha-2; repeat the option). Recorded with "
-    "the user; the pages do not filter by it yet.",
+    help="Limit the user to these countries (ISO 3166 alpha-2; repeat the option): every page "
+    "then shows only what a JIT share to them would hold, others' ids as withheld-… tokens. "
+    "Default: the whole case.",
 )
 @click.option(
     "--password-stdin",
@@ -118,6 +119,7 @@ def app_user_add(
     \b
     Example:
       fininvest app-user add demo-case anna
+      fininvest app-user add demo-case bg-liaison --jurisdiction BG
     """
     from fininvest.app.auth import add_user
 

@@ -13,7 +13,7 @@ from fininvest.casefile.names import label
 from fininvest.cli.output import FORMAT_OPTION, emit
 from fininvest.cli.output import printable as escape
 from fininvest.cli.tables import keep_ids_whole
-from fininvest.jit.agreement import load_agreement, refusals_audited
+from fininvest.jit.agreement import load_agreement
 from fininvest.workspace import open_workspace
 
 
@@ -55,31 +55,19 @@ def share(
     day outside its period is refused (exit 3).
     """
     from fininvest.casefile.names import load_names
-    from fininvest.jit.share import share_content
+    from fininvest.jit.prepare import prepare_share
 
     ws = open_workspace(case_dir)
-    agreement = load_agreement(ws, jit_id)
-    partner = partner.upper()
-    with refusals_audited(ws, "share", {"jit": jit_id, "partner": partner, "preview": preview}):
-        agreement.check(partner, action="share")
-    content = share_content(ws, agreement, partner, chain_ids)
-    summary = load_names(ws).annotate(content.summary)  # our own names, shown only to us
-    params = {"jit": jit_id, "partner": partner, "chains": summary["chains"], "preview": preview}
-    counts = {"shared": summary["shared"], "pseudonymised": len(summary["pseudonymised"]),
-              "withheld": len(summary["withheld"])}  # fmt: skip
-    if preview:
-        ws.audit("share preview", params, counts=counts)
-        emit(fmt, summary, lambda c: render_preview(summary, c))
-        return
-    if out is None:
+    if not preview and out is None:
+        load_agreement(ws, jit_id)  # an unknown agreement is named before the usage error
         raise click.UsageError("give --out PATH for the package (or --preview)")
-    from fininvest.jit.package import write_share
-
-    with refusals_audited(ws, "share", params):
-        written = write_share(ws, agreement, content, out)
-    content.pseudonyms.save_table()
-    ws.audit("share", {**params, "out": str(out)}, counts=counts)
-    emit(fmt, {**summary, "package": written}, lambda c: render_written(written, c))
+    result = prepare_share(ws, jit_id, partner, chain_ids, None if preview else out)
+    result = load_names(ws).annotate(result)  # our own names, shown only to us
+    if preview:
+        emit(fmt, result, lambda c: render_preview(result, c))
+        return
+    written = result["package"]
+    emit(fmt, result, lambda c: render_written(written, c))
 
 
 def render_preview(s: dict[str, Any], c: Console) -> None:

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Mapping
@@ -42,6 +43,8 @@ from fininvest.evidence.signing import SIGNATURE_NAME, SIGNED_FILE, fingerprint,
 from fininvest.evidence.signing import signature_text as make_signature
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: bagit.py chdirs into the bag while it writes one: held around every bag step of the process
+BAG_LOCK = threading.Lock()
 PROVENANCE_HEADER = ("source_file", "source_sha256", "record_no", "source_line")
 
 
@@ -233,13 +236,16 @@ def write_pack(
         if signer:
             info["Signing-Key-Fingerprint"] = signer
         info = {**(extra_info or {}), **info}
-        bagit.make_bag(str(staging), info, checksums=["sha256"])
-        # bagit.py writes version 0.97; RFC 8493 is 1.0 (same layout): say so, and let the
-        # library rewrite the tag files and the tag manifest
-        (staging / "bagit.txt").write_text(
-            "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", "utf-8"
-        )
-        bagit.Bag(str(staging)).save()
+        # bagit.py changes the process's working directory while it bags (make_bag, save):
+        # one bag at a time per process, so that threads (the web app) never interleave
+        with BAG_LOCK:
+            bagit.make_bag(str(staging), info, checksums=["sha256"])
+            # bagit.py writes version 0.97; RFC 8493 is 1.0 (same layout): say so, and let the
+            # library rewrite the tag files and the tag manifest
+            (staging / "bagit.txt").write_text(
+                "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", "utf-8"
+            )
+            bagit.Bag(str(staging)).save()
         tagmanifest = (staging / SIGNED_FILE).read_bytes()
         if private is not None:
             (staging / SIGNATURE_NAME).write_text(make_signature(private, tagmanifest), "utf-8")

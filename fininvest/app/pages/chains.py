@@ -7,13 +7,16 @@ with the victims below. A link whose two persons live in different countries is 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import dash_cytoscape as cyto
 import polars as pl
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
+from dash import ctx as dash_ctx
 
-from fininvest.app.components import href, link, note, table, text
+from fininvest.app.components import href, image_export, link, note, table, text
 from fininvest.app.elements import node_element
 from fininvest.app.factory import AppContext
 from fininvest.app.styles import stylesheet
@@ -170,6 +173,15 @@ def chain_view(ctx: AppContext, chain_id: str | None) -> html.Div:
                 className="fi-cy",
                 style={"height": "45vh"},
             ),
+            html.Div(
+                [
+                    html.Button("Build the evidence pack", id="chain-pack"),
+                    html.Button("PNG", id="chain-png"),
+                    html.Button("SVG", id="chain-svg"),
+                ],
+                className="fi-filters",
+            ),
+            dcc.Loading(html.Div(id="chain-pack-result")),
             html.H4("Links and their records"),
             table(
                 ["from", "act", "to", "where", "basis", "records"],
@@ -211,9 +223,68 @@ def layout(ctx: AppContext, item: str | None, query: dict[str, str]) -> html.Div
     )
 
 
+def build_pack(ctx: AppContext, chain_id: str | None) -> html.Div:
+    """Write the chain's evidence pack (``fininvest evidence export``: the same function, the
+    same audit entry) to ``CASE_DIR/evidence/<chain>-<time>.zip``, signed with the workspace key
+    if there is one, and say where it went. Refused to a user limited to jurisdictions (a pack
+    holds every record of the chain)."""
+    from fininvest.evidence.export import export_pack
+    from fininvest.evidence.signing import PRIVATE_NAME
+
+    if not chain_id or ctx.data.chain(chain_id) is None:
+        return html.Div(note("Choose a chain first."))
+    if ctx.jurisdictions():
+        ctx.audit("export", {"page": "chain", "format": "evidence pack", "item": chain_id,
+                             "refused": "user limited to jurisdictions"})  # fmt: skip
+        return html.Div(
+            note(
+                "Evidence packs hold every record of a chain: only users with the whole case "
+                "build them. Ask for a partner share instead (Jurisdictions page)."
+            ),
+            id="chain-pack-refused",
+        )
+    at = datetime.now(UTC).replace(microsecond=0)
+    out = ctx.ws.path("evidence", f"{chain_id}-{at:%Y%m%dT%H%M%SZ}-{uuid4().hex[:6]}.zip")
+    key = ctx.ws.path("secrets", PRIVATE_NAME)
+    res, records = export_pack(
+        ctx.ws, [chain_id], out, at=at, sign_key=key if key.is_file() else None
+    )
+    ctx.audit("export", {"page": "chain", "format": "evidence pack", "item": chain_id,
+                         "out": str(res.path)})  # fmt: skip
+    signed = f"signed by {res.signed_by}" if res.signed_by else "unsigned (no workspace key)"
+    return html.Div(
+        [
+            html.P(["Evidence pack written to ", html.Code(str(res.path), id="chain-pack-path")]),
+            note(
+                f"{len(res.files)} files, {records} records, {signed}; "
+                f"tag manifest SHA-256 {res.tagmanifest_sha256}."
+            ),  # fmt: skip
+        ]
+    )
+
+
 def register(app: Dash, ctx: AppContext) -> None:
     @app.callback(
         Output("chain-box", "children"), Input("chain-pick", "value"), prevent_initial_call=True
     )
     def _pick(chain_id: str | None) -> Any:
         return chain_view(ctx, chain_id)
+
+    @app.callback(
+        Output("chain-pack-result", "children"),
+        Input("chain-pack", "n_clicks"),
+        State("chain-pick", "value"),
+        prevent_initial_call=True,
+    )
+    def _pack(_clicks: Any, chain_id: str | None) -> Any:
+        return build_pack(ctx, chain_id)
+
+    @app.callback(
+        Output("chain-graph", "generateImage"),
+        Input("chain-png", "n_clicks"),
+        Input("chain-svg", "n_clicks"),
+        State("chain-pick", "value"),
+        prevent_initial_call=True,
+    )
+    def _export(_png: Any, _svg: Any, chain_id: str | None) -> Any:
+        return image_export(ctx, "chain", dash_ctx.triggered_id == "chain-svg", chain_id)

@@ -16,9 +16,16 @@ import dash_cytoscape as cyto
 from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 
-from fininvest.app.components import href, link, note, table, text
+from fininvest.app.components import href, image_export, link, note, table, text
 from fininvest.app.data import ms_to_iso
-from fininvest.app.elements import MORE, links, more_stub, node_element, ring
+from fininvest.app.elements import (
+    MORE,
+    group_node,
+    group_of,
+    more_stub,
+    node_element,
+    ring,
+)
 from fininvest.app.factory import AppContext
 from fininvest.app.styles import stylesheet
 
@@ -34,8 +41,30 @@ def _date_ms(value: str | None, end: bool = False) -> int | None:
     return int(day.timestamp() * 1000) + (86_399_999 if end else 0)
 
 
-def new_state(focus: str, since: int | None = None, until: int | None = None) -> dict[str, Any]:
-    return {"focus": focus, "ids": [], "pos": {}, "shown": {}, "since": since, "until": until}
+def new_state(
+    focus: str, since: int | None = None, until: int | None = None, group: bool = False
+) -> dict[str, Any]:
+    return {
+        "focus": focus,
+        "ids": [],
+        "pos": {},
+        "shown": {},
+        "since": since,
+        "until": until,
+        "group": group,
+    }
+
+
+def grouped(nodes: list[dict[str, Any]], on_screen: set[str]) -> list[dict[str, Any]]:
+    """Put each node in its jurisdiction's compound node (``data.parent``); returns the
+    compound nodes not on screen yet (to be added before their members)."""
+    parents: list[dict[str, Any]] = []
+    for n in nodes:
+        gid = group_of(n)
+        n["data"]["parent"] = gid
+        if gid not in on_screen and all(p["data"]["id"] != gid for p in parents):
+            parents.append(group_node(gid))
+    return parents
 
 
 def _alerted(ctx: AppContext) -> set[str]:
@@ -72,7 +101,7 @@ def expand(
     }
     on_screen = set(state["ids"])
     page, cap = ctx.settings.page_size, ctx.settings.max_elements
-    found = links(node_id, ctx.data.neighbours(node_id), state["since"], state["until"])
+    found = ctx.data.links(node_id, state["since"], state["until"])
     start = state["shown"].get(node_id, 0)
     taken = start
     new_nodes: list[dict[str, Any]] = []
@@ -89,6 +118,8 @@ def expand(
         for e in x.edges:
             if e["data"]["id"] not in on_screen:
                 new_edges.append(e)
+    if state.get("group"):  # members of one jurisdiction side by side on the ring
+        new_nodes.sort(key=lambda n: n["data"]["country"] or "~")
     cx, cy = state["pos"].get(node_id, (0.0, 0.0))
     centre = (float(cx), float(cy))
     radius = 110.0 + 9.0 * len(new_nodes)
@@ -100,7 +131,8 @@ def expand(
         n["position"] = {"x": round(p[0], 1), "y": round(p[1], 1)}
         state["pos"][n["data"]["id"]] = [n["position"]["x"], n["position"]["y"]]
     removed = [i for i in (MORE + node_id, MORE + "edge|" + node_id) if i in on_screen]
-    new = new_nodes + new_edges
+    parents = grouped(new_nodes, on_screen) if state.get("group") else []
+    new = parents + new_nodes + new_edges
     remaining = len(found) - taken
     if remaining > 0:
         new += more_stub(node_id, remaining, (centre[0], centre[1] - 45.0))
@@ -110,12 +142,18 @@ def expand(
 
 
 def neighbourhood(
-    ctx: AppContext, focus: str, hops: int = 1, since: int | None = None, until: int | None = None
+    ctx: AppContext,
+    focus: str,
+    hops: int = 1,
+    since: int | None = None,
+    until: int | None = None,
+    group: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The focus node and its neighbours (and theirs, for ``hops=2``), at most
-    ``max_elements`` elements. Returns (elements, state); empty if the graph lacks the node."""
+    ``max_elements`` elements; with ``group``, every node inside a compound node of its
+    jurisdiction. Returns (elements, state); empty if the graph lacks the node."""
     node = ctx.data.node(focus)
-    state = new_state(focus, since, until)
+    state = new_state(focus, since, until, group)
     if node is None:
         return [], state
     p = node["props"]
@@ -129,8 +167,8 @@ def neighbourhood(
         position=(0.0, 0.0),
         extra=["focus"],
     )
-    elements = [el]
-    state["ids"], state["pos"] = [focus], {focus: [0.0, 0.0]}
+    elements = [*grouped([el], set()), el] if group else [el]
+    state["ids"], state["pos"] = [e["data"]["id"] for e in elements], {focus: [0.0, 0.0]}
     new, _removed, state = expand(ctx, focus, state)
     elements += new
     if hops > 1:
@@ -140,6 +178,23 @@ def neighbourhood(
             more, removed, state = expand(ctx, n, state)
             elements = [e for e in elements if e["data"]["id"] not in removed] + more
     return elements, state
+
+
+def regroup(ctx: AppContext, state: dict[str, Any], group: bool) -> tuple[list[Any], Any]:
+    """The same view with grouping by jurisdiction switched on or off: the neighbourhood of the
+    focus again, then the same expansions in the same order: the same nodes and edges (when
+    grouped, the members of one jurisdiction side by side). Returns (elements, state)."""
+    elements, after = neighbourhood(
+        ctx, state["focus"], 1, state.get("since"), state.get("until"), group
+    )
+    for node, count in state.get("shown", {}).items():
+        while after["shown"].get(node, 0) < count:
+            before = after["shown"].get(node, 0)
+            new, removed, after = expand(ctx, node, after)
+            elements = [e for e in elements if e["data"]["id"] not in removed] + new
+            if after["shown"].get(node, 0) == before:
+                break
+    return elements, after
 
 
 def patch(new: list[dict[str, Any]], removed: list[str], before: list[str]) -> Patch:
@@ -229,7 +284,8 @@ def search_results(ctx: AppContext, query: str | None) -> list[Any]:
 def layout(ctx: AppContext, item: str | None, query: dict[str, str]) -> html.Div:
     hops = 2 if query.get("hops") == "2" else 1
     since, until = _date_ms(query.get("since")), _date_ms(query.get("until"), end=True)
-    elements, state = neighbourhood(ctx, item, hops, since, until) if item else ([], {})
+    group = query.get("group") == "1"
+    elements, state = neighbourhood(ctx, item, hops, since, until, group) if item else ([], {})
     intro = (
         note(f"{item} is not in the graph (is it loaded? fininvest graph load).")
         if item and not elements
@@ -262,6 +318,11 @@ def layout(ctx: AppContext, item: str | None, query: dict[str, str]) -> html.Div
                                 clearable=True,
                             ),
                         ]
+                    ),
+                    dcc.Checklist(
+                        [{"label": "Group by jurisdiction", "value": "group"}],
+                        ["group"] if group else [],
+                        id="explorer-group",
                     ),
                     html.Button("PNG", id="explorer-png"),
                     html.Button("SVG", id="explorer-svg"),
@@ -308,7 +369,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
     )
     def _tap(node: dict[str, Any] | None, state: dict[str, Any]) -> Any:
-        if not node or not state:
+        if not node or not state or node.get("kind") == "group":
             return no_update, no_update, no_update
         new, removed, after = expand(ctx, node["id"], state)
         side = side_panel(ctx, node.get("of") or node["id"])
@@ -333,7 +394,26 @@ def register(app: Dash, ctx: AppContext) -> None:
     def _dates(since: str | None, until: str | None, state: dict[str, Any]) -> Any:
         if not state or not state.get("focus"):
             return no_update, no_update
-        return neighbourhood(ctx, state["focus"], 1, _date_ms(since), _date_ms(until, end=True))
+        return neighbourhood(
+            ctx,
+            state["focus"],
+            1,
+            _date_ms(since),
+            _date_ms(until, end=True),
+            bool(state.get("group")),
+        )
+
+    @app.callback(
+        Output("explorer-graph", "elements", allow_duplicate=True),
+        Output("explorer-state", "data", allow_duplicate=True),
+        Input("explorer-group", "value"),
+        State("explorer-state", "data"),
+        prevent_initial_call=True,
+    )
+    def _group(value: list[str] | None, state: dict[str, Any]) -> Any:
+        if not state or not state.get("focus"):
+            return no_update, no_update
+        return regroup(ctx, state, "group" in (value or []))
 
     @app.callback(
         Output("explorer-results", "children"),
@@ -351,8 +431,5 @@ def register(app: Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
     )
     def _export(_png: Any, _svg: Any, state: dict[str, Any]) -> Any:
-        kind = "svg" if dash_ctx.triggered_id == "explorer-svg" else "png"
-        ctx.audit(
-            "export", {"page": "explorer", "format": kind, "item": (state or {}).get("focus")}
-        )
-        return {"type": kind, "action": "download", "filename": "fininvest-explorer"}
+        svg = dash_ctx.triggered_id == "explorer-svg"
+        return image_export(ctx, "explorer", svg, (state or {}).get("focus"))

@@ -18,7 +18,7 @@ from fininvest.app.components import note, plot_text, table
 from fininvest.app.data import ms_to_iso
 from fininvest.app.factory import AppContext
 from fininvest.app.pages.chains import chain_options, residence
-from fininvest.graph.trace import TraceParams, trace_money
+from fininvest.graph.trace import TraceParams
 
 CASH = "cash taken out of the banking system"
 PAYERS = "payers of the victims"
@@ -116,13 +116,17 @@ def sankey(frame: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def trace_rows(ctx: AppContext, chain: dict[str, Any], max_paths: int = 10) -> list[list[Any]]:
-    """The largest traced paths from the controller's accounts (``fininvest trace``)."""
+def traced(ctx: AppContext, chain: dict[str, Any], max_paths: int = 10) -> dict[str, Any]:
+    """``fininvest trace`` from the controller's accounts (the same tracing module)."""
     controller = chain["members"].get("controller")
     sources = ctx.data.accounts_of(controller) if controller else []
     if not sources:
-        return []
-    res = trace_money(ctx.data.store, sources, TraceParams(max_hops=4, max_paths=max_paths))
+        return {"paths": [], "edges": [], "reached": []}
+    return ctx.data.trace(sources, TraceParams(max_hops=4, max_paths=max_paths))
+
+
+def trace_rows(res: dict[str, Any]) -> list[list[Any]]:
+    """The largest traced paths: amount carried, the accounts, arrival date, hops."""
     return [
         [
             f"{p['amount']:,.2f}",
@@ -133,6 +137,53 @@ def trace_rows(ctx: AppContext, chain: dict[str, Any], max_paths: int = 10) -> l
         for p in res["paths"]
         if p["hops"]
     ]
+
+
+def cash_out(ctx: AppContext, res: dict[str, Any]) -> pl.DataFrame:
+    """Cash taken out of the banking system (ATM and cash withdrawals) by the accounts the
+    trace reached, after the traced money first arrived there, per day (``day``, ``total``)."""
+    tx = ctx.data.table("transactions")
+    first = {r["account"]: r["first_ms"] for r in res.get("reached", [])}
+    if not tx.height or not first:
+        return pl.DataFrame(schema={"day": pl.String, "total": pl.Float64})
+    arrived = pl.DataFrame({"from_account": list(first), "arrived_ms": list(first.values())})
+    return (
+        tx.filter(
+            pl.col("to_account").is_null() & pl.col("channel").cast(pl.String).is_in(CASH_CHANNELS)
+        )
+        .join(arrived, on="from_account")
+        .filter(pl.col("ts").dt.epoch("ms") >= pl.col("arrived_ms"))
+        .group_by(pl.col("ts").dt.strftime("%Y-%m-%d").alias("day"))
+        .agg(pl.col("amount_base").sum().alias("total"))
+        .sort("day")
+    )
+
+
+def trace_figure(ctx: AppContext, res: dict[str, Any]) -> go.Figure:
+    """The traced paths over time (x: when the money arrived at each hop, y: the amount the
+    hop carried), and the cash the reached accounts took out as its own sink."""
+    fig = go.Figure()
+    for i, p in enumerate(res["paths"]):
+        if not p["hops"]:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                name=plot_text(f"path {i + 1}: {p['amount']:,.0f} → {p['hops'][-1]['to']}"),
+                x=[ms_to_iso(h["arrival_ms"]) for h in p["hops"]],
+                y=[round(h["amount"], 2) for h in p["hops"]],
+                text=[plot_text(f"{h['from']} → {h['to']}") for h in p["hops"]],
+                mode="lines+markers",
+                hovertemplate="%{text}<br>%{x}: %{y:,.2f}<extra></extra>",
+            )
+        )
+    cash = cash_out(ctx, res)
+    if cash.height:
+        fig.add_trace(
+            go.Bar(name=CASH, x=cash["day"].to_list(), y=cash["total"].to_list(), opacity=0.5)
+        )
+    fig.update_layout(height=300, margin={"l": 40, "r": 10, "t": 10, "b": 30},
+                      xaxis={"type": "date"}, legend={"font": {"size": 10}})  # fmt: skip
+    return fig
 
 
 def monthly(ctx: AppContext, chain: dict[str, Any]) -> go.Figure:
@@ -176,15 +227,17 @@ def flow_view(ctx: AppContext, chain_id: str | None) -> html.Div:
         return html.Div(note("Choose a chain."))
     ctx.audit("view", {"page": "flow", "item": chain_id})
     frame = flows(ctx, chain)
+    res = traced(ctx, chain)
     rows = [[s, d, f"{t:,.2f}", c] for s, d, t, c in frame.iter_rows()]
     return html.Div(
         [
             dcc.Graph(id="flow-sankey", figure=sankey(frame), config={"displaylogo": False}),
             table(["from", "to", "total", "payments"], rows, table_id="flow-table"),
             html.H4("Traced paths from the controller's accounts (fininvest trace)"),
-            table(
-                ["amount", "path", "arrived", "hops"], trace_rows(ctx, chain), table_id="flow-paths"
+            dcc.Graph(
+                id="flow-trace", figure=trace_figure(ctx, res), config={"displaylogo": False}
             ),
+            table(["amount", "path", "arrived", "hops"], trace_rows(res), table_id="flow-paths"),
             html.H4("Outgoing money per month"),
             dcc.Graph(id="flow-monthly", figure=monthly(ctx, chain), config={"displaylogo": False}),
         ]

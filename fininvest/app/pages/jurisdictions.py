@@ -7,15 +7,19 @@ cross-border money (one edge per pair of countries, width by amount).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import dash_cytoscape as cyto
 import polars as pl
-from dash import Dash, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from fininvest.app.components import note, table
 from fininvest.app.factory import AppContext
 from fininvest.app.styles import jurisdiction_class, stylesheet
+from fininvest.errors import FininvestError
+from fininvest.jit.agreement import list_agreements, load_agreement
+from fininvest.jit.prepare import prepare_share
 
 
 def _count_by(df: pl.DataFrame, column: str, name: str) -> pl.DataFrame:
@@ -117,10 +121,7 @@ def layout(ctx: AppContext, item: str | None, query: dict[str, str]) -> html.Div
     return html.Div(
         [
             html.H2("Jurisdictions"),
-            note(
-                "Partner shares (pseudonymised) are prepared with fininvest share once that "
-                "command is installed."
-            ),
+            share_form(ctx),
             html.Div(
                 [
                     html.Div(
@@ -153,5 +154,152 @@ def layout(ctx: AppContext, item: str | None, query: dict[str, str]) -> html.Div
     )
 
 
+#: pseudonymised ids listed in the preview (the rest are counted)
+LISTED = 1_000
+
+
+def share_form(ctx: AppContext) -> html.Div:
+    """Choose a JIT agreement and a partner; "Preview the share" shows what will be shared,
+    pseudonymised and withheld; only then "Write the share" writes the package."""
+    agreements = list_agreements(ctx.ws)
+    if not agreements:
+        return html.Div(
+            note("No JIT agreement in this case: create one with fininvest jit create."),
+            id="share-form",
+        )
+    first = agreements[0]
+    return html.Div(
+        [
+            html.H4("Prepare a partner share"),
+            html.Div(
+                [
+                    dcc.Dropdown(
+                        [a.id for a in agreements], first.id, id="share-jit", clearable=False
+                    ),
+                    dcc.Dropdown(
+                        partner_options(ctx, first.id), id="share-partner", placeholder="Partner"
+                    ),  # fmt: skip
+                    html.Button("Preview the share", id="share-preview-button"),
+                ],
+                className="fi-filters",
+            ),
+            dcc.Loading(html.Div(id="share-preview")),
+            dcc.Loading(html.Div(id="share-written")),
+        ],
+        id="share-form",
+    )
+
+
+def partner_options(ctx: AppContext, jit_id: str | None) -> list[dict[str, str]]:
+    if not jit_id:
+        return []
+    agreement = load_agreement(ctx.ws, jit_id)
+    return [
+        {"label": f"{cc} ({authority})", "value": cc}
+        for cc, authority in sorted(agreement.partners.items())
+    ]
+
+
+def _refused(ctx: AppContext) -> html.Div | None:
+    if ctx.jurisdictions():
+        return html.Div(
+            note(
+                "Shares are prepared by users with the whole case (yours is limited to "
+                f"{', '.join(sorted(ctx.jurisdictions()))})."
+            ),  # fmt: skip
+            id="share-refused",
+        )
+    return None
+
+
+def share_preview(ctx: AppContext, jit_id: str | None, partner: str | None) -> html.Div:
+    """What a share to ``partner`` would hold (``fininvest share --preview``, audited): the
+    records shared per table, every id that will be pseudonymised and the records withheld
+    with their reasons; then the button that writes it."""
+    if not jit_id or not partner:
+        return html.Div(note("Choose an agreement and a partner."))
+    refused = _refused(ctx)
+    if refused is not None:
+        return refused
+    try:
+        s = prepare_share(ctx.ws, jit_id, partner, via={"app_user": ctx.user()})
+    except FininvestError as e:
+        return html.Div(note(f"Refused: {e}"), id="share-refused")
+    pseudo = s["pseudonymised"]
+    return html.Div(
+        [
+            html.P(
+                f"Share {s['jit']} → {s['partner']} (preview, nothing written yet). "
+                f"Chains: {', '.join(s['chains']) or 'none crossing the partner'}."
+            ),  # fmt: skip
+            table(["records", "shared"], list(s["shared"].items()), table_id="share-shared"),
+            html.H5(f"Pseudonymised ({len(pseudo)}): out of scope, replaced by keyed pseudonyms"),
+            html.Ul(
+                [html.Li(f"{p['id']} ({p['kind']}) → {p['pseudonym']}") for p in pseudo[:LISTED]],
+                id="share-pseudonymised",
+                className="fi-scroll",
+            ),
+            note(
+                f"… and {len(pseudo) - LISTED} more (fininvest share --preview --format json "
+                "lists them all)."
+            )
+            if len(pseudo) > LISTED
+            else html.Span(),  # fmt: skip
+            html.H5(f"Withheld ({len(s['withheld'])})"),
+            table(
+                ["reason", "records"],
+                list(s["withheld_by_reason"].items()),
+                table_id="share-withheld",
+            ),  # fmt: skip
+            note("The package shows counts below the agreement's threshold as <N."),
+            html.Button("Write the share", id="share-write"),
+        ]
+    )
+
+
+def share_write(ctx: AppContext, jit_id: str | None, partner: str | None) -> html.Div:
+    """Write the share (``fininvest share --out``, audited) to ``CASE_DIR/evidence/`` and say
+    where."""
+    if not jit_id or not partner:
+        return html.Div(note("Choose an agreement and a partner."))
+    refused = _refused(ctx)
+    if refused is not None:
+        return refused
+    at = datetime.now(UTC)
+    out = ctx.ws.path("evidence", f"share-{jit_id}-{partner}-{at:%Y%m%dT%H%M%SZ}.zip")
+    try:
+        s = prepare_share(ctx.ws, jit_id, partner, out=out, via={"app_user": ctx.user()})
+    except FininvestError as e:
+        return html.Div(note(f"Refused: {e}"), id="share-refused")
+    return html.Div(
+        html.P(["Share written to ", html.Code(str(s["package"]["path"]), id="share-path")])
+    )
+
+
 def register(app: Dash, ctx: AppContext) -> None:
-    """No callbacks: the page is computed on load."""
+    @app.callback(
+        Output("share-partner", "options"), Input("share-jit", "value"), prevent_initial_call=True
+    )
+    def _partners(jit_id: str | None) -> Any:
+        return partner_options(ctx, jit_id)
+
+    @app.callback(
+        Output("share-preview", "children"),
+        Output("share-written", "children"),
+        Input("share-preview-button", "n_clicks"),
+        State("share-jit", "value"),
+        State("share-partner", "value"),
+        prevent_initial_call=True,
+    )
+    def _preview(_n: Any, jit_id: str | None, partner: str | None) -> Any:
+        return share_preview(ctx, jit_id, partner), None
+
+    @app.callback(
+        Output("share-written", "children", allow_duplicate=True),
+        Input("share-write", "n_clicks"),
+        State("share-jit", "value"),
+        State("share-partner", "value"),
+        prevent_initial_call=True,
+    )
+    def _write(n: Any, jit_id: str | None, partner: str | None) -> Any:
+        return share_write(ctx, jit_id, partner) if n else no_update
