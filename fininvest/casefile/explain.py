@@ -158,7 +158,7 @@ def explain(
     """
     alerts, expl = read_results(ws)
     names = names or load_names(ws)
-    expl = names.name_sentences(expl, "detail")
+    expl = names.name_all_sentences(expl)
     targets = entities_of(query, alerts, names, str(ws.root))
     return {
         "query": query,

@@ -94,6 +94,8 @@ class Names:
         for k, v in doc.items():
             if isinstance(v, str) and k in SENTENCES:
                 out[k] = self.in_text(v)
+            elif isinstance(v, list) and k in SENTENCE_LISTS:
+                out[k] = [self.in_text(x) if isinstance(x, str) else x for x in v]
             elif isinstance(v, str):
                 name = self.name(v)
                 key = name_key(k)
@@ -121,13 +123,28 @@ class Names:
         """
         import polars as pl
 
-        texts = df.get_column(column).drop_nulls().unique().to_list()
+        col = df.get_column(column)
+        listed = isinstance(col.dtype, pl.List)
+        texts = (col.explode() if listed else col).drop_nulls().unique().to_list()
         named = {t: n for t in texts if (n := self.in_text(t)) != t}
-        return df.with_columns(pl.col(column).replace(named)) if named else df
+        if not named:
+            return df
+        if listed:
+            return df.with_columns(pl.col(column).list.eval(pl.element().replace(named)))
+        return df.with_columns(pl.col(column).replace(named))
+
+    def name_all_sentences(self, df: pl.DataFrame) -> pl.DataFrame:
+        """``df`` with every sentence column it has named (:data:`SENTENCES`,
+        :data:`SENTENCE_LISTS`)."""
+        for column in sorted((SENTENCES | SENTENCE_LISTS) & set(df.columns)):
+            df = self.name_sentences(df, column)
+        return df
 
 
 #: fields holding sentences that fininvest writes (an explanation, a record's note)
 SENTENCES = frozenset({"detail", "note"})
+#: fields holding lists of such sentences (the findings of one explanation)
+SENTENCE_LISTS = frozenset({"details"})
 
 #: what an id looks like inside a sentence (IBANs, ``bank:number``, ``P-0008888``)
 ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_\-]*[A-Za-z0-9]")

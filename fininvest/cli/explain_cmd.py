@@ -59,7 +59,7 @@ def explain(case_dir: Path, entity: str, evidence_limit: int, show_all: bool, fm
         alerts, expl = read_results(ws)
         ids = [a["entity_id"] for a in doc["alerts"]]
         chosen = with_names(alerts.filter(pl.col("entity_id").is_in(ids)), names)
-        sys.stdout.write(write_csv(long_form(chosen, names.name_sentences(expl, "detail"))) or "")
+        sys.stdout.write(write_csv(long_form(chosen, names.name_all_sentences(expl))) or "")
         return
     emit(fmt, doc, lambda c: render_explain(doc, c, show_all=show_all, limit=evidence_limit))
 

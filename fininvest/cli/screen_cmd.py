@@ -69,7 +69,7 @@ def screen(case_dir: Path, top: int, fmt: str, explain: bool, **engine: Any) -> 
     with stages(5) as say:
         res = screen_on(ws, progress=say, **engine)
     names = load_names(ws)
-    res.explanations = names.name_sentences(res.explanations, "detail")
+    res.explanations = names.name_all_sentences(res.explanations)
     doc = names.annotate(summary(res, top))
     ws.audit(
         "screen",
