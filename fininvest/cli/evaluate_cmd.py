@@ -48,8 +48,9 @@ def evaluate(case_dir: Path, truth_dir: Path | None, fmt: str) -> None:
 
     \b
     Example:
-      fininvest sample /tmp/case --scale small && fininvest ingest /tmp/case
-      fininvest screen /tmp/case && fininvest evaluate /tmp/case
+      fininvest init /tmp/case && fininvest sample /tmp/case --scale small
+      fininvest ingest /tmp/case && fininvest screen /tmp/case
+      fininvest evaluate /tmp/case
     """
     ws = open_workspace(case_dir)
     truth = truth_dir or ws.path("truth")
