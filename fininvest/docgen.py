@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from fininvest.assets.lifecycle import lifecycle_md
+from fininvest.formats.accounts import ACCOUNT_RULES
 from fininvest.formats.declarations import KINDS, PROVENANCE, TABLE_KEYS, table_schema
 from fininvest.formats.fields import TYPE_DOCS, RecordKind
 from fininvest.graph.model import generated_cypher
@@ -41,6 +42,7 @@ def _kind_section(kind: RecordKind) -> list[str]:
     out += ["", "| column | type | required | table column | meaning |", "|---|---|---|---|---|"]
     for f in kind.fields:
         kind_text = f.type + (f" ({' / '.join(f.choices)})" if f.choices else "")
+        kind_text += " (account)" if f.account else ""
         out.append(
             f"| `{f.name}` | {kind_text} | {'yes' if f.required else ''} | `{f.out}` | "
             f"{f.description} |"
@@ -82,6 +84,10 @@ def formats_md() -> str:
         "",
         "What one file may cost (decompressed size, compression ratio, field length, column "
         "count) is bounded by the limits in [limits.md](limits.md).",
+        "",
+        "## Account ids and IBANs",
+        "",
+        *ACCOUNT_RULES,
         "",
         "## Record kinds",
         "",

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from fininvest.formats.arrowview import view_chunks
 from fininvest.iso8601 import _parse_joined, parse_usual
 from fininvest.normalise import (
-    IBAN_LENGTHS,
     _iban_number,
     _parse_timestamps_polars,
     clean_country,
@@ -21,6 +20,7 @@ from fininvest.normalise import (
     clean_iban,
     clean_phone,
     iban_check_digits,
+    iban_lengths,
     parse_amounts,
     parse_timestamps,
 )
@@ -30,10 +30,12 @@ ALNUM = st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 @st.composite
 def valid_ibans(draw: st.DrawFn) -> str:
-    country = draw(st.sampled_from(sorted(IBAN_LENGTHS)))
+    country = draw(st.sampled_from(sorted(iban_lengths())))
     bban = "".join(
         draw(
-            st.lists(ALNUM, min_size=IBAN_LENGTHS[country] - 4, max_size=IBAN_LENGTHS[country] - 4)
+            st.lists(
+                ALNUM, min_size=iban_lengths()[country] - 4, max_size=iban_lengths()[country] - 4
+            )
         )
     )
     return country + iban_check_digits(country, bban) + bban

@@ -31,11 +31,26 @@ def _pct(v: float | None) -> str:
 def evaluate(case_dir: Path, truth_dir: Path | None, fmt: str) -> None:
     """Measure the last screening against a synthetic case's ground truth.
 
-    Precision, recall and average precision of the ranked suspects (k = 2 × true suspect
-    accounts), per scenario and per role; victims ranked as suspects; how often each
-    look-alike group is flagged; and per-indicator hit rates on true and look-alike accounts.
-    When `fininvest chains` has run: recall of the planted chains of trafficking with every
-    link correct, and precision of the chains found.
+    Key accounts first: recall@k of the controllers', exploiters' and funnel accounts with
+    k = 2 × their number, per THB family (sexual exploitation, forced labour, forced
+    criminality: when the truth names the family) and per class (controller, exploiter,
+    funnel); victims ranked as suspects, per family; and the look-alikes' share of those top
+    k places (when the truth labels look-alikes). Then precision, recall and average
+    precision of all ranked suspects (k = 2 × true suspect accounts), per scenario and per
+    role; how often each look-alike group is flagged; per-indicator hit rates on true and
+    look-alike accounts. When `fininvest chains` has run: recall of the planted chains of
+    trafficking with every link correct, and precision of the chains found. Everything is
+    also written to results/evaluation.json.
+
+    The truth folder holds accounts.csv (account_id, holder_role, scenario, typologies,
+    lookalike_group) and persons.csv (party_id, role), as `fininvest sample` writes them;
+    it is read only here, after screening.
+
+    \b
+    Example:
+      fininvest init /tmp/case && fininvest sample /tmp/case --scale small
+      fininvest ingest /tmp/case && fininvest screen /tmp/case
+      fininvest evaluate /tmp/case
     """
     ws = open_workspace(case_dir)
     truth = truth_dir or ws.path("truth")
@@ -50,12 +65,36 @@ def evaluate(case_dir: Path, truth_dir: Path | None, fmt: str) -> None:
         "evaluate",
         {"truth": str(truth_dir or ws.path("truth"))},
         counts={
+            "key_recall_at_k": res["key_accounts"]["recall_at_k"],
             "recall_at_k": res["recall_at_k"],
             "victims_ranked_as_suspects": res["victims_ranked_as_suspects"],
         },
     )
 
     def render(c: Console) -> None:
+        key = res["key_accounts"]
+        c.print(
+            f"key accounts (controller, exploiter, funnel): recall@k {_pct(key['recall_at_k'])}"
+            f" with k = {key['k']} (2 × {key['accounts']}); victims ranked as suspects: "
+            f"{key['victims_ranked_as_suspects']} of {key['victims']}"
+            + (
+                f"; look-alikes in the top k: {key['lookalikes_in_top_k']} "
+                f"({_pct(key['lookalike_share_of_top_k'])})"
+                if key["lookalikes_in_top_k"] is not None
+                else ""
+            )
+        )
+        kt = Table("key accounts", "accounts", "recall@k", *key["by_class"], "victims as suspects")
+        rows = [("all", key)] + list((key["by_family"] or {}).items())
+        for name, v in rows:
+            kt.add_row(
+                name,
+                str(v["accounts"]),
+                _pct(v["recall_at_k"]),
+                *(_pct(x["recall_at_k"]) for x in v["by_class"].values()),
+                f"{v['victims_ranked_as_suspects']} of {v['victims']}",
+            )
+        c.print(kt)
         c.print(
             f"k = {res['k']} (2 × {res['true_suspect_accounts']} true suspect accounts); "
             f"{res['flagged_suspects']} accounts flagged as suspects"

@@ -9,6 +9,7 @@ import polars as pl
 
 from fininvest.assets.lifecycle import state_names
 from fininvest.errors import BadInput
+from fininvest.formats.accounts import flag_column
 from fininvest.formats.fields import Derived, Field, FinishContext, RecordKind
 from fininvest.formats.finishers import (
     finish_fx,
@@ -44,6 +45,18 @@ AMOUNT_BASE = Derived(
     "amount converted to the workspace base currency (FX as of date: the case's fx rates, then "
     "the ECB reference rates; empty when neither has a rate)",
 )
+
+
+def iban_check(column: str) -> Derived:
+    """The check flag of an account-id column (:mod:`fininvest.formats.accounts`)."""
+    return Derived(
+        flag_column(column),
+        pl.Boolean(),
+        f"`{column}` is IBAN-shaped: true if its length and check digits are right (ISO 13616), "
+        "false if not (the record is kept and counted as `iban_invalid`); empty for other ids",
+    )
+
+
 TS_OFFSET = Derived(
     "ts_offset_min",
     pl.Int16(),
@@ -75,6 +88,7 @@ BANK = RecordKind(
             False,
             "paying account (IBAN or bank:number); empty for cash-in",
             "DE89370400440532013000",
+            account=True,
         ),  # noqa: E501
         Field(
             "to_account",
@@ -82,6 +96,7 @@ BANK = RecordKind(
             False,
             "receiving account; empty for cash-out",
             "RO49AAAA1B31007593840000",
+            account=True,
         ),  # noqa: E501
         Field("amount", "amount", True, "amount in `currency`, positive", "450.00"),
         Field("currency", "currency", True, "currency of `amount`", "EUR"),
@@ -121,7 +136,7 @@ BANK = RecordKind(
     ),
     id_field="txn_id",
     one_of=("from_account", "to_account"),
-    derived=(TS_OFFSET, AMOUNT_BASE),
+    derived=(TS_OFFSET, AMOUNT_BASE, iban_check("from_account"), iban_check("to_account")),
     finish=finish_money,
 )
 
@@ -289,6 +304,7 @@ CARD = RecordKind(
             False,
             "account the card or wallet is funded from",
             "DE89370400440532013000",
+            account=True,
         ),  # noqa: E501
         Field("merchant_id", "id", True, "acquirer's merchant id", "M-20931"),
         Field("merchant_name", "text", False, "merchant name as on the statement", "Hotel Alster"),  # noqa: E501
@@ -307,7 +323,7 @@ CARD = RecordKind(
         ),  # noqa: E501
     ),
     id_field="txn_id",
-    derived=(TS_OFFSET, AMOUNT_BASE),
+    derived=(TS_OFFSET, AMOUNT_BASE, iban_check("payer_account")),
     finish=finish_money,
 )
 
@@ -357,8 +373,13 @@ KYC_ACCOUNTS = RecordKind(
     description="Accounts with their holder and onboarding details.",
     fields=(
         Field(
-            "account_id", "id", True, "account id as used in transactions", "DE89370400440532013000"
-        ),  # noqa: E501
+            "account_id",
+            "id",
+            True,
+            "account id as used in transactions",
+            "DE89370400440532013000",
+            account=True,
+        ),
         Field("holder_id", "id", True, "party_id of the holder", "P-0042"),
         Field("holder_name", "text", False, "holder name", "Maria Ionescu"),
         Field("institution", "text", False, "bank or PSP name", "Alsterbank"),
@@ -383,6 +404,7 @@ KYC_ACCOUNTS = RecordKind(
         ),  # noqa: E501
     ),
     id_field="account_id",
+    derived=(iban_check("account_id"),),
 )
 
 KYC_IDENTIFIERS = RecordKind(
@@ -395,7 +417,15 @@ KYC_IDENTIFIERS = RecordKind(
         "lower case, addresses whitespace-collapsed upper case, IPs canonical."
     ),
     fields=(
-        Field("owner_id", "id", True, "party_id or account_id", "P-0042"),
+        Field(
+            "owner_id",
+            "id",
+            True,
+            "party_id or account_id",
+            "P-0042",
+            account=True,
+            account_kind="owner_kind",
+        ),
         Field(
             "owner_kind", "enum", True, "what owner_id is", "party", choices=("party", "account")
         ),  # noqa: E501
@@ -420,6 +450,7 @@ KYC_IDENTIFIERS = RecordKind(
             "the identifier as recorded; `value` holds the normalised form",
         ),  # noqa: E501
         Derived("identifier_id", pl.String(), "stable id from owner, kind and normalised value"),
+        iban_check("owner_id"),
     ),
     id_field="identifier_id",
 )

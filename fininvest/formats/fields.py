@@ -76,6 +76,11 @@ class Field:
     choices : allowed values for ``enum`` fields.
     aliases : other header names accepted for this column (compared case- and space-insensitively).
     column : name of the normalised column in the workspace table, if different.
+    account : an account id: an IBAN-shaped value is stored in electronic format (no spaces,
+        upper case) and checked, its check in ``<column>_iban_valid``
+        (:mod:`fininvest.formats.accounts`).
+    account_kind : with ``account``, the column that must say ``account`` for the value to be
+        an account id (an identifier's owner).
     """
 
     name: str
@@ -86,6 +91,8 @@ class Field:
     choices: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     column: str | None = None
+    account: bool = False
+    account_kind: str | None = None
 
     @property
     def out(self) -> str:

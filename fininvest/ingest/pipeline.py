@@ -22,6 +22,7 @@ import polars as pl
 
 from fininvest.errors import BadInput, FininvestError, WorkspaceError
 from fininvest.formats import readers
+from fininvest.formats.accounts import AccountCounts, normalise_accounts
 from fininvest.formats.declarations import (
     GOAML,
     KIND_ORDER,
@@ -75,6 +76,11 @@ class FileSummary:
     already_present: int = 0
     #: accepted records in a currency with no FX rate to the base: kept, base amount empty
     no_base_amount: int = 0
+    #: accepted records with an IBAN written with spaces or in lower case, stored compact
+    iban_rewritten: int = 0
+    #: accepted records with an IBAN-shaped account id of wrong length or check digits:
+    #: kept, flagged in ``<column>_iban_valid``
+    iban_invalid: int = 0
     tables: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
@@ -359,6 +365,7 @@ def _store(
         tmp = Path(folder)
         ctx = FinishContext(ws.base_currency, _fx(ws), path.name, _reference(ws))
         no_rate: dict[str, int] = {}
+        ibans = AccountCounts()
         rejected_parts: list[pl.DataFrame] = []
         labels_parts: list[pl.DataFrame] = []
         files: list[Path] = []
@@ -380,7 +387,7 @@ def _store(
                     else f"{path.name}: no {kind.name} records"
                 )
                 out, rejected, labels = _process_chunk(
-                    kind, frame, ctx, key, raw.strip_candidates()
+                    kind, frame, ctx, key, raw.strip_candidates(), ibans
                 )
                 rejected_parts.append(rejected)
                 labels_parts.extend(labels)
@@ -439,6 +446,14 @@ def _store(
             + f" have no FX rate to {ws.base_currency} for their day: accepted with an empty "
             "base amount (ingest an fx file, or see fininvest fx status)"
         )
+    if ibans.rewritten or ibans.invalid:
+        s.iban_rewritten += ibans.rewritten
+        s.iban_invalid += ibans.invalid
+        s.notes.append(
+            f"{ibans.rewritten:,} records with an IBAN written with spaces or in lower case "
+            f"(stored compact, upper case); {ibans.invalid:,} records with an IBAN-shaped "
+            "account id of wrong length or check digits (kept, flagged in *_iban_valid)"
+        )
     accepted_n = raw.records - rejected.height
     s.read += raw.records
     s.rejected += rejected.height
@@ -463,9 +478,19 @@ def _process_chunk(
     ctx: FinishContext,
     key: str,
     strip_candidates: set[str] | None = None,
+    ibans: AccountCounts | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame]]:
-    """Validate and finish one chunk: (accepted rows, rejected records, label rows)."""
+    """Validate and finish one chunk: (accepted rows, rejected records, label rows).
+
+    Account ids are put in their normal form (:mod:`fininvest.formats.accounts`) before the
+    finisher, which may build ids from them; what was done is added to ``ibans``."""
     accepted, rejected = validate(kind, frame, strip_candidates)
+    accounts = [(f.out, f.account_kind) for f in kind.fields if f.account]
+    if accounts and accepted.height:
+        accepted, done = normalise_accounts(accepted, accounts)
+        if ibans is not None:
+            ibans.rewritten += done.rewritten
+            ibans.invalid += done.invalid
     if kind.finish is not None and accepted.height:
         accepted = kind.finish(accepted, ctx)
     if REJECT_FIELD in accepted.columns:

@@ -105,9 +105,9 @@ def person_name(rng: np.random.Generator, country: str, sex: str) -> str:
 
 def make_iban(country: str, serial: int) -> str:
     """A valid IBAN (checksum and registered length) for a synthetic account number."""
-    from fininvest.normalise import IBAN_LENGTHS
+    from fininvest.normalise import iban_lengths
 
-    length = IBAN_LENGTHS.get(country, 22)
+    length = iban_lengths().get(country, 22)
     if country in ("RO", "BG", "MD", "HU", "PL", "NL"):
         bank = {"RO": "BTRL", "BG": "UNCR", "MD": "AGRN", "HU": "", "PL": "", "NL": "INGB"}[country]
     else:

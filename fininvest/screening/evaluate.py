@@ -49,6 +49,103 @@ def accounts_with_money(ws: Workspace) -> set[str]:
     return seen
 
 
+#: the classes of key accounts: the holders' roles, and funnel accounts (by typology)
+KEY_ROLES = ("controller", "exploiter")
+FUNNEL = "funnel"
+
+
+def key_classes(truth: pl.DataFrame) -> pl.DataFrame:
+    """The key accounts of a truth table, one row per account and class: ``account_id``,
+    ``class`` (``controller``, ``exploiter`` — the holder's role — or ``funnel``, an account
+    the truth tags ``funnel_account``) and ``family`` (the truth's ``scenario``, when given).
+
+    ``truth`` is ``accounts.csv`` joined with the holders' roles (column ``role``)."""
+    family = pl.col("scenario") if "scenario" in truth.columns else pl.lit(None, pl.String)
+    members = truth.filter(pl.col("holder_role") == "member")
+    by_role = members.filter(pl.col("role").is_in(KEY_ROLES)).select(
+        "account_id", pl.col("role").alias("class"), family.alias("family")
+    )
+    parts = [by_role]
+    if "typologies" in truth.columns:
+        parts.append(
+            members.filter(
+                pl.col("typologies").fill_null("").str.contains("funnel_account")
+            ).select("account_id", pl.lit(FUNNEL).alias("class"), family.alias("family"))
+        )
+    return pl.concat(parts).unique(maintain_order=True)
+
+
+def key_account_report(truth: pl.DataFrame, ranked: list[str]) -> dict[str, Any]:
+    """Recall@k of the key accounts (controllers', exploiters' and funnel accounts) with
+    k = 2 × their number, per THB family (when the truth names it) and per class; victims
+    ranked as suspects, per family; look-alikes' share of the top k (when the truth labels
+    look-alikes).
+
+    Parameters
+    ----------
+    truth : ``accounts.csv`` joined with the holders' roles (``role``).
+    ranked : the accounts classified suspect, best first.
+
+    Examples
+    --------
+    >>> truth = pl.DataFrame({
+    ...     "account_id": ["c", "e", "v", "l"], "scenario": ["se", "se", "se", None],
+    ...     "holder_role": ["member", "member", "victim", None], "typologies": ["", "", "", ""],
+    ...     "lookalike_group": [None, None, None, "escorts"],
+    ...     "role": ["controller", "exploiter", "victim", "none"]})
+    >>> r = key_account_report(truth, ["l", "c", "x", "v", "e"])
+    >>> r["k"], r["recall_at_k"], r["lookalikes_in_top_k"], r["victims_ranked_as_suspects"]
+    (4, 0.5, 1, 1)
+    """
+    key = key_classes(truth)
+    accounts = set(key["account_id"])
+    k = 2 * len(accounts)
+    top = ranked[:k]
+    top_set, flagged = set(top), set(ranked)
+
+    def recall(rows: pl.DataFrame) -> dict[str, Any]:
+        accs = set(rows["account_id"])
+        found = accs & top_set
+        return {"accounts": len(accs), "in_top_k": len(found),
+                "recall_at_k": len(found) / len(accs) if accs else None}  # fmt: skip
+
+    has_family = "scenario" in truth.columns and truth["scenario"].drop_nulls().len() > 0
+    victims = truth.filter(pl.col("holder_role") == "victim")
+    out: dict[str, Any] = {
+        "k": k,
+        "accounts": len(accounts),
+        "recall_at_k": recall(key)["recall_at_k"],
+        "by_class": {c: recall(key.filter(pl.col("class") == c)) for c in (*KEY_ROLES, FUNNEL)},
+        "by_family": None,
+        "victims": victims.height,
+        "victims_ranked_as_suspects": len(set(victims["account_id"]) & flagged),
+        "lookalikes_in_top_k": None,
+        "lookalike_share_of_top_k": None,
+        "lookalikes_in_top_k_by_group": None,
+    }
+    if has_family:
+        out["by_family"] = {
+            str(fam): {
+                **recall(key.filter(pl.col("family") == fam)),
+                "by_class": {
+                    c: recall(key.filter((pl.col("family") == fam) & (pl.col("class") == c)))
+                    for c in (*KEY_ROLES, FUNNEL)
+                },
+                "victims": (v := victims.filter(pl.col("scenario") == fam)).height,
+                "victims_ranked_as_suspects": len(set(v["account_id"]) & flagged),
+            }
+            for fam in sorted(key["family"].drop_nulls().unique())
+        }
+    if "lookalike_group" in truth.columns:
+        look = truth.filter(pl.col("lookalike_group").is_not_null())
+        group_of = dict(zip(look["account_id"], look["lookalike_group"], strict=True))
+        in_top = [group_of[a] for a in top if a in group_of]
+        out["lookalikes_in_top_k"] = len(in_top)
+        out["lookalike_share_of_top_k"] = len(in_top) / len(top) if top else None
+        out["lookalikes_in_top_k_by_group"] = {str(g): in_top.count(g) for g in sorted(set(in_top))}
+    return out
+
+
 def evaluate(ws: Workspace, truth_dir: Path) -> dict[str, Any]:
     """Precision, recall and average precision of the ranked suspects, per scenario and role;
     victims ranked as suspects; false-positive rates of look-alike groups; per-indicator hit
@@ -115,6 +212,7 @@ def evaluate(ws: Workspace, truth_dir: Path) -> dict[str, Any]:
             "lookalike_rate": _recall(fired, look_accs),
         }
     return {
+        "key_accounts": key_account_report(truth, ranked),
         "k": k,
         "true_suspect_accounts": len(true_suspects),
         "flagged_suspects": len(ranked),
