@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from fininvest.screening.engine import _Flagged
 from fininvest.screening.events import order_events
 from fininvest.screening.kernels import (
+    counterparty_periods,
     event_parts,
     fifo_pass_through,
     local_codes,
@@ -304,6 +305,24 @@ def test_local_codes_keep_distinct_counts(ev: dict) -> None:  # type: ignore[typ
         offsets, s["ts"], s["flag"], local, max(most, 1), ev["window"]
     )
     assert best.tolist() == best_l.tolist() and at.tolist() == at_l.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(event_sets(), st.sampled_from([1, 7, 50]))
+def test_counterparty_periods_match_oracle(ev: dict, period: int) -> None:  # type: ignore[type-arg]
+    """Distinct counterparties and those dealt with in two or more periods, per account,
+    against a plain count over (account, counterparty) pairs."""
+    s, offsets = _sorted(ev)
+    local, _ = local_codes(offsets, s["category"], 5)
+    accounts = np.arange(ev["n_acc"], dtype=np.int64)
+    partners, recurring = counterparty_periods(offsets, local, s["ts"], accounts, period)
+    for a in range(ev["n_acc"]):
+        periods: dict[int, set[int]] = {}
+        for i in range(offsets[a], offsets[a + 1]):
+            if s["category"][i] >= 0:
+                periods.setdefault(int(s["category"][i]), set()).add(int(s["ts"][i]) // period)
+        assert partners[a] == len(periods)
+        assert recurring[a] == sum(len(p) >= 2 for p in periods.values())
 
 
 def test_edge_cases() -> None:

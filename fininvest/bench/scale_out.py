@@ -39,8 +39,8 @@ class ProcessPeaks:
 
     >>> with ProcessPeaks() as peaks:
     ...     pass
-    >>> peaks.report()["worker_processes"]
-    0
+    >>> sorted(peaks.report())
+    ['worker_peak_rss_mb', 'worker_processes', 'workers_peak_rss_sum_mb']
     """
 
     def __init__(self, every: float = 0.5) -> None:

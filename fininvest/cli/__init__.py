@@ -81,8 +81,8 @@ COMMANDS: dict[str, Entry] = {
                    "The embedded graph store (FalkorDB on a password-protected unix socket in "
                    "the case)."),
     "chains": Entry("fininvest.cli.analytics_cmd:chains",
-                    "Reconstruct chains of trafficking: recruiter → transporter → exploiter (→ "
-                    "controller)."),
+                    "Reconstruct chains of trafficking: recruiter → transporter → exploiter → "
+                    "controller."),
     "trace": Entry("fininvest.cli.analytics_cmd:trace",
                    "Follow the money forward from buyers', victims' or suspects' accounts."),
     "network": Entry("fininvest.cli.analytics_cmd:network",

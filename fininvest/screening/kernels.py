@@ -527,3 +527,45 @@ def one_off_events(
             if c >= 0 and last[c] - first[c] <= window:
                 out[i] = True
     return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def counterparty_periods(
+    offsets: np.ndarray, local: np.ndarray, ts: np.ndarray, accounts: np.ndarray, period: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """For each of ``accounts``: its distinct counterparties, and how many of them it deals
+    with (either direction) in two or more periods of ``period`` seconds.
+
+    ``local``: counterparties renumbered within each account (−1 none), as
+    :meth:`~fininvest.screening.events.Events.local_counterparty` gives them.
+    Complexity: O(events of those accounts); scratch arrays of each account's distinct
+    counterparties, no rows built.
+    """
+    n = accounts.shape[0]
+    partners = np.zeros(n, np.int64)
+    recurring = np.zeros(n, np.int64)
+    for j in prange(n):
+        a = accounts[j]
+        lo, hi = offsets[a], offsets[a + 1]
+        k = 0
+        for i in range(lo, hi):
+            if local[i] + 1 > k:
+                k = local[i] + 1
+        if k == 0:
+            continue
+        first = np.full(k, -1, np.int64)
+        again = np.zeros(k, np.bool_)
+        for i in range(lo, hi):
+            c = local[i]
+            if c >= 0:
+                p = ts[i] // period
+                if first[c] < 0:
+                    first[c] = p
+                elif first[c] != p:
+                    again[c] = True
+        for c in range(k):
+            if first[c] >= 0:
+                partners[j] += 1
+                if again[c]:
+                    recurring[j] += 1
+    return partners, recurring

@@ -26,6 +26,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,8 @@ MONEY_COLUMNS = {"ref": pl.String, "ts": pl.Int64, "payer": pl.String, "payee": 
 EVIDENCE_PER_LINK = 20
 
 MoneyOf = Callable[[list[str]], pl.DataFrame]
+#: per asked account, how many distinct other accounts paid it
+PayersOf = Callable[[list[str]], dict[str, int]]
 
 
 @dataclass
@@ -98,11 +101,10 @@ def money_from_events(ev: Events) -> MoneyOf:
     """``money_of`` for :func:`control_hits` from a screen's event streams: each asked
     account's events with a known counterparty (its stretch of the streams, so a busy account
     costs its own events only), one row per transfer."""
-    code: dict[str, int] = {}
+    names: list[pl.Series] = []  # the account ids as one Series, made when first asked
 
     def money_of(accounts: list[str]) -> pl.DataFrame:
-        if not code:
-            code.update((name, i) for i, name in enumerate(ev.accounts))
+        code = ev.account_index()
         codes = sorted({code[a] for a in accounts if a in code})
         if not codes:
             return pl.DataFrame(schema=MONEY_COLUMNS)
@@ -110,14 +112,16 @@ def money_from_events(ev: Events) -> MoneyOf:
         idx = idx[ev.counterparty[idx] >= 0]
         out = ev.outflow[idx]
         own, other = ev.account[idx], ev.counterparty[idx]
-        name = ev.accounts
+        if not names:
+            names.append(pl.Series(ev.accounts, dtype=pl.String))
+        name = names[0]
         return (
             pl.DataFrame(
                 {
                     "ref": ev.text_at("ref", idx).cast(pl.String),
                     "ts": ev.ts[idx].astype(np.int64),
-                    "payer": [name[i] for i in np.where(out, own, other).tolist()],
-                    "payee": [name[i] for i in np.where(out, other, own).tolist()],
+                    "payer": name.gather(np.where(out, own, other)),
+                    "payee": name.gather(np.where(out, other, own)),
                     "amount": ev.amount[idx].astype(np.float64),
                     "channel": ev.text_at("channel", idx).cast(pl.String),
                 }
@@ -129,12 +133,34 @@ def money_from_events(ev: Events) -> MoneyOf:
     return money_of
 
 
+def payers_from_events(ev: Events) -> PayersOf:
+    """``payers_of`` for :func:`control_hits` from a screen's event streams: the distinct
+    accounts that paid each asked account, counted on its own inflows (no rows are built, so
+    a hub asked costs one pass over its events)."""
+
+    def payers_of(accounts: list[str]) -> dict[str, int]:
+        code = ev.account_index()
+        out: dict[str, int] = {}
+        for a in accounts:
+            c = code.get(a)
+            if c is None:
+                continue
+            lo, hi = ev.offsets[c], ev.offsets[c + 1]
+            cp = ev.counterparty[lo:hi]
+            paid_in = ~ev.outflow[lo:hi] & (cp >= 0) & (cp != c)
+            out[a] = int(np.unique(cp[paid_in]).shape[0])
+        return out
+
+    return payers_of
+
+
 def control_hits(
     possible_victims: set[str],
     accounts: list[str],
     kyc: dict[str, pl.DataFrame],
     money_of: MoneyOf,
     params: dict[str, Any],
+    payers_of: PayersOf | None = None,
 ) -> list[Hit]:
     """The ``victim_control`` hits: the accounts of each party linked to at least
     ``params["min_victims"]`` of ``possible_victims`` by a control link (see :data:`KINDS`).
@@ -148,6 +174,8 @@ def control_hits(
     money_of : transfers between two accounts touching the given accounts
         (:data:`MONEY_COLUMNS`).
     params : ``min_victims``, ``min_share``, ``min_months``, ``min_payer_share``.
+    payers_of : distinct payers of the given accounts, when the caller can count them without
+        building their rows (default: counted on ``money_of``'s rows).
 
     Returns
     -------
@@ -185,12 +213,12 @@ def control_hits(
         _opened(acc, possible_victims, links)
     if "identifiers" in kyc:
         _identifiers(kyc["identifiers"], victims, party, victim_parties, links)
-    _money(victims, party, money_of, params, links)
+    _money(victims, party, money_of, params, links, payers_of)
     intel = kyc.get("intel_links")
     if intel is not None:
         _intelligence(intel, victims, party, links)
     behind = _ownership(intel) if intel is not None else {}
-    code = {a: i for i, a in enumerate(accounts)}
+    code: dict[str, int] = {}  # account id → its index in ``accounts``, made when needed
     hits = []
     for key in sorted(set(links) | {n for k in links for n in behind.get(k, ())}):
         mine = Links()
@@ -205,6 +233,8 @@ def control_hits(
         controlled = mine.controlled()
         if len(controlled) < params["min_victims"]:
             continue
+        if not code:
+            code.update((a, i) for i, a in enumerate(accounts))
         for a in sorted(held.get(key) or ([key] if key in code else [])):
             hit = _hit(code.get(a, -1), key, mine, controlled, params)
             if a not in code:  # an account of the controller that moved no money
@@ -272,6 +302,7 @@ def _money(
     money_of: MoneyOf,
     params: dict[str, Any],
     links: dict[str, Links],
+    payers_of: PayersOf | None = None,
 ) -> None:
     """Who receives most of each victim's transfers or is paid by it month after month, who
     pays its wages, and whether those wages go back to the payer's side: to the payer itself
@@ -298,15 +329,19 @@ def _money(
         .sort("payer", "payee")
     )
     # a recipient whose payers are mostly others (a landlord, a utility, an employer's
-    # bureau) is the victims' supplier, not their controller
+    # bureau) is the victims' supplier, not their controller: the share of its distinct
+    # payers that are victims (the victims paying it are in ``out`` already)
     candidates = sorted(set(per_pair["payee"]))
-    around = money_of(candidates)
-    payers = (
-        around.filter(pl.col("payee").is_in(candidates) & (pl.col("payer") != pl.col("payee")))
+    from_victims = dict(
+        out.filter(pl.col("payee").is_in(candidates))
         .group_by("payee")
-        .agg(pl.col("payer").unique())
+        .agg(pl.col("payer").n_unique())
+        .iter_rows()
     )
-    share = {r: len(wanted.intersection(ps)) / len(ps) for r, ps in payers.iter_rows() if len(ps)}
+    if payers_of is None:
+        payers_of = partial(_payers_in_rows, money_of)
+    n_payers = payers_of(candidates)
+    share = {r: from_victims.get(r, 0) / n for r, n in n_payers.items() if n}
     recipients: dict[str, set[str]] = defaultdict(set)
     for v, r, amount, months, refs, total in per_pair.iter_rows():
         if party(r) == party(v) or share.get(r, 0.0) < params["min_payer_share"]:
@@ -333,13 +368,21 @@ def _money(
     if wages.is_empty():
         return
     employers = sorted(set(wages["payer"]))
-    side = _dealings(around, employers, {r for rs in recipients.values() for r in rs})
+    kept = sorted({r for rs in recipients.values() for r in rs})
+    side = _dealings(money_of(kept) if kept else rows.clear(), employers, set(kept))
     for v, employer, refs in wages.iter_rows():
         p = party(employer)
         links[p].add(v, "wages", refs[:EVIDENCE_PER_LINK])
         back = sorted(r for r in recipients.get(v, ()) if party(r) == p or (employer, r) in side)
         for r in back:
             links[p].add(v, "wages_returned", side.get((employer, r), [])[:EVIDENCE_PER_LINK])
+
+
+def _payers_in_rows(money_of: MoneyOf, accounts: list[str]) -> dict[str, int]:
+    """Distinct other accounts that paid each of ``accounts``, from ``money_of``'s rows."""
+    rows = money_of(accounts)
+    paid = rows.filter(pl.col("payee").is_in(accounts) & (pl.col("payer") != pl.col("payee")))
+    return dict(paid.group_by("payee").agg(pl.col("payer").n_unique()).iter_rows())
 
 
 def _dealings(
@@ -416,6 +459,7 @@ def add_control(
     params: dict[str, dict[str, Any]],
     status: dict[str, str],
     seconds: dict[str, float] | None = None,
+    payers_of: PayersOf | None = None,
 ) -> None:
     """Run this stage after the rules: add the ``victim_control`` hits to ``hits``, its
     status to ``status`` (the rules' engine reports it "not implemented yet", as it runs
@@ -424,7 +468,12 @@ def add_control(
         return
     start = time.perf_counter()
     found = control_hits(
-        possible_victims(hits, catalogue, accounts), accounts, kyc, money_of, params[INDICATOR]
+        possible_victims(hits, catalogue, accounts),
+        accounts,
+        kyc,
+        money_of,
+        params[INDICATOR],
+        payers_of,
     )
     hits.extend(found)
     status[INDICATOR] = f"evaluated: fired on {len(found)} account(s)"

@@ -18,7 +18,7 @@ from fininvest.indicators.catalogue import effective_parameters, load_catalogue
 from fininvest.screening.engine import Context, evaluate
 from fininvest.screening.events import load_events
 from fininvest.screening.peers import rank_by_unusualness, unusualness
-from fininvest.screening.roles import add_control, money_from_events
+from fininvest.screening.roles import add_control, money_from_events, payers_from_events
 from fininvest.screening.scoring import build_alerts
 from fininvest.screening.segments import explain_set_aside, infrastructure_table, set_aside
 from fininvest.workspace import Workspace
@@ -161,7 +161,15 @@ def _screen(ws: Workspace, say: Callable[[str], None]) -> ScreenResult:
     say("alerts: controllers of possible victims, scores, classification and explanations")
     with _timed(seconds, "alerts"):  # the roles stage reads the victims' events
         add_control(
-            hits, catalogue, ev.accounts, kyc, money_from_events(ev), params, status, ctx.seconds
+            hits,
+            catalogue,
+            ev.accounts,
+            kyc,
+            money_from_events(ev),
+            params,
+            status,
+            ctx.seconds,
+            payers_from_events(ev),
         )
     roles_seconds = seconds["alerts"]
     # the hits now hold transaction ids, not event indices: the event arrays (0.57 GB at 10M

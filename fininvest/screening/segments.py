@@ -31,6 +31,7 @@ import polars as pl
 from fininvest.indicators.catalogue import Indicator
 from fininvest.resources import resource_dir
 from fininvest.screening.engine import DAY, Context, Hit, holder_kinds
+from fininvest.screening.kernels import counterparty_periods
 from fininvest.screening.peers import robust_z
 
 #: accounts drawn to estimate a holder kind's median and MAD of counterparties
@@ -98,31 +99,24 @@ def _kyc_segments(ctx: Context) -> dict[int, tuple[str, str]]:
     return found
 
 
-def _events_of(offsets: np.ndarray, accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Event indices of ``accounts`` (each account's segment) and the account of each."""
-    lo, hi = offsets[accounts], offsets[accounts + 1]
-    n = hi - lo
-    owner = np.repeat(accounts, n)
-    start = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
-    return np.arange(int(n.sum()), dtype=np.int64) + start, owner
-
-
 def counterparty_profile(ctx: Context, accounts: np.ndarray, period: int) -> pl.DataFrame:
     """Per account of ``accounts``: ``a``, distinct counterparties ``partners`` and the share
     of them it deals with in two or more periods of ``period`` seconds (``recurring``).
 
-    Complexity: O(events of those accounts)."""
+    Complexity: O(events of those accounts), one parallel pass
+    (:func:`~fininvest.screening.kernels.counterparty_periods`)."""
     ev = ctx.ev
-    idx, owner = _events_of(ev.offsets, accounts.astype(np.int64))
-    keep = ev.counterparty[idx] >= 0
-    idx, owner = idx[keep], owner[keep]
-    pairs = (
-        pl.DataFrame({"a": owner, "b": ev.counterparty[idx], "p": ev.ts[idx] // period})
-        .group_by("a", "b")
-        .agg(pl.col("p").n_unique().alias("periods"))
-    )
-    return pairs.group_by("a").agg(
-        pl.len().alias("partners"), (pl.col("periods") >= 2).mean().alias("recurring")
+    accounts = accounts.astype(np.int64)
+    local, _ = ev.local_counterparty()
+    partners, recurring = counterparty_periods(ev.offsets, local, ev.ts, accounts, period)
+    has = partners > 0
+    return pl.DataFrame(
+        {
+            "a": accounts[has],
+            "partners": partners[has],
+            "recurring": recurring[has] / partners[has],
+        },
+        schema={"a": pl.Int64, "partners": pl.UInt32, "recurring": pl.Float64},
     )
 
 

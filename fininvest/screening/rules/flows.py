@@ -118,14 +118,14 @@ def funnel_account(ctx: Context) -> list[Hit]:
     ]
 
 
-@rule("fan_in", shares=("counterparty_codes",))
+@rule("fan_in", shares=("counterparty_codes", "one_off"))
 def fan_in(ctx: Context) -> list[Hit]:
     """Many distinct senders in one window, for the account's peers (:mod:`..peers`)."""
     minimum = ctx.params["fan_in"]["min_senders"]
     return peer_fan_rule(ctx, "fan_in", 0, minimum, "incoming transfers", "senders")
 
 
-@rule("fan_out", shares=("counterparty_codes",))
+@rule("fan_out", shares=("counterparty_codes", "one_off"))
 def fan_out(ctx: Context) -> list[Hit]:
     """Many distinct payees in one window, for the account's peers (:mod:`..peers`)."""
     minimum = ctx.params["fan_out"]["min_payees"]

@@ -26,7 +26,7 @@ from fininvest.screening.graph_kernels import (
 from fininvest.screening.graph_kernels import scatter_gather as scatter_gather_pairs
 
 
-@rule("short_cycle", shares=("transfer_graph", "counterparty_codes"))
+@rule("short_cycle", shares=("transfer_graph", "counterparty_codes", "one_off"))
 def short_cycle(ctx: Context) -> list[Hit]:
     """Money that leaves an account and comes back through others within the window.
 
@@ -115,7 +115,7 @@ def scatter_gather(ctx: Context) -> list[Hit]:
     return hits
 
 
-@rule("gather_scatter", shares=("counterparty_codes",))
+@rule("gather_scatter", shares=("counterparty_codes", "one_off"))
 def gather_scatter(ctx: Context) -> list[Hit]:
     """Many senders into one account, which then pays many payees within the window.
 
