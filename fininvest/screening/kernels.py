@@ -491,6 +491,17 @@ def local_codes(
     return local, int(max(most[0], most[1]))
 
 
+@njit(cache=True, nogil=True)
+def local_slots(local: np.ndarray, lo: int, hi: int) -> int:  # pragma: no cover - compiled
+    """Distinct counterparties of one account's events ``lo:hi`` (their local codes run
+    0, 1, …; −1 none): the scratch slots a per-counterparty pass needs."""
+    k = 0
+    for i in range(lo, hi):
+        if local[i] + 1 > k:
+            k = local[i] + 1
+    return k
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def one_off_events(
     offsets: np.ndarray, ts: np.ndarray, local: np.ndarray, window: int
@@ -508,10 +519,7 @@ def one_off_events(
     out = np.zeros(ts.shape[0], np.bool_)
     for a in prange(offsets.shape[0] - 1):
         lo, hi = offsets[a], offsets[a + 1]
-        k = 0
-        for i in range(lo, hi):
-            if local[i] + 1 > k:
-                k = local[i] + 1
+        k = local_slots(local, lo, hi)
         if k == 0:
             continue
         first = np.full(k, -1, np.int64)
@@ -547,10 +555,7 @@ def counterparty_periods(
     for j in prange(n):
         a = accounts[j]
         lo, hi = offsets[a], offsets[a + 1]
-        k = 0
-        for i in range(lo, hi):
-            if local[i] + 1 > k:
-                k = local[i] + 1
+        k = local_slots(local, lo, hi)
         if k == 0:
             continue
         first = np.full(k, -1, np.int64)
