@@ -110,6 +110,17 @@ def _route(df: pd.DataFrame, keys: np.ndarray) -> pd.DataFrame:
     return df.assign(part=pd.array(part, dtype=pd.ArrowDtype(pa.int32())))
 
 
+def gather(frame: Any, schema: pa.Schema) -> pa.Table:
+    """A Dask frame's partitions brought to this process one by one, as one Arrow table of
+    ``schema``. (``compute()`` would first concatenate them on one worker: the whole frame
+    in that worker's memory.)"""
+    from dask.base import compute
+
+    parts = compute(*frame.to_delayed())
+    tables = [pa.Table.from_pandas(df, preserve_index=False).cast(schema) for df in parts]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
 def _read_slice(item: tuple[int, int, str, str, int, int]) -> pd.DataFrame:
     """Rows ``start`` to ``start + length`` of one Parquet part as money rows (``row``:
     table, part and row number). Polars reads only the row groups the slice covers."""
@@ -213,7 +224,7 @@ class DaskEngine:
         routed = events.map_partitions(_route, keys, meta=events._meta)
         shuffled = routed.shuffle(on="part", npartitions=partitions)
         out = shuffled.map_partitions(_on_pandas, fn, HIT_SCHEMA, meta=_meta(HIT_SCHEMA))
-        return pa.Table.from_pandas(out.compute(), preserve_index=False).cast(HIT_SCHEMA)
+        return gather(out, HIT_SCHEMA)
 
     def counterparties(self, events: Any, accounts: list[str]) -> list[str]:
         rows = events[events["owner"].isin(accounts)]["counterparty"].dropna().unique()
@@ -226,7 +237,7 @@ class DaskEngine:
     def touching(self, money: Any, accounts: list[str] | None) -> pa.Table:
         if accounts is not None:
             money = money[money["payer"].isin(accounts) | money["payee"].isin(accounts)]
-        return pa.Table.from_pandas(money.compute(), preserve_index=False).cast(MONEY_SCHEMA)
+        return gather(money, MONEY_SCHEMA)
 
 
 __all__ = ["DaskEngine", "start_client"]
