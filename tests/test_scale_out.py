@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -21,10 +22,12 @@ from fininvest.screening.engine import RULES
 from fininvest.screening.engines import Engine, get_engine, screen_transactions, screen_workspace
 from fininvest.screening.engines.plan import (
     EVENT_SCHEMA,
+    HIT_SCHEMA,
     MONEY_SCHEMA,
     PER_ACCOUNT,
     WHOLE_CASE,
     WINDOWED,
+    Layout,
     double_edges,
 )
 from fininvest.screening.engines.stages import results_digest
@@ -83,11 +86,16 @@ def test_edges_doubled_and_busy_accounts_bucketed_with_overlap() -> None:
         ("B", False, "T4"), ("B", True, "T2"), ("H", True, "T3"), ("H", True, "T4"),
     ]  # fmt: skip
     # H busy: buckets of 100 s from t=0 overlapping by 10 s: t=95 is in buckets 0 and 1
-    busy = pl.from_arrow(double_edges(money, {"H": (0, 100)}, 10).cast(EVENT_SCHEMA))
+    # its buckets go to partitions 3 and 2 (the layout's), the other accounts to 0 or 1
+    parts = Layout(2, {"H": [3, 2]})
+    busy = pl.from_arrow(double_edges(money, {"H": (0, 100)}, 10, parts).cast(EVENT_SCHEMA))
     assert isinstance(busy, pl.DataFrame)
     hub = busy.filter(pl.col("owner") == "H").sort("bucket", "ts")
-    assert hub.select("group", "ref").rows() == [("H#0", "T3"), ("H#1", "T3"), ("H#1", "T4")]
-    assert busy.filter(pl.col("owner") != "H")["bucket"].to_list() == [-1] * 6
+    assert hub.select("bucket", "part", "ref").rows() == [(0, 3, "T3"), (1, 2, "T3"), (1, 2, "T4")]
+    others = busy.filter(pl.col("owner") != "H")
+    assert others["bucket"].to_list() == [-1] * 6
+    assert set(others["part"]) <= {0, 1}
+    assert others.group_by("owner").agg(pl.col("part").n_unique())["part"].to_list() == [1, 1]
 
 
 def test_dask_reads_a_part_in_slices_of_bounded_rows(
@@ -158,6 +166,30 @@ def test_busy_accounts_split_into_buckets_give_the_unsplit_result(
     assert res.engine["busy_accounts"] >= int((busiest["len"] > cut).sum()) >= 1
     assert digests(res) == expected
     assert res.status == local.status
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_partition_holds_what_the_layout_gives_it(
+    backend: str, engines: dict[str, Engine], sample_ws: Workspace
+) -> None:
+    """The engine's shuffle keeps the layout: one layout partition per engine partition
+    (a hash of the partition numbers would put two in one, and leave others empty)."""
+    parts = Layout(5, {"busy": [5, 6, 7]})
+    engine = engines[backend]
+    events = engine.map_batches(
+        engine.read_workspace(sample_ws),
+        partial(double_edges, busy={}, window=0, parts=parts),
+        EVENT_SCHEMA,
+    )
+
+    def seen(table: pa.Table) -> pa.Table:
+        distinct = sorted(set(table["part"].to_pylist()))
+        return pa.Table.from_pylist([{"entity_id": ",".join(map(str, distinct))}], HIT_SCHEMA)
+
+    got = pl.from_arrow(engine.screen_partitions(events, seen, parts.partitions))
+    assert isinstance(got, pl.DataFrame)
+    # the five ordinary ones hold rows (Dask also screens the three empty ones)
+    assert [p.count(",") for p in got["entity_id"] if p] == [0] * 5
 
 
 @pytest.mark.slow

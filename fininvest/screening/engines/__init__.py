@@ -56,8 +56,9 @@ class Engine(Protocol):
     def screen_partitions(
         self, events: Any, fn: Callable[[pa.Table], pa.Table], partitions: int
     ) -> pa.Table:
-        """Shuffle event rows by ``group`` into ``partitions`` partitions, call ``fn`` once
-        per partition (all its rows as one table), and collect what it returns."""
+        """Shuffle event rows into ``partitions`` partitions, each row to the one its ``part``
+        says (not a hash of it: the layout is balanced by events), call ``fn`` once per
+        partition (all its rows as one table), and collect what it returns."""
         ...
 
     def counterparties(self, events: Any, accounts: list[str]) -> list[str]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -79,6 +80,47 @@ def _on_pandas(
     return to_pandas(fn(table).cast(schema))
 
 
+def shuffle_keys(partitions: int) -> np.ndarray:
+    """For each partition ``p``, an int32 value that Dask's hash shuffle on an int column
+    sends to partition ``p`` (``shuffle(on=...)`` hashes; the layout must be kept).
+
+    >>> from dask.dataframe.shuffle import partitioning_index
+    >>> keys = shuffle_keys(5)
+    >>> partitioning_index(pd.DataFrame({"k": keys.astype(np.float64)}), 5).tolist()
+    [0, 1, 2, 3, 4]
+    """
+    from dask.dataframe.shuffle import partitioning_index
+
+    keys = np.full(partitions, -1, dtype=np.int64)
+    start = 0
+    while (keys < 0).any():
+        cands = np.arange(start, start + 64 * partitions, dtype=np.int64)
+        # the shuffle casts numeric keys to float64 before hashing them
+        got = partitioning_index(pd.DataFrame({"part": cands.astype(np.float64)}), partitions)
+        for c, p in zip(cands.tolist(), np.asarray(got).tolist(), strict=True):
+            if keys[p] < 0:
+                keys[p] = c
+        start += 64 * partitions
+    return keys.astype(np.int32)
+
+
+def _route(df: pd.DataFrame, keys: np.ndarray) -> pd.DataFrame:
+    """``part`` (a partition number) replaced by the key the shuffle sends there."""
+    part = keys[df["part"].to_numpy(dtype=np.int64)]
+    return df.assign(part=pd.array(part, dtype=pd.ArrowDtype(pa.int32())))
+
+
+def gather(frame: Any, schema: pa.Schema) -> pa.Table:
+    """A Dask frame's partitions brought to this process one by one, as one Arrow table of
+    ``schema``. (``compute()`` would first concatenate them on one worker: the whole frame
+    in that worker's memory.)"""
+    from dask.base import compute
+
+    parts = compute(*frame.to_delayed())
+    tables = [pa.Table.from_pandas(df, preserve_index=False).cast(schema) for df in parts]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
 def _read_slice(item: tuple[int, int, str, str, int, int]) -> pd.DataFrame:
     """Rows ``start`` to ``start + length`` of one Parquet part as money rows (``row``:
     table, part and row number). Polars reads only the row groups the slice covers."""
@@ -118,6 +160,11 @@ class DaskEngine:
     def __init__(
         self, scheduler: str | None = None, client: Any = None, rows_per_task: int = ROWS_PER_TASK
     ) -> None:
+        import dask
+
+        # the frames are Arrow-typed already: no conversion of their strings to pandas'
+        # string dtype (a copy of every text column of every partition, shuffle included)
+        dask.config.set({"dataframe.convert-string": False})
         self.owned = client is None
         self.client = client or start_client(scheduler)
         self.rows_per_task = rows_per_task
@@ -173,9 +220,11 @@ class DaskEngine:
     def screen_partitions(
         self, events: Any, fn: Callable[[pa.Table], pa.Table], partitions: int
     ) -> pa.Table:
-        shuffled = events.shuffle(on="group", npartitions=partitions)
+        keys = shuffle_keys(partitions)
+        routed = events.map_partitions(_route, keys, meta=events._meta)
+        shuffled = routed.shuffle(on="part", npartitions=partitions)
         out = shuffled.map_partitions(_on_pandas, fn, HIT_SCHEMA, meta=_meta(HIT_SCHEMA))
-        return pa.Table.from_pandas(out.compute(), preserve_index=False).cast(HIT_SCHEMA)
+        return gather(out, HIT_SCHEMA)
 
     def counterparties(self, events: Any, accounts: list[str]) -> list[str]:
         rows = events[events["owner"].isin(accounts)]["counterparty"].dropna().unique()
@@ -188,7 +237,7 @@ class DaskEngine:
     def touching(self, money: Any, accounts: list[str] | None) -> pa.Table:
         if accounts is not None:
             money = money[money["payer"].isin(accounts) | money["payee"].isin(accounts)]
-        return pa.Table.from_pandas(money.compute(), preserve_index=False).cast(MONEY_SCHEMA)
+        return gather(money, MONEY_SCHEMA)
 
 
 __all__ = ["DaskEngine", "start_client"]

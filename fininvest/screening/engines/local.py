@@ -1,6 +1,6 @@
 """The in-process engine: the distributed plan run partition by partition in this process.
 
-Frames are Polars DataFrames; the shuffle is a hash of ``group`` modulo the partitions, as a
+Frames are Polars DataFrames; the shuffle groups the events by their ``part``, as a
 cluster's would be. It is the reference the Spark and Dask engines are tested against, and
 shows what the partition and bucket settings change (nothing, in the results).
 """
@@ -57,11 +57,7 @@ class LocalEngine:
     def screen_partitions(
         self, events: pl.DataFrame, fn: Callable[[pa.Table], pa.Table], partitions: int
     ) -> pa.Table:
-        part = (pl.col("group").hash() % partitions).alias("_part")
-        out = [
-            fn(rows.drop("_part").to_arrow())
-            for _, rows in events.with_columns(part).group_by("_part", maintain_order=True)
-        ]
+        out = [fn(rows.to_arrow()) for _, rows in events.group_by("part", maintain_order=True)]
         return (
             pa.concat_tables([t.cast(HIT_SCHEMA) for t in out]) if out else HIT_SCHEMA.empty_table()
         )

@@ -57,10 +57,10 @@ MONEY_SCHEMA = pa.schema(
         ("offset_min", pa.int32()),
     ]
 )
-#: the columns after :func:`double_edges`: one row per event, keyed by ``group``
+#: the columns after :func:`double_edges`: one row per event, with the partition it goes to
 EVENT_SCHEMA = pa.schema(
     [
-        ("group", pa.string()),  # the account, or "account#bucket" for a busy account's bucket
+        ("part", pa.int32()),  # the partition it goes to (:class:`Layout`)
         ("owner", pa.string()),
         ("bucket", pa.int32()),  # −1: the account whole
         ("outflow", pa.bool_()),
@@ -131,6 +131,64 @@ class Plan:
     start: int
     window: int = 0
     busy: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass
+class Layout:
+    """Which partition each event goes to: an ordinary account's to partition
+    ``hash(account) % ordinary``; bucket ``b`` of busy account ``a`` to ``buckets[a][b]``
+    (partitions ``ordinary`` and up, packed by their events, so that no partition holds an
+    ordinary share plus buckets, nor more buckets than fit: see :func:`layout`)."""
+
+    ordinary: int = 1
+    buckets: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def partitions(self) -> int:
+        return max([self.ordinary - 1, *(p for b in self.buckets.values() for p in b)]) + 1
+
+
+def bucket_events(n: int, first: int, last: int, length: int, window: int) -> list[int]:
+    """Estimated events of each time bucket of a busy account of ``n`` events from ``first``
+    to ``last`` (events spread evenly in time): its own span and the window before it.
+
+    >>> bucket_events(1_000, 0, 99, 50, 50)  # the last 50 s again in a third bucket
+    [500, 1000, 500]
+    """
+    span = last - first + 1
+    count = (last - first + window) // length + 1
+    out = []
+    for b in range(count):
+        lo, hi = max(first, first + b * length - window), min(last + 1, first + (b + 1) * length)
+        out.append(max(0, math.ceil(n * (hi - lo) / span)))
+    return out
+
+
+def layout(buckets: dict[str, list[int]], events: int, partitions: int) -> Layout:
+    """Partitions for the events: the busy accounts' buckets (their estimated events) packed
+    first-fit, the largest first, into partitions of about ``events / partitions`` events
+    (no fewer than the largest bucket), the ordinary accounts hashed into the rest. With
+    one partition, everything goes to it.
+
+    >>> layout({"A": [900, 900, 500], "B": [300]}, 5_000, 5)
+    Layout(ordinary=2, buckets={'A': [2, 3, 4], 'B': [4]})
+    """
+    if partitions == 1 or not buckets:
+        return Layout(partitions, {a: [0] * len(b) for a, b in buckets.items()})
+    size = max(-(-events // partitions), *(n for b in buckets.values() for n in b))
+    loads: list[int] = []
+    where: dict[tuple[str, int], int] = {}
+    for n, a, b in sorted(((n, a, b) for a, bs in buckets.items() for b, n in enumerate(bs)),
+                          key=lambda x: (-x[0], x[1], x[2])):  # fmt: skip
+        fit = next((i for i, load in enumerate(loads) if load + n <= size), None)
+        if fit is None:
+            loads.append(0)
+            fit = len(loads) - 1
+        loads[fit] += n
+        where[a, b] = fit
+    ordinary = max(1, partitions - len(loads))
+    return Layout(ordinary, {a: [ordinary + where[a, b] for b in range(len(bs))]
+                             for a, bs in buckets.items()})  # fmt: skip
 
 
 #: the longest window (seconds) of a rule run on time buckets: a bucket holds up to two such
@@ -217,14 +275,21 @@ TEXT = ("payer", "payee", "city", "channel", "purpose", "depositor_id", "country
         "to_country", "ref")  # fmt: skip
 
 
-def double_edges(table: pa.Table, busy: dict[str, tuple[int, int]], window: int) -> pa.Table:
+def double_edges(
+    table: pa.Table,
+    busy: dict[str, tuple[int, int]],
+    window: int,
+    parts: Layout | None = None,
+) -> pa.Table:
     """Each money row once for its payer (an outflow) and once for its payee (an inflow),
-    keyed by the account whose partition it goes to.
+    with the partition (``part``, by ``parts``: all in partition 0 when None) of the account
+    it belongs to.
 
     A busy account's events go to time buckets instead (``busy``: its first time and bucket
     length): bucket ``b`` holds the events of ``[first + b·L, first + (b+1)·L)`` and, before
-    them, those of the ``window`` seconds before; its ``group`` is ``"account#b"``.
+    them, those of the ``window`` seconds before.
     """
+    parts = parts or Layout()
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     rest = [c for c in df.columns if c not in ("payer", "payee")]
@@ -270,12 +335,16 @@ def double_edges(table: pa.Table, busy: dict[str, tuple[int, int]], window: int)
                 .drop("_first", "_len", "_next"),
             ]
         )
-    group = (
-        pl.when(pl.col("bucket") < 0)
-        .then(pl.col("owner"))
-        .otherwise(pl.format("{}#{}", "owner", "bucket"))
-    )
-    out = whole.with_columns(group.alias("group")).select(EVENT_SCHEMA.names)
+    part = (pl.col("owner").hash() % parts.ordinary).cast(pl.Int32)
+    if parts.buckets:
+        where = pl.DataFrame(
+            [(a, b, p) for a, ps in parts.buckets.items() for b, p in enumerate(ps)],
+            schema={"owner": pl.String, "bucket": pl.Int32, "_part": pl.Int32},
+            orient="row",
+        )
+        whole = whole.join(where, on=["owner", "bucket"], how="left")
+        part = pl.coalesce("_part", part)
+    out = whole.with_columns(part.alias("part")).select(EVENT_SCHEMA.names)
     return out.to_arrow().cast(EVENT_SCHEMA)
 
 

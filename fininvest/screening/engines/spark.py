@@ -2,7 +2,8 @@
 
 Spark reads the Parquet parts itself (``_metadata.row_index`` gives each row's place, so ties
 in time keep the local screen's order), doubles the rows into events on the executors,
-repartitions them by ``group`` (an account, or a busy account's time bucket) and runs
+repartitions them by ``part`` (the partition the layout gives an account or a busy
+account's time bucket) and runs
 :func:`~fininvest.screening.engines.plan.screen_partition` once per partition through
 ``mapInArrow``: Arrow batches in and out, Polars and the numba kernels inside. Only the hits
 and the driver stage's rows come back to the driver.
@@ -112,6 +113,24 @@ def start_session(master: str = "local[2]", app: str = "fininvest-screen") -> An
         raise EngineUnavailable(f"Spark did not start on {master}: {e}") from e
 
 
+def shuffle_keys(session: Any, partitions: int) -> list[int]:
+    """For each partition ``p``, an int that ``repartition(partitions, col)`` sends to
+    partition ``p`` (Spark hashes the column: Murmur3, pmod the partitions)."""
+    from pyspark.sql import functions as F
+
+    keys: dict[int, int] = {}
+    start = 0
+    while len(keys) < partitions:
+        ids = session.range(start, start + 64 * partitions).select(
+            F.col("id").cast("int").alias("k"),
+            F.expr(f"pmod(hash(cast(id as int)), {partitions})").alias("p"),
+        )
+        for k, p in ids.collect():
+            keys.setdefault(int(p), int(k))
+        start += 64 * partitions
+    return [keys[p] for p in range(partitions)]
+
+
 def _batches(fn: Callable[[pa.Table], pa.Table]) -> Callable[[Iterator[Any]], Iterator[Any]]:
     """``fn`` on each Arrow batch, as ``mapInArrow`` calls it."""
 
@@ -199,7 +218,15 @@ class SparkEngine:
     def screen_partitions(
         self, events: Any, fn: Callable[[pa.Table], pa.Table], partitions: int
     ) -> pa.Table:
-        out = events.repartition(partitions, "group").mapInArrow(
+        from pyspark.sql import functions as F
+
+        # repartition(n, col) sends a row to pmod(hash(col), n): route each ``part`` to the
+        # key that lands in that partition, so the layout is kept
+        keys = shuffle_keys(self.spark, partitions)
+        routed = events.withColumn(
+            "part", F.element_at(F.array(*[F.lit(k) for k in keys]), F.col("part") + 1)
+        )
+        out = routed.repartition(partitions, "part").mapInArrow(
             _partition(fn, HIT_SCHEMA), ddl(HIT_SCHEMA)
         )
         return out.toArrow().cast(HIT_SCHEMA)

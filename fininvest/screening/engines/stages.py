@@ -31,10 +31,12 @@ from fininvest.screening.engines.plan import (
     PER_ACCOUNT,
     WHOLE_CASE,
     Plan,
+    bucket_events,
     bucket_length,
     bucketed_rules,
     double_edges,
     events_of,
+    layout,
     longest_window,
     run_rules,
     screen_partition,
@@ -155,10 +157,19 @@ def screen_money(
         window,
         busy,
     )
-    events = (  # with no busy account the events are those already doubled
-        engine.map_batches(money, partial(double_edges, busy=busy, window=window), EVENT_SCHEMA)
-        if busy
-        else plain
+    parts = layout(
+        {
+            str(r["owner"]): bucket_events(
+                int(r["n"]), int(r["first"]), int(r["last"]), busy[str(r["owner"])][1], window
+            )
+            for r in heavy.to_pylist()
+        },
+        n_events,
+        partitions,
+    )
+    partitions = parts.partitions
+    events = engine.map_batches(
+        money, partial(double_edges, busy=busy, window=window, parts=parts), EVENT_SCHEMA
     )
     found = pl.from_arrow(
         engine.screen_partitions(events, partial(screen_partition, plan=plan), partitions)
@@ -196,6 +207,7 @@ def screen_money(
         "engine": engine.name,
         "partitions": partitions,
         "busy_accounts": len(busy),
+        "busy_partitions": partitions - parts.ordinary if busy else 0,
         "max_group_events": max_group_events,
         "scope": scope,
         "driver_accounts": subgraph,
