@@ -128,7 +128,7 @@ class Workspace:
         if not parts:
             raise WorkspaceError(
                 f"table '{table}' is empty in {self.root}",
-                hint="Ingest the matching records first: fininvest ingest CASE_DIR FILES...",
+                hint=f"Ingest the matching records first: fininvest ingest {self.root} FILES...",
             )
         return scan_parts(table, parts)
 
@@ -149,8 +149,8 @@ class Workspace:
                 return []
             raise WorkspaceError(
                 f"{self.root} has no chains yet (results/chains.json)",
-                hint="Reconstruct them first: fininvest graph load CASE_DIR, then fininvest "
-                "chains CASE_DIR",
+                hint=f"Reconstruct them first: fininvest graph load {self.root}, then fininvest "
+                f"chains {self.root}",
             )
         chains: list[dict[str, Any]] = json.loads(path.read_text("utf-8"))
         return chains

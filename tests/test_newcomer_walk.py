@@ -66,6 +66,13 @@ def test_hints_name_the_case_folder(ws: Workspace, runner: CliRunner) -> None:
     for args in (("jit", "list", ws.root), ("evidence", "list", ws.root)):
         out = invoke(runner, *args).stdout
         assert str(ws.root) in out and "CASE_DIR" not in out, out
+    for args in (
+        ("evaluate", ws.root, "--truth", ws.root),  # no truth here: names the folder anyway
+        ("share", ws.root, "--jit", "JIT-NONE", "--partner", "NL", "--preview"),
+        ("assets", ws.root, "show", "AS-NONE"),
+    ):
+        failed = runner.invoke(cli, [str(a) for a in args])
+        assert failed.exit_code != 0 and "CASE_DIR" not in failed.output + failed.stderr, args
 
 
 def test_explanations_count_no_more_than_their_evidence(sample_ws: Workspace) -> None:

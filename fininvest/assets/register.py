@@ -178,7 +178,7 @@ class Register:
         if st is None:
             raise UnknownEntity(
                 f"no asset '{asset_id}' in this case",
-                hint="List them with: fininvest assets CASE_DIR list",
+                hint=f"List them with: fininvest assets {self.ws.root} list",
             )
         return st
 
@@ -279,7 +279,7 @@ class Register:
             if isinstance(done, str):
                 raise RefusedEvent(
                     f"{asset_id} ({st.status or 'no event yet'}): {done}",
-                    hint="See the allowed moves: fininvest assets CASE_DIR show " + asset_id,
+                    hint=f"See the allowed moves: fininvest assets {self.ws.root} show {asset_id}",
                 )
             self._append([done])
             return done

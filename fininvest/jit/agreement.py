@@ -310,7 +310,7 @@ def load_agreement(ws: Workspace, jit_id: str) -> Agreement:
         known = ", ".join(a.id for a in list_agreements(ws)) or "none"
         raise WorkspaceError(
             f"no JIT agreement '{jit_id}' in {ws.root} (agreements: {known})",
-            hint="Create it first: fininvest jit create CASE_DIR --id JIT-… --partner CC …",
+            hint=f"Create it first: fininvest jit create {ws.root} --id JIT-… --partner CC …",
         )
     return parse_agreement(path.read_text("utf-8"), path)
 

@@ -95,7 +95,7 @@ def compute_scope(
         if missing:
             raise UnknownEntity(
                 f"no chain {', '.join(missing)} in results/chains.json",
-                hint="List the chains with: fininvest chains CASE_DIR",
+                hint=f"List the chains with: fininvest chains {ws.root}",
             )
         chains = [c for c in chains if c["id"] in chain_ids]
     else:

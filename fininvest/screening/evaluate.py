@@ -153,7 +153,7 @@ def evaluate(ws: Workspace, truth_dir: Path) -> dict[str, Any]:
     alerts_path = ws.path("results", "alerts.parquet")
     if not alerts_path.exists():
         raise WorkspaceError(
-            "no screening results to evaluate", hint="Run fininvest screen CASE_DIR first."
+            "no screening results to evaluate", hint=f"Run fininvest screen {ws.root} first."
         )
     if not (truth_dir / "accounts.csv").exists():
         raise WorkspaceError(

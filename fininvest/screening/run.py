@@ -130,7 +130,7 @@ def _screen(ws: Workspace, say: Callable[[str], None]) -> ScreenResult:
     if ev is None:
         raise WorkspaceError(
             f"{ws.root} has no transactions to screen",
-            hint="Ingest bank, card or goAML files first: fininvest ingest CASE_DIR FILES...",
+            hint=f"Ingest bank, card or goAML files first: fininvest ingest {ws.root} FILES...",
         )
     tables = {t for t in ws.tables() if ws.has_table(t)}
     say("tables: KYC, identifiers, intelligence and card records")

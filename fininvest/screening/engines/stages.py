@@ -68,7 +68,7 @@ def screen_workspace(
     if not tables & {"transactions", "card_transactions"}:
         raise WorkspaceError(
             f"{ws.root} has no transactions to screen",
-            hint="Ingest bank, card or goAML files first: fininvest ingest CASE_DIR FILES...",
+            hint=f"Ingest bank, card or goAML files first: fininvest ingest {ws.root} FILES...",
         )
     kyc: dict[str, pl.DataFrame] = {
         t: ws.scan(t).collect()
