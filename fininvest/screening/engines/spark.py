@@ -53,7 +53,7 @@ _SQL = {
 #: settings of a Spark we start on this machine (``local[…]``): the executors run in the
 #: driver's JVM, which also collects the driver stage's rows (Spark's default heap of 1 GB
 #: and result limit of 1 GB stop a 10M-row screen); on a cluster they are the user's own
-LOCAL_CONF = {"spark.driver.memory": "3g", "spark.driver.maxResultSize": "3g"}
+LOCAL_CONF = {"spark.driver.memory": "6g", "spark.driver.maxResultSize": "4g"}
 
 
 def ddl(schema: pa.Schema) -> str:
